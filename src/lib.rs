@@ -1,0 +1,10 @@
+//! doorman: a least-privilege guardrail for both doors of every AWS Lambda
+//! function — the execution role it carries and the resource policy that
+//! says who may invoke it.
+//!
+//! Dependencies point one way (SPEC §2): [`policy`] and [`catalog`] depend on
+//! nothing of ours; [`rules`] on those two.
+
+pub mod catalog;
+pub mod policy;
+pub mod rules;

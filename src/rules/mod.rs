@@ -1,0 +1,342 @@
+//! The least-privilege rules: pure functions from a policy document to findings.
+//!
+//! One file per family, so a rule is found by its id:
+//! - [`permission`]: identity policies of a role, user or group (SPEC §3.1);
+//! - [`trust`]: who may assume a role (SPEC §3.2);
+//! - [`resource`]: Lambda resource policies (SPEC §3.3);
+//! - [`validity`]: `invalid-policy`, for every kind.
+//!
+//! Rules never do I/O. What they need besides the document comes in [`Context`].
+
+pub mod conditions;
+pub mod permission;
+pub mod resource;
+pub mod trust;
+pub mod validity;
+
+use crate::policy::{Policy, PrincipalKind, StatementRef};
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown severity `{s}`; use one of critical, high, medium, low, info")
+            })
+    }
+}
+
+macro_rules! rule_ids {
+    ($($variant:ident => $id:literal,)*) => {
+        /// Every rule doorman knows, by its stable kebab-case id (SPEC §3).
+        /// Users suppress findings by these ids, so they never change.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId { $($variant,)* }
+
+        impl RuleId {
+            pub const ALL: &'static [RuleId] = &[$(RuleId::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(RuleId::$variant => $id,)* }
+            }
+        }
+    };
+}
+
+rule_ids! {
+    // §3.1 permission policies
+    AdminAccess => "admin-access",
+    BroadManagedPolicy => "broad-managed-policy",
+    ServiceWildcard => "service-wildcard",
+    PrivilegeEscalation => "privilege-escalation",
+    PassRoleWildcard => "pass-role-wildcard",
+    PermissionsManagement => "permissions-management",
+    CredentialsExposure => "credentials-exposure",
+    SensitiveDataRead => "sensitive-data-read",
+    ResourceWildcard => "resource-wildcard",
+    NotActionAllow => "not-action-allow",
+    NotResourceAllow => "not-resource-allow",
+    UnknownAction => "unknown-action",
+    ResourceMismatch => "resource-mismatch",
+    InvalidPolicy => "invalid-policy",
+    // §3.2 trust policies
+    TrustAnyPrincipal => "trust-any-principal",
+    TrustCrossAccount => "trust-cross-account",
+    TrustOidcUnrestricted => "trust-oidc-unrestricted",
+    TrustWildcardAction => "trust-wildcard-action",
+    TrustNotPrincipal => "trust-not-principal",
+    TrustExtraPrincipals => "trust-extra-principals",
+    // §3.3 Lambda resource policies, function URLs, layers
+    PublicInvoke => "public-invoke",
+    ServiceInvokeNoSource => "service-invoke-no-source",
+    ResourcePolicyBroadAction => "resource-policy-broad-action",
+    CrossAccountInvoke => "cross-account-invoke",
+    PublicFunctionUrl => "public-function-url",
+    PublicLayer => "public-layer",
+    CrossAccountLayer => "cross-account-layer",
+    // §3.4 execution-role hygiene
+    MissingLogs => "missing-logs",
+    SharedExecutionRole => "shared-execution-role",
+    RoleNotLambdaTrusted => "role-not-lambda-trusted",
+    EventSourceMissingPermissions => "event-source-missing-permissions",
+    // §3.5 account level
+    PermissionsBoundaryRemoved => "permissions-boundary-removed",
+    UnprocessableEvent => "unprocessable-event",
+    GuardrailTampering => "guardrail-tampering",
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl FromStr for RuleId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(id) = RuleId::ALL.iter().find(|r| r.as_str() == s) {
+            return Ok(*id);
+        }
+        let mut msg = format!("unknown rule `{s}`");
+        let closest = RuleId::ALL
+            .iter()
+            .min_by_key(|r| strsim::levenshtein(r.as_str(), s));
+        if let Some(r) = closest.filter(|r| strsim::levenshtein(r.as_str(), s) <= 4) {
+            msg.push_str(&format!("; did you mean `{r}`?"));
+        } else {
+            msg.push_str("; `doorman explain` lists the rules");
+        }
+        Err(msg)
+    }
+}
+
+/// One violation of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: RuleId,
+    pub severity: Severity,
+    /// One line naming the offending statement, action or principal. User
+    /// input is quoted in backticks.
+    pub message: String,
+    /// A concrete change that makes the finding go away.
+    pub fix: String,
+    /// The statement it is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementRef>,
+}
+
+impl Finding {
+    pub fn new(rule: RuleId, severity: Severity, message: String, fix: String) -> Self {
+        Finding {
+            rule,
+            severity,
+            message,
+            fix,
+            statement: None,
+        }
+    }
+
+    pub fn at(mut self, statement: &StatementRef) -> Self {
+        self.statement = Some(statement.clone());
+        self
+    }
+}
+
+/// What a document is, which decides the rules that judge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyKind {
+    /// An identity policy: what a role, user or group may do.
+    Permission,
+    /// A role's trust policy: who may assume it.
+    Trust,
+    /// A Lambda function's resource policy: who may invoke it.
+    Resource,
+}
+
+impl PolicyKind {
+    /// Tells the kind from the content: statements with a principal are trust
+    /// policies when they grant `sts:AssumeRole*`, resource policies otherwise;
+    /// without principals, a permission policy.
+    pub fn detect(policy: &Policy) -> PolicyKind {
+        let with_principal: Vec<_> = policy
+            .statements
+            .iter()
+            .filter(|s| s.principal.is_some() || s.not_principal.is_some())
+            .collect();
+        if with_principal.is_empty() {
+            return PolicyKind::Permission;
+        }
+        let trusts = with_principal.iter().any(|s| {
+            s.actions.patterns().iter().any(|a| {
+                let a = a.to_ascii_lowercase();
+                a.starts_with("sts:assumerole")
+                    || a == "sts:tagsession"
+                    || a == "sts:setsourceidentity"
+            })
+        });
+        if trusts {
+            PolicyKind::Trust
+        } else {
+            PolicyKind::Resource
+        }
+    }
+}
+
+impl FromStr for PolicyKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "permission" => Ok(PolicyKind::Permission),
+            "trust" => Ok(PolicyKind::Trust),
+            "resource" => Ok(PolicyKind::Resource),
+            other => Err(format!(
+                "unknown policy kind `{other}`; use permission, trust or resource"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PolicyKind::Permission => "permission",
+            PolicyKind::Trust => "trust",
+            PolicyKind::Resource => "resource",
+        })
+    }
+}
+
+/// What the rules know beyond the document.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The account that owns the role or function, when known (from the
+    /// event, the resource ARNs, or `--account`). When unknown, any named
+    /// account counts as another account.
+    pub account_id: Option<String>,
+    /// The AWS managed policy this document is, if it is one
+    /// (`AWSLambdaBasicExecutionRole`): some are allow-listed.
+    pub managed_policy_name: Option<String>,
+}
+
+impl Context {
+    /// Whether `account` is another account than the owner's.
+    pub fn is_other_account(&self, account: &str) -> bool {
+        self.account_id.as_deref() != Some(account)
+    }
+}
+
+/// Judges one document of a known kind with every rule of that kind.
+pub fn evaluate(policy: &Policy, kind: PolicyKind, ctx: &Context) -> Vec<Finding> {
+    let mut findings = validity::check(policy, kind);
+    match kind {
+        PolicyKind::Permission => findings.extend(permission::check(policy, ctx)),
+        PolicyKind::Trust => findings.extend(trust::check(policy, ctx)),
+        PolicyKind::Resource => findings.extend(resource::check(policy, ctx)),
+    }
+    findings
+}
+
+/// The readable name of a principal for messages: `AWS` `*`, `Service` `s3.amazonaws.com`.
+pub fn describe_principal(kind: &PrincipalKind, value: &str) -> String {
+    match kind {
+        PrincipalKind::Everyone => "`*` (anyone)".to_string(),
+        kind => format!("{kind} `{value}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::parse_document;
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for r in RuleId::ALL {
+            assert!(seen.insert(r.as_str()), "duplicate id {r}");
+            assert!(r
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-'));
+            assert_eq!(r.as_str().parse::<RuleId>(), Ok(*r));
+        }
+    }
+
+    #[test]
+    fn unknown_rule_id_suggests_the_closest() {
+        assert_eq!(
+            "admn-access".parse::<RuleId>().unwrap_err(),
+            "unknown rule `admn-access`; did you mean `admin-access`?"
+        );
+    }
+
+    #[test]
+    fn kind_is_detected_from_content() {
+        let kind = |s: &str| PolicyKind::detect(&parse_document(s).unwrap());
+        assert_eq!(
+            kind(r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#),
+            PolicyKind::Permission
+        );
+        assert_eq!(
+            kind(
+                r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}}"#
+            ),
+            PolicyKind::Trust
+        );
+        assert_eq!(
+            kind(
+                r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:111122223333:function:f"}}"#
+            ),
+            PolicyKind::Resource
+        );
+    }
+}
