@@ -6,5 +6,8 @@
 //! nothing of ours; [`rules`] on those two.
 
 pub mod catalog;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod lint;
 pub mod policy;
 pub mod rules;

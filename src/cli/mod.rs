@@ -1,0 +1,45 @@
+//! The `doorman` command line: argument parsing and dispatch. Each subcommand
+//! lives in its own file; all judging happens in the library.
+//!
+//! Exit status (as ripgrep): 0 nothing at or above `--min-severity`,
+//! 1 findings, 2 usage or input error. A closed stdout (`| head`) is not an error.
+
+pub mod explain;
+pub mod lint;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit status: no finding at or above the minimum severity.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit status: findings.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit status: usage or input error.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "doorman",
+    version,
+    about = "Least-privilege guardrail for both doors of every AWS Lambda function"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check IAM policy files and SAM / CloudFormation templates.
+    Lint(lint::LintArgs),
+    /// Explain a rule: why it matters, an example that fires, the fix.
+    Explain(explain::ExplainArgs),
+}
+
+pub fn main(cli: Cli) -> ExitCode {
+    let code = match cli.command {
+        Command::Lint(args) => lint::run(args),
+        Command::Explain(args) => explain::run(args),
+    };
+    ExitCode::from(code)
+}
