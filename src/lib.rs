@@ -10,4 +10,5 @@ pub mod catalog;
 pub mod cli;
 pub mod lint;
 pub mod policy;
+pub mod report;
 pub mod rules;

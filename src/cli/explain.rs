@@ -1,10 +1,29 @@
-//! `doorman explain`.
+//! `doorman explain`: the documentation page of a rule, or the list of rules.
+use super::{write_stdout, EXIT_CLEAN, EXIT_ERROR};
+use crate::rules::{docs, RuleId};
+
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
     /// The rule id, e.g. `admin-access`; without one, every rule is listed.
     pub rule: Option<String>,
 }
 
-pub fn run(_args: ExplainArgs) -> u8 {
-    super::EXIT_ERROR
+pub fn run(args: ExplainArgs) -> u8 {
+    let page = match args.rule {
+        None => docs::list(),
+        Some(rule) => match rule.parse::<RuleId>() {
+            Ok(id) => docs::text(id),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        },
+    };
+    match write_stdout(&page) {
+        Ok(()) => EXIT_CLEAN,
+        Err(e) => {
+            eprintln!("doorman: cannot write: {e}");
+            EXIT_ERROR
+        }
+    }
 }

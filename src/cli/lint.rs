@@ -1,10 +1,94 @@
-//! `doorman lint`.
+//! `doorman lint`: argument parsing and printing around [`crate::lint`].
+use super::{write_stdout, EXIT_ERROR};
+use crate::lint::{lint_paths, Options, Summary};
+use crate::report::{self, Format};
+use crate::rules::{PolicyKind, RuleId, Severity};
+use std::io::IsTerminal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One line per finding and its fix, for a terminal.
+    Text,
+    /// The JSON document of SPEC §6, for scripts.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
-    /// Policy JSON files, templates, or folders.
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Report only findings at or above this severity
+    /// (critical, high, medium, low, info).
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
+    pub min_severity: Severity,
+    /// Do not report this rule (repeatable); `doorman explain` lists the ids.
+    #[arg(long, value_name = "RULE", value_parser = parse_rule)]
+    pub ignore: Vec<RuleId>,
+    /// Judge policy files as this kind instead of detecting it from their
+    /// content (permission, trust, resource).
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<PolicyKind>,
+    /// Your AWS account id: principals of this account are not "another
+    /// account".
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+    /// Policy JSON files, templates, or folders (every `*.json` inside, and
+    /// the templates among `*.yaml`/`*.yml`/`*.template`); `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<std::path::PathBuf>,
 }
 
-pub fn run(_args: LintArgs) -> u8 {
-    super::EXIT_ERROR
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_rule(s: &str) -> Result<RuleId, String> {
+    s.parse()
+}
+
+fn parse_kind(s: &str) -> Result<PolicyKind, String> {
+    s.parse()
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not an AWS account id; it has 12 digits, e.g. `111122223333`"
+        ))
+    }
+}
+
+pub fn run(args: LintArgs) -> u8 {
+    let opts = Options {
+        min_severity: args.min_severity,
+        ignore: args.ignore,
+        kind: args.kind,
+        account_id: args.account,
+    };
+    let results = lint_paths(&args.paths, &opts);
+    let format = match args.format {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+    };
+    let color = format == Format::Text && use_color();
+    let out = report::render(&results, format, color);
+    let status = Summary::of(&results).exit_status();
+    match write_stdout(&out) {
+        Ok(()) => status,
+        Err(e) => {
+            eprintln!("doorman: cannot write the report: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Colour for a terminal, unless `NO_COLOR` is set (no-color.org).
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

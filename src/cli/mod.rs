@@ -6,6 +6,7 @@
 
 pub mod explain;
 pub mod lint;
+pub mod replay;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,12 +35,27 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// Explain a rule: why it matters, an example that fires, the fix.
     Explain(explain::ExplainArgs),
+    /// Run the Lambda pipeline offline on CloudTrail event files and print
+    /// the alerts it would publish.
+    Replay(replay::ReplayArgs),
 }
 
 pub fn main(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Lint(args) => lint::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     ExitCode::from(code)
+}
+
+/// Writes `text` to stdout. A reader that went away (`doorman lint . | head`)
+/// is not an error: the output is simply no longer wanted.
+pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }

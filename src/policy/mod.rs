@@ -13,6 +13,7 @@
 //!   still modelled so that every other rule can judge it too; the
 //!   `invalid-policy` rule reports the problems.
 
+pub mod locate;
 mod parse;
 
 pub use parse::{parse_document, parse_value, ParseError};

@@ -9,6 +9,7 @@
 //! Rules never do I/O. What they need besides the document comes in [`Context`].
 
 pub mod conditions;
+pub mod docs;
 pub mod permission;
 pub mod resource;
 pub mod trust;

@@ -1,0 +1,541 @@
+//! Rendering lint results: text for a person at a terminal, JSON for
+//! scripts (SPEC §6, exactly), SARIF 2.1.0 for GitHub code scanning.
+//!
+//! Pure: every renderer turns results into a `String`; the CLI decides where
+//! it goes and whether the terminal gets colour.
+
+use crate::lint::{FileResult, Location, Summary};
+use crate::rules::docs;
+use crate::rules::{RuleId, Severity};
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+
+/// The output formats of `doorman lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+/// Renders `results` in `format`. `color` only affects text.
+pub fn render(results: &[FileResult], format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text(results, color),
+        Format::Json => json(results),
+        Format::Sarif => sarif(results),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// text
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+        Severity::High => Style::new().fg_color(Some(AnsiColor::Red.into())),
+        Severity::Medium => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+        Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+        Severity::Info => Style::new().dimmed(),
+    }
+}
+
+struct Painter(bool);
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.0 {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// One line per finding, `file:line: severity rule: message`, then its fix
+/// indented below; errors as `file: error: ...`; a summary line at the end.
+pub fn text(results: &[FileResult], color: bool) -> String {
+    let p = Painter(color);
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let mut out = String::new();
+    for r in results {
+        if let Some(e) = &r.error {
+            let _ = writeln!(
+                out,
+                "{}: {}: {e}",
+                p.paint(bold, &r.source),
+                p.paint(severity_style(Severity::Critical), "error")
+            );
+        }
+        for f in &r.findings {
+            let sev = f.finding.severity;
+            let _ = writeln!(
+                out,
+                "{}: {} {}: {}",
+                p.paint(bold, &position(&f.location)),
+                p.paint(severity_style(sev), sev.as_str()),
+                p.paint(bold, f.finding.rule.as_str()),
+                f.finding.message
+            );
+            let _ = writeln!(out, "  {} {}", p.paint(dim, "fix:"), f.finding.fix);
+        }
+    }
+    out.push_str(&summary_line(&Summary::of(results)));
+    out.push('\n');
+    out
+}
+
+/// `file:line`, or `file` when the line is unknown, with the template's
+/// logical id when there is one: `template.yaml:12 (OrderProcessor)`.
+fn position(l: &Location) -> String {
+    let mut s = l.file.clone();
+    if let Some(line) = l.line {
+        let _ = write!(s, ":{line}");
+    }
+    if let Some(id) = &l.logical_id {
+        let _ = write!(s, " ({id})");
+    }
+    s
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "3 findings in 2 files (1 critical, 2 high)", "no findings in 4 files",
+/// with "; 1 file could not be checked" when there were errors.
+pub fn summary_line(s: &Summary) -> String {
+    let checked = s.files - s.errors;
+    let mut line = if s.findings() == 0 {
+        format!("no findings in {}", plural(checked, "file", "files"))
+    } else {
+        let counts: Vec<String> = Severity::ALL
+            .iter()
+            .rev()
+            .filter(|sev| s.by_severity[**sev as usize] > 0)
+            .map(|sev| format!("{} {sev}", s.by_severity[*sev as usize]))
+            .collect();
+        let files = if s.files_with_findings == checked {
+            plural(checked, "file", "files")
+        } else {
+            format!(
+                "{} of {}",
+                s.files_with_findings,
+                plural(checked, "file", "files")
+            )
+        };
+        format!(
+            "{} in {files} ({})",
+            plural(s.findings(), "finding", "findings"),
+            counts.join(", ")
+        )
+    };
+    if s.errors > 0 {
+        let _ = write!(
+            line,
+            "; {} could not be checked",
+            plural(s.errors, "file", "files")
+        );
+    }
+    line
+}
+
+// ---------------------------------------------------------------------------
+// JSON (SPEC §6)
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    results: Vec<JsonResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    source: &'a str,
+    findings: Vec<JsonFinding<'a>>,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: RuleId,
+    severity: Severity,
+    message: &'a str,
+    fix: &'a str,
+    location: &'a Location,
+}
+
+/// `{"version":1,"results":[{"source","findings":[...],"error"}]}`; absent
+/// location fields are `null`, never left out, so consumers see one shape.
+pub fn json(results: &[FileResult]) -> String {
+    let report = JsonReport {
+        version: 1,
+        results: results
+            .iter()
+            .map(|r| JsonResult {
+                source: &r.source,
+                findings: r
+                    .findings
+                    .iter()
+                    .map(|f| JsonFinding {
+                        rule: f.finding.rule,
+                        severity: f.finding.severity,
+                        message: &f.finding.message,
+                        fix: &f.finding.fix,
+                        location: &f.location,
+                    })
+                    .collect(),
+                error: r.error.as_deref(),
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+// ---------------------------------------------------------------------------
+// SARIF 2.1.0
+
+const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// SARIF's three levels: critical and high block (`error`), medium warns,
+/// low and info are notes.
+pub fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` (a CVSS-like score) that makes code scanning
+/// show critical / high / medium / low.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// A relative URI for an artifact, with `/` separators and anything outside
+/// RFC 3986's path characters percent-encoded. GitHub resolves it against the
+/// repository root, so an absolute path under the current folder is made
+/// relative; one elsewhere becomes a `file://` URI.
+pub fn artifact_uri(file: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+    const PATH: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'[')
+        .add(b']')
+        .add(b'\\')
+        .add(b'^')
+        .add(b'`')
+        .add(b'{')
+        .add(b'|')
+        .add(b'}');
+    let path = std::path::Path::new(file);
+    let mut absolute = false;
+    let rel = if path.is_absolute() {
+        match std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
+        {
+            Some(p) => p.display().to_string(),
+            None => {
+                absolute = true;
+                file.to_string()
+            }
+        }
+    } else {
+        file.to_string()
+    };
+    let rel = rel.replace('\\', "/");
+    let rel = rel.trim_start_matches("./");
+    let encoded = utf8_percent_encode(rel, PATH).to_string();
+    if absolute {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
+fn sarif_location(l: &Location) -> Value {
+    let mut physical = json!({ "artifactLocation": { "uri": artifact_uri(&l.file) } });
+    if let Some(line) = l.line {
+        physical["region"] = json!({ "startLine": line });
+    }
+    let mut loc = json!({ "physicalLocation": physical });
+    let logical: Vec<Value> = [
+        l.logical_id
+            .as_ref()
+            .map(|id| json!({ "name": id, "kind": "resource" })),
+        l.statement.map(|i| {
+            let name = match &l.sid {
+                Some(sid) => format!("Statement[{i}] ({sid})"),
+                None => format!("Statement[{i}]"),
+            };
+            json!({ "name": name, "kind": "object" })
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !logical.is_empty() {
+        loc["logicalLocations"] = Value::Array(logical);
+    }
+    loc
+}
+
+fn sarif_rules() -> Vec<Value> {
+    RuleId::ALL
+        .iter()
+        .map(|id| {
+            let d = docs::doc(*id);
+            json!({
+                "id": id.as_str(),
+                "name": d.title,
+                "shortDescription": { "text": d.summary },
+                "fullDescription": { "text": d.why },
+                "help": { "text": docs::text(*id), "markdown": docs::markdown(*id) },
+                "defaultConfiguration": { "level": sarif_level(d.severity) },
+                "properties": {
+                    "tags": ["security", "iam", "aws-lambda"],
+                    "security-severity": security_severity(d.severity),
+                    "precision": "high",
+                },
+            })
+        })
+        .collect()
+}
+
+/// One run of the `doorman` driver; findings are `results`, inputs that
+/// could not be checked are tool execution notifications (and make the
+/// invocation unsuccessful), so code scanning shows them instead of
+/// silently reporting a clean file.
+pub fn sarif(results: &[FileResult]) -> String {
+    let rule_index = |id: RuleId| RuleId::ALL.iter().position(|r| *r == id);
+    let mut sarif_results = Vec::new();
+    let mut notifications = Vec::new();
+    for r in results {
+        if let Some(e) = &r.error {
+            notifications.push(json!({
+                "level": "error",
+                "message": { "text": format!("{}: {e}", r.source) },
+                "locations": [sarif_location(&Location { file: r.source.clone(), ..Location::default() })],
+            }));
+        }
+        for f in &r.findings {
+            let mut message = f.finding.message.clone();
+            message.push_str("\nFix: ");
+            message.push_str(&f.finding.fix);
+            sarif_results.push(json!({
+                "ruleId": f.finding.rule.as_str(),
+                "ruleIndex": rule_index(f.finding.rule),
+                "level": sarif_level(f.finding.severity),
+                "message": { "text": message },
+                "locations": [sarif_location(&f.location)],
+                "properties": { "severity": f.finding.severity.as_str() },
+            }));
+        }
+    }
+    let doc = json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "doorman",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": sarif_rules(),
+            }},
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": sarif_results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::LocatedFinding;
+    use crate::rules::Finding;
+
+    /// Fixed results, independent of what the rules say today, so the
+    /// snapshots pin the formats and nothing else.
+    fn sample() -> Vec<FileResult> {
+        let finding = |rule, severity, message: &str, fix: &str, location| LocatedFinding {
+            finding: Finding::new(rule, severity, message.into(), fix.into()),
+            location,
+        };
+        vec![
+            FileResult {
+                source: "policies/admin.json".into(),
+                findings: vec![
+                    finding(
+                        RuleId::AdminAccess,
+                        Severity::Critical,
+                        "Statement[0] (Sid `Everything`): allows every action on every resource",
+                        "list the actions the function calls and the ARNs it calls them on",
+                        Location {
+                            file: "policies/admin.json".into(),
+                            line: Some(4),
+                            statement: Some(0),
+                            sid: Some("Everything".into()),
+                            logical_id: None,
+                        },
+                    ),
+                    finding(
+                        RuleId::ResourceWildcard,
+                        Severity::Medium,
+                        "Statement[1]: `s3:PutObject` on `*`",
+                        "name the bucket objects: `arn:aws:s3:::my-bucket/*`",
+                        Location {
+                            file: "policies/admin.json".into(),
+                            line: Some(9),
+                            statement: Some(1),
+                            sid: None,
+                            logical_id: None,
+                        },
+                    ),
+                ],
+                error: None,
+            },
+            FileResult {
+                source: "template.yaml".into(),
+                findings: vec![finding(
+                    RuleId::PublicInvoke,
+                    Severity::Critical,
+                    "`*` (anyone) may invoke the function",
+                    "add `SourceArn`",
+                    Location {
+                        file: "template.yaml".into(),
+                        line: None,
+                        statement: None,
+                        sid: None,
+                        logical_id: Some("PublicPermission".into()),
+                    },
+                )],
+                error: None,
+            },
+            FileResult {
+                source: "policies/good.json".into(),
+                findings: vec![],
+                error: None,
+            },
+            FileResult {
+                source: "policies/broken file.json".into(),
+                findings: vec![],
+                error: Some(
+                    "not valid JSON: EOF while parsing an object at line 3 column 0".into(),
+                ),
+            },
+        ]
+    }
+
+    #[test]
+    fn text_snapshot() {
+        insta::assert_snapshot!(text(&sample(), false));
+    }
+
+    #[test]
+    fn text_colour_only_when_asked() {
+        assert!(!text(&sample(), false).contains('\u{1b}'));
+        assert!(text(&sample(), true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn json_snapshot() {
+        insta::assert_snapshot!(json(&sample()));
+    }
+
+    #[test]
+    fn json_keeps_nulls_for_absent_location_fields() {
+        let v: Value = serde_json::from_str(&json(&sample())).unwrap();
+        let loc = &v["results"][1]["findings"][0]["location"];
+        let keys: Vec<&str> = loc
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(keys, ["file", "line", "statement", "sid", "logical_id"]);
+        assert!(loc["line"].is_null());
+        assert!(v["results"][0]["error"].is_null());
+    }
+
+    #[test]
+    fn sarif_snapshot_of_results() {
+        // The rule table is long and comes from docs.rs; snapshot the rest.
+        let mut v: Value = serde_json::from_str(&sarif(&sample())).unwrap();
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].take();
+        assert_eq!(rules.as_array().unwrap().len(), RuleId::ALL.len());
+        v["runs"][0]["tool"]["driver"]["rules"] = json!("[one per RuleId, from rules::docs]");
+        v["runs"][0]["tool"]["driver"]["version"] = json!("[version]");
+        v["runs"][0]["tool"]["driver"]["semanticVersion"] = json!("[version]");
+        insta::assert_snapshot!(serde_json::to_string_pretty(&v).unwrap());
+    }
+
+    #[test]
+    fn sarif_rules_carry_help_and_levels() {
+        let v: Value = serde_json::from_str(&sarif(&[])).unwrap();
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        let admin = rules.iter().find(|r| r["id"] == "admin-access").unwrap();
+        assert_eq!(admin["defaultConfiguration"]["level"], "error");
+        assert_eq!(admin["properties"]["security-severity"], "9.5");
+        assert!(admin["help"]["text"].as_str().unwrap().contains("Fix"));
+        for r in rules {
+            assert!(!r["shortDescription"]["text"].as_str().unwrap().is_empty());
+            assert!(!r["fullDescription"]["text"].as_str().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn summary_lines() {
+        let s = Summary::of(&sample());
+        assert_eq!(
+            summary_line(&s),
+            "3 findings in 2 of 3 files (2 critical, 1 medium); 1 file could not be checked"
+        );
+        let clean = vec![FileResult {
+            source: "a".into(),
+            findings: vec![],
+            error: None,
+        }];
+        assert_eq!(summary_line(&Summary::of(&clean)), "no findings in 1 file");
+        assert_eq!(summary_line(&Summary::of(&[])), "no findings in 0 files");
+    }
+
+    #[test]
+    fn artifact_uris_are_relative_and_encoded() {
+        assert_eq!(artifact_uri("./a/b c.json"), "a/b%20c.json");
+        assert_eq!(
+            artifact_uri("/nowhere/x.json").starts_with("file:///nowhere"),
+            true
+        );
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            artifact_uri(&cwd.join("t/p.json").display().to_string()),
+            "t/p.json"
+        );
+    }
+}
