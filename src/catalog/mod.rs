@@ -7,6 +7,7 @@
 //! and lookups cost nothing at start-up: they are plain `static` slices.
 
 mod data;
+pub mod managed;
 
 use std::fmt;
 

@@ -1,0 +1,125 @@
+//! The inbound door outside the function policy (SPEC §3.3): function URLs
+//! and layers. Each rule judges one setting, as an event or a template
+//! carries it, so it takes plain values rather than a policy document.
+
+use super::{Finding, RuleId, Severity};
+
+/// `public-function-url`: a function URL with `AuthType: NONE` lets anyone on
+/// the internet invoke the function without signing the request.
+///
+/// `auth_type` as the API or template writes it (`NONE`, `AWS_IAM`);
+/// `function` is the name messages use.
+pub fn public_function_url(auth_type: &str, function: &str) -> Option<Finding> {
+    if !auth_type.trim().eq_ignore_ascii_case("NONE") {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::PublicFunctionUrl,
+        Severity::High,
+        format!("function URL of `{function}` has `AuthType: NONE`: anyone on the internet can invoke it"),
+        "use `AuthType: AWS_IAM` and grant `lambda:InvokeFunctionUrl` to the callers; if it must be public, make the function authenticate requests itself and keep its role minimal".to_string(),
+    ))
+}
+
+/// `public-layer`: a layer version permission to principal `*` without an
+/// organization id lets every AWS account read the layer's code.
+///
+/// `principal` and `organization_id` as `AddLayerVersionPermission` or
+/// `AWS::Lambda::LayerVersionPermission` give them; `layer` names the layer
+/// version in the message.
+pub fn public_layer(
+    principal: &str,
+    organization_id: Option<&str>,
+    layer: &str,
+) -> Option<Finding> {
+    let org_set = organization_id.is_some_and(|o| !o.trim().is_empty());
+    if principal.trim() != "*" || org_set {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::PublicLayer,
+        Severity::High,
+        format!("layer `{layer}` may be used by principal `*` (every AWS account): its code and anything bundled in it are public"),
+        "grant the layer to specific account ids, or keep principal `*` with `OrganizationId` set to your organization".to_string(),
+    ))
+}
+
+/// The account id in a layer version ARN
+/// (`arn:aws:lambda:us-east-1:123456789012:layer:name:3`).
+pub fn layer_account(layer_arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = layer_arn.splitn(7, ':').collect();
+    if parts.len() < 7 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "layer" {
+        return None;
+    }
+    let account = parts[4];
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// `cross-account-layer`: a function runs code from a layer published by
+/// another account, which that account can change for new versions and which
+/// runs with the function's role.
+///
+/// `function_account` is the account of the function; when it is unknown,
+/// any named account counts as another one (as [`super::Context`] does).
+/// A layer ARN whose account cannot be read (a template placeholder) never
+/// fires.
+pub fn cross_account_layer(
+    layer_arn: &str,
+    function_account: Option<&str>,
+    function: &str,
+) -> Option<Finding> {
+    let account = layer_account(layer_arn)?;
+    if function_account == Some(account) {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::CrossAccountLayer,
+        Severity::Medium,
+        format!("function `{function}` uses layer `{layer_arn}` from account `{account}`: that code runs with the function's role"),
+        "publish the layer in your own account (or your organization's), pinned to a reviewed version; keep third-party layers only from publishers you trust".to_string(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_type_none_is_a_public_url() {
+        let f = public_function_url("NONE", "orders").unwrap();
+        assert_eq!(f.rule, RuleId::PublicFunctionUrl);
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(
+            f.message,
+            "function URL of `orders` has `AuthType: NONE`: anyone on the internet can invoke it"
+        );
+        assert_eq!(public_function_url("AWS_IAM", "orders"), None);
+    }
+
+    #[test]
+    fn layer_shared_with_everyone_is_public_unless_pinned_to_an_org() {
+        let f = public_layer("*", None, "shared-libs:3").unwrap();
+        assert_eq!(f.rule, RuleId::PublicLayer);
+        assert_eq!(f.severity, Severity::High);
+        assert!(public_layer("*", Some(""), "l").is_some());
+        assert_eq!(public_layer("*", Some("o-a1b2c3d4e5"), "l"), None);
+        assert_eq!(public_layer("111122223333", None, "l"), None);
+    }
+
+    #[test]
+    fn layer_from_another_account_fires_and_own_does_not() {
+        let layer = "arn:aws:lambda:us-east-1:444455556666:layer:tools:7";
+        let f = cross_account_layer(layer, Some("111122223333"), "orders").unwrap();
+        assert_eq!(f.rule, RuleId::CrossAccountLayer);
+        assert_eq!(f.severity, Severity::Medium);
+        assert!(f.message.contains("from account `444455556666`"));
+        assert_eq!(
+            cross_account_layer(layer, Some("444455556666"), "orders"),
+            None
+        );
+        // Unknown function account: any named account is another one.
+        assert!(cross_account_layer(layer, None, "orders").is_some());
+        // A placeholder carries no account: nothing to judge.
+        assert_eq!(cross_account_layer("${SharedLayer}", None, "orders"), None);
+    }
+}
