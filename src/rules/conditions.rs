@@ -58,6 +58,56 @@ pub const ACCOUNT_OR_ORG_KEYS: &[&str] = &[
     "aws:SourceArn",
 ];
 
+/// Whether a restricting condition pins its key to one account, organization
+/// or resource, rather than to a pattern anyone can satisfy: with `StringLike`
+/// or the `Arn*` operators, `arn:aws:iam::*:role/deploy` names a role any
+/// account can create, and `1111*` is no account. Literal operators
+/// (`StringEquals`) compare `*` as a plain character, so their values pin.
+pub fn is_pinning(c: &Condition) -> bool {
+    is_restricting(c) && c.values.iter().all(|v| value_pins(c, v))
+}
+
+/// Whether the statement has a pinning test ([`is_pinning`]) on one of `keys`.
+pub fn pins_any_of(s: &Statement, keys: &[&str]) -> bool {
+    s.conditions
+        .iter()
+        .any(|c| is_pinning(c) && keys.iter().any(|k| c.key_is(k)))
+}
+
+/// Whether the operator reads `*` and `?` as wildcards.
+pub fn is_globbing(c: &Condition) -> bool {
+    let base = c.base_operator();
+    base.contains("Like") || base.starts_with("Arn")
+}
+
+fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?'])
+}
+
+fn value_pins(c: &Condition, value: &str) -> bool {
+    if !is_globbing(c) {
+        return true;
+    }
+    if let Some(rest) = value.strip_prefix("arn:") {
+        // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        return match parts.as_slice() {
+            [_, _, _, "", resource] => {
+                // S3 bucket ARNs carry no account: the bucket name must be fixed.
+                !resource.is_empty() && !resource.starts_with(['*', '?'])
+            }
+            [_, _, _, account, _] => !has_wildcard(account),
+            _ => false,
+        };
+    }
+    if c.key.to_ascii_lowercase().ends_with("orgpaths") {
+        // o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*: the organization must be fixed.
+        let org = value.split('/').next().unwrap_or("");
+        return !org.is_empty() && !has_wildcard(org);
+    }
+    !has_wildcard(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
