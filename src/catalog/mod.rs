@@ -133,30 +133,70 @@ pub fn lookup(action: &str) -> Option<ActionId> {
 /// `s3:?etObject`, case-insensitive. A pattern without `:` (other than `*`)
 /// matches nothing, as in IAM.
 pub fn matching(pattern: &str) -> impl Iterator<Item = ActionId> + '_ {
-    let (range, name_pattern) = if pattern == "*" {
-        (0..data::ACTIONS.len(), "*")
-    } else {
-        match pattern.split_once(':') {
-            Some((service, name)) if !service.contains(['*', '?']) => {
-                (service_range(service).unwrap_or(0..0), name)
-            }
-            // A wildcard in the service prefix: scan everything.
-            Some((_, _)) => (0..data::ACTIONS.len(), pattern),
-            None => (0..0, pattern),
-        }
-    };
-    let whole = name_pattern.contains(':');
-    range.filter_map(move |i| {
+    matching_range(pattern).filter_map(move |(i, glob)| {
         let a = &data::ACTIONS[i];
-        let ok = if name_pattern == "*" {
-            true
-        } else if whole {
-            glob_match_ignore_case(name_pattern, &format!("{}:{}", a.service, a.name))
-        } else {
-            glob_match_ignore_case(name_pattern, a.name)
+        let ok = match glob {
+            Glob::Any => true,
+            Glob::Name(p) => glob_match_ignore_case(p, a.name),
+            Glob::Full(p) => glob_match_ignore_case(p, &format!("{}:{}", a.service, a.name)),
         };
         ok.then_some(ActionId(i as u32))
     })
+}
+
+/// What is left to test once the candidate range is known.
+#[derive(Clone, Copy)]
+enum Glob<'a> {
+    Any,
+    Name(&'a str),
+    Full(&'a str),
+}
+
+/// The candidate actions of a pattern, as narrow as the sorted tables allow:
+/// an exact name is a binary search, `Prefix*` a sorted sub-range.
+fn matching_range(pattern: &str) -> impl Iterator<Item = (usize, Glob<'_>)> + '_ {
+    let (range, glob) = if pattern == "*" {
+        (0..data::ACTIONS.len(), Glob::Any)
+    } else {
+        match pattern.split_once(':') {
+            Some((service, name)) if !service.contains(['*', '?']) => {
+                let range = service_range(service).unwrap_or(0..0);
+                let wild = name.find(['*', '?']);
+                match wild {
+                    None => match lookup(pattern) {
+                        Some(id) => (id.0 as usize..id.0 as usize + 1, Glob::Any),
+                        None => (0..0, Glob::Any),
+                    },
+                    Some(0) if name == "*" => (range, Glob::Any),
+                    Some(0) => (range, Glob::Name(name)),
+                    Some(at) => {
+                        let prefix = &name[..at];
+                        let slice = &data::ACTIONS[range.clone()];
+                        let start = slice.partition_point(|a| cmp_prefix(a.name, prefix).is_lt());
+                        let end = slice.partition_point(|a| !cmp_prefix(a.name, prefix).is_gt());
+                        let sub = range.start + start..range.start + end;
+                        let glob = if name[at..] == *"*" {
+                            Glob::Any
+                        } else {
+                            Glob::Name(name)
+                        };
+                        (sub, glob)
+                    }
+                }
+            }
+            // A wildcard in the service prefix: test every action.
+            Some(_) => (0..data::ACTIONS.len(), Glob::Full(pattern)),
+            None => (0..0, Glob::Any),
+        }
+    };
+    range.map(move |i| (i, glob))
+}
+
+/// Compares the first `prefix.len()` bytes of `name` with `prefix`, ignoring
+/// ASCII case: `Equal` means `name` starts with `prefix`.
+fn cmp_prefix(name: &str, prefix: &str) -> std::cmp::Ordering {
+    let head = name.get(..prefix.len()).unwrap_or(name);
+    cmp_ignore_case(head, prefix)
 }
 
 /// The closest known action to a pattern that matches nothing, for a
@@ -330,11 +370,14 @@ impl ActionSet {
 
     /// Every action in the catalog.
     pub fn all() -> Self {
-        let mut s = ActionSet::new();
-        for i in 0..len() {
-            s.insert(ActionId(i as u32));
+        let n = len();
+        let mut bits = vec![u64::MAX; n.div_ceil(64)];
+        if n % 64 != 0 {
+            if let Some(last) = bits.last_mut() {
+                *last = (1u64 << (n % 64)) - 1;
+            }
         }
-        s
+        ActionSet { bits }
     }
 
     pub fn union_with(&mut self, other: &ActionSet) {
@@ -351,9 +394,15 @@ impl ActionSet {
 
     pub fn iter(&self) -> impl Iterator<Item = ActionId> + '_ {
         self.bits.iter().enumerate().flat_map(|(w, &word)| {
-            (0..64)
-                .filter(move |b| word & (1 << b) != 0)
-                .map(move |b| ActionId((w * 64 + b) as u32))
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let b = rest.trailing_zeros();
+                rest &= rest - 1;
+                Some(ActionId(w as u32 * 64 + b))
+            })
         })
     }
 }
@@ -377,6 +426,62 @@ mod tests {
         assert!(glob_match_ignore_case("*Object*", "GetObjectAcl"));
         assert!(!glob_match_ignore_case("Put*", "GetObject"));
         assert!(glob_match_ignore_case("*", ""));
+    }
+
+    #[test]
+    fn matching_exact_prefix_and_wildcards() {
+        let names =
+            |p: &str| -> Vec<String> { matching(p).map(|id| id.info().to_string()).collect() };
+        assert_eq!(names("S3:getobject"), ["s3:GetObject"]);
+        assert_eq!(names("s3:nosuchthing"), Vec::<String>::new());
+        let get = names("s3:Get*");
+        assert!(
+            get.len() > 20 && get.iter().all(|n| n.starts_with("s3:Get")),
+            "{get:?}"
+        );
+        assert!(get.contains(&"s3:GetObject".to_string()));
+        assert_eq!(
+            names("s3:Get*Acl"),
+            names("s3:Get*")
+                .into_iter()
+                .filter(|n| n.ends_with("Acl"))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(names("s?:GetObject"), ["s3:GetObject"]);
+        assert_eq!(names("*").len(), len());
+        assert_eq!(names("s3:*").len(), names("S3:*").len());
+        assert!(names("GetObject").is_empty());
+    }
+
+    #[test]
+    fn action_set_all_iter_and_subtract() {
+        let all = ActionSet::all();
+        assert_eq!(all.len(), len());
+        assert_eq!(all.iter().count(), len());
+        let mut s = all.clone();
+        let get = lookup("s3:GetObject").unwrap();
+        s.remove(get);
+        assert!(!s.contains(get) && all.contains(get));
+        let mut one = ActionSet::new();
+        one.insert(get);
+        let mut rest = all;
+        rest.subtract(&one);
+        assert_eq!(rest, s);
+        assert_eq!(one.iter().collect::<Vec<_>>(), [get]);
+    }
+
+    #[test]
+    fn resource_types_match_by_shape() {
+        let object = "arn:${Partition}:s3:::${BucketName}/${ObjectName}";
+        assert!(arn_matches_type("arn:aws:s3:::bucket/key/deep", object));
+        assert!(arn_matches_type("arn:aws:s3:::bucket/*", object));
+        assert!(!arn_matches_type("arn:aws:s3:::bucket", object));
+        let table = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}";
+        assert!(arn_matches_type(
+            "arn:aws:dynamodb:us-east-1:111122223333:table/Orders",
+            table
+        ));
+        assert!(!arn_matches_type("arn:aws:s3:::bucket", table));
     }
 
     #[test]

@@ -20,6 +20,8 @@ const LISTED: usize = 5;
 
 pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
     let denied = denied_everywhere(policy);
+    let credential_actions = ids(CREDENTIAL_ACTIONS);
+    let sensitive_reads = ids(SENSITIVE_READS);
     let mut findings = Vec::new();
     // What the whole policy allows on `*` without a restricting condition:
     // the input of `privilege-escalation`, with the statement granting each part.
@@ -62,7 +64,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         findings.extend(level_rule(
             s,
             &granted,
-            |a| a.access.contains(AccessLevels::PERMISSIONS_MANAGEMENT),
+            |id| id.info().access.contains(AccessLevels::PERMISSIONS_MANAGEMENT),
             RuleId::PermissionsManagement,
             Severity::High,
             "lets the holder change permissions",
@@ -71,7 +73,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         findings.extend(level_rule(
             s,
             &granted,
-            |a| CREDENTIAL_ACTIONS.iter().any(|c| names_action(a, c)),
+            |id| credential_actions.contains(&id),
             RuleId::CredentialsExposure,
             Severity::High,
             "returns credentials",
@@ -80,7 +82,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         findings.extend(level_rule(
             s,
             &granted,
-            |a| SENSITIVE_READS.iter().any(|c| names_action(a, c)),
+            |id| sensitive_reads.contains(&id),
             RuleId::SensitiveDataRead,
             Severity::Medium,
             "reads sensitive data",
@@ -146,11 +148,9 @@ fn denied_everywhere(policy: &Policy) -> ActionSet {
     denied
 }
 
-/// `ActionInfo` named `service:Action` (case-insensitive).
-fn names_action(a: &catalog::ActionInfo, full: &str) -> bool {
-    full.split_once(':').is_some_and(|(svc, name)| {
-        a.service.eq_ignore_ascii_case(svc) && a.name.eq_ignore_ascii_case(name)
-    })
+/// The catalog ids of a curated list of action names.
+fn ids(names: &[&str]) -> Vec<ActionId> {
+    names.iter().filter_map(|n| catalog::lookup(n)).collect()
 }
 
 fn list_actions(ids: &[ActionId]) -> String {
@@ -352,7 +352,7 @@ fn pass_role_wildcard(s: &Statement, granted: &ActionSet) -> Option<Finding> {
 fn level_rule(
     s: &Statement,
     granted: &ActionSet,
-    class: impl Fn(&catalog::ActionInfo) -> bool,
+    class: impl Fn(ActionId) -> bool,
     rule: RuleId,
     severity: Severity,
     what: &str,
@@ -360,11 +360,8 @@ fn level_rule(
 ) -> Option<Finding> {
     let hits: Vec<ActionId> = granted
         .iter()
-        .filter(|id| {
-            let a = id.info();
-            // Actions that accept only `*` cannot be scoped: not the policy's fault.
-            a.accepts_resource() && class(a)
-        })
+        // Actions that accept only `*` cannot be scoped: not the policy's fault.
+        .filter(|&id| id.info().accepts_resource() && class(id))
         .collect();
     if hits.is_empty() {
         return None;
