@@ -102,20 +102,9 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
 /// Whether the document is an AWS managed execution policy that must not make
 /// every SAM function noisy (SPEC §3.1).
 fn is_allow_listed(ctx: &Context) -> bool {
-    const EXECUTION_POLICIES: &[&str] = &[
-        "AWSLambdaBasicExecutionRole",
-        "AWSLambdaVPCAccessExecutionRole",
-        "AWSXRayDaemonWriteAccess",
-        "AWSLambdaSQSQueueExecutionRole",
-        "AWSLambdaKinesisExecutionRole",
-        "AWSLambdaDynamoDBExecutionRole",
-        "AWSLambdaMSKExecutionRole",
-        "AWSLambdaENIManagementAccess",
-        "CloudWatchLambdaInsightsExecutionRolePolicy",
-    ];
     ctx.managed_policy_name
         .as_deref()
-        .is_some_and(|n| EXECUTION_POLICIES.contains(&n))
+        .is_some_and(catalog::managed::is_allow_listed_execution_policy)
 }
 
 /// The actions a statement's `Action`/`NotAction` names, through the catalog.
