@@ -12,3 +12,12 @@ pub mod lint;
 pub mod policy;
 pub mod report;
 pub mod rules;
+// The event pipeline (SPEC §2): event → resolve → rules → alert → notify.
+pub mod alert;
+pub mod config;
+pub mod event;
+pub mod notify;
+pub mod pipeline;
+pub mod resolve;
+#[cfg(feature = "cli")]
+pub mod template;

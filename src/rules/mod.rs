@@ -8,11 +8,12 @@
 //!
 //! Rules never do I/O. What they need besides the document comes in [`Context`].
 
+pub mod account;
 pub mod conditions;
+pub mod docs;
 pub mod execution_role;
 pub mod lambda_config;
 pub mod managed;
-pub mod docs;
 pub mod permission;
 pub mod resource;
 pub mod trust;

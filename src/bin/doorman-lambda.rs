@@ -1,0 +1,54 @@
+//! The Lambda function: EventBridge delivers CloudTrail events, doorman
+//! evaluates each and publishes at most one SNS alert. All logic is in the
+//! library's `pipeline`; this file wires the AWS clients to it.
+//!
+//! Configuration is read and checked once, before the first event; SDK
+//! clients are built once and reused by every invocation. The SDK honours
+//! `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_IAM`, `_LAMBDA`, `_SNS`), so the
+//! same binary runs against an emulator.
+
+use doorman::config::LambdaConfig;
+use doorman::notify::sns::SnsNotifier;
+use doorman::pipeline::Pipeline;
+use doorman::resolve::aws::AwsResolver;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    // JSON logs when the function's log format is JSON; level from
+    // AWS_LAMBDA_LOG_LEVEL (or RUST_LOG).
+    lambda_runtime::tracing::init_default_subscriber();
+
+    let config = match LambdaConfig::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{e}");
+            return Err(e.into());
+        }
+    };
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let pipeline = Pipeline::new(
+        AwsResolver::new(&sdk),
+        SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), config.topic_arn.clone()),
+        config.settings,
+    );
+    let pipeline = &pipeline;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let evaluation = pipeline.handle(&event.payload).await.inspect_err(|e| {
+            tracing::error!(request_id = %event.context.request_id, "{e}");
+        })?;
+        let published = evaluation.alert().map(|a| a.subject.clone());
+        tracing::info!(
+            event_id = %evaluation.event.id,
+            event_name = %evaluation.event.name,
+            alert = published.as_deref().unwrap_or("none"),
+            "event processed"
+        );
+        Ok::<Value, Error>(serde_json::json!({
+            "event_id": evaluation.event.id,
+            "alert": published,
+        }))
+    }))
+    .await
+}

@@ -1,0 +1,201 @@
+//! The Lambda's configuration, from environment variables, checked once at
+//! start so that a bad deployment fails loudly on its first invocation
+//! rather than alerting wrongly for months.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `DOORMAN_TOPIC_ARN` | SNS topic alerts go to (required) |
+//! | `DOORMAN_MIN_SEVERITY` | `critical`, `high`, `medium`, `low` (default), `info` |
+//! | `DOORMAN_IGNORE_RULES` | comma-separated rule ids never alerted |
+//! | `DOORMAN_IGNORE_PRINCIPALS` | comma-separated ARN patterns (`*`, `?`) of actors not alerted on (break-glass roles) |
+//! | `DOORMAN_FUNCTION_NAME` | doorman's own function (default: `AWS_LAMBDA_FUNCTION_NAME`) |
+//! | `DOORMAN_CHANGE_RULE_NAME`, `DOORMAN_TAMPER_RULE_NAME` | doorman's EventBridge rules |
+//! | `DOORMAN_TRAIL_NAME` | the trail that feeds doorman; unset: stopping any trail is tampering |
+
+use crate::alert::Suppressions;
+use crate::pipeline::{Guarded, Settings};
+use crate::rules::{RuleId, Severity};
+use std::collections::BTreeSet;
+
+/// A configuration problem, naming the variable and the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Everything the Lambda reads from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaConfig {
+    pub topic_arn: String,
+    pub settings: Settings,
+}
+
+impl LambdaConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads variables through `get`, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let topic_arn = var("DOORMAN_TOPIC_ARN").ok_or_else(|| {
+            ConfigError(
+                "`DOORMAN_TOPIC_ARN` is not set; set it to the ARN of the SNS topic alerts go to"
+                    .to_string(),
+            )
+        })?;
+        if !topic_arn.starts_with("arn:") || !topic_arn.contains(":sns:") {
+            return Err(ConfigError(format!(
+                "`DOORMAN_TOPIC_ARN` is `{topic_arn}`, not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+            )));
+        }
+        let min_severity = match var("DOORMAN_MIN_SEVERITY") {
+            Some(s) => s
+                .parse::<Severity>()
+                .map_err(|e| ConfigError(format!("`DOORMAN_MIN_SEVERITY`: {e}")))?,
+            None => Severity::Low,
+        };
+        let mut ignore_rules = BTreeSet::new();
+        for id in list(var("DOORMAN_IGNORE_RULES")) {
+            ignore_rules.insert(
+                id.parse::<RuleId>()
+                    .map_err(|e| ConfigError(format!("`DOORMAN_IGNORE_RULES`: {e}")))?,
+            );
+        }
+        let ignore_principals = list(var("DOORMAN_IGNORE_PRINCIPALS"));
+        if let Some(bad) = ignore_principals.iter().find(|p| !p.starts_with("arn:")) {
+            return Err(ConfigError(format!(
+                "`DOORMAN_IGNORE_PRINCIPALS`: `{bad}` is not an ARN pattern; write e.g. `arn:aws:iam::123456789012:role/BreakGlass*`"
+            )));
+        }
+        let guarded = Guarded {
+            topic_arn: Some(topic_arn.clone()),
+            ..guarded_from_lookup(&get)
+        };
+        Ok(LambdaConfig {
+            topic_arn,
+            settings: Settings {
+                suppressions: Suppressions {
+                    min_severity,
+                    ignore_rules,
+                    ignore_principals,
+                },
+                guarded,
+            },
+        })
+    }
+}
+
+/// The names of doorman's own resources (all optional), as the Lambda and
+/// `doorman replay` read them.
+pub fn guarded_from_lookup(get: impl Fn(&str) -> Option<String>) -> Guarded {
+    let var = |k: &str| {
+        get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    Guarded {
+        function_name: var("DOORMAN_FUNCTION_NAME").or_else(|| var("AWS_LAMBDA_FUNCTION_NAME")),
+        change_rule_name: var("DOORMAN_CHANGE_RULE_NAME"),
+        tamper_rule_name: var("DOORMAN_TAMPER_RULE_NAME"),
+        topic_arn: var("DOORMAN_TOPIC_ARN"),
+        trail_name: var("DOORMAN_TRAIL_NAME"),
+    }
+}
+
+/// A comma-separated list (CloudFormation `CommaDelimitedList` parameters
+/// arrive this way), blanks dropped.
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<LambdaConfig, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        LambdaConfig::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:doorman-alerts";
+
+    #[test]
+    fn topic_is_required_and_checked() {
+        assert_eq!(
+            config(&[]).unwrap_err().to_string(),
+            "bad configuration: `DOORMAN_TOPIC_ARN` is not set; set it to the ARN of the SNS topic alerts go to"
+        );
+        assert!(config(&[("DOORMAN_TOPIC_ARN", "doorman-alerts")])
+            .unwrap_err()
+            .to_string()
+            .contains("not an SNS topic ARN"));
+    }
+
+    #[test]
+    fn everything_else_has_defaults() {
+        let c = config(&[
+            ("DOORMAN_TOPIC_ARN", TOPIC),
+            ("AWS_LAMBDA_FUNCTION_NAME", "doorman-fn"),
+        ])
+        .unwrap();
+        assert_eq!(c.settings.suppressions, Suppressions::default());
+        assert_eq!(
+            c.settings.guarded.function_name.as_deref(),
+            Some("doorman-fn")
+        );
+        assert_eq!(c.settings.guarded.topic_arn.as_deref(), Some(TOPIC));
+        assert_eq!(c.settings.guarded.trail_name, None);
+    }
+
+    #[test]
+    fn lists_and_severity_are_parsed_with_clear_errors() {
+        let c = config(&[
+            ("DOORMAN_TOPIC_ARN", TOPIC),
+            ("DOORMAN_MIN_SEVERITY", "HIGH"),
+            (
+                "DOORMAN_IGNORE_RULES",
+                "missing-logs, shared-execution-role",
+            ),
+            (
+                "DOORMAN_IGNORE_PRINCIPALS",
+                "arn:aws:iam::*:role/BreakGlass*,",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.settings.suppressions.min_severity, Severity::High);
+        assert_eq!(c.settings.suppressions.ignore_rules.len(), 2);
+        assert_eq!(
+            c.settings.suppressions.ignore_principals,
+            vec!["arn:aws:iam::*:role/BreakGlass*"]
+        );
+        assert_eq!(
+            config(&[("DOORMAN_TOPIC_ARN", TOPIC), ("DOORMAN_IGNORE_RULES", "admn-access")])
+                .unwrap_err()
+                .to_string(),
+            "bad configuration: `DOORMAN_IGNORE_RULES`: unknown rule `admn-access`; did you mean `admin-access`?"
+        );
+        assert!(config(&[
+            ("DOORMAN_TOPIC_ARN", TOPIC),
+            ("DOORMAN_MIN_SEVERITY", "urgent")
+        ])
+        .unwrap_err()
+        .to_string()
+        .contains("unknown severity `urgent`"));
+    }
+}

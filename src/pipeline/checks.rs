@@ -1,0 +1,811 @@
+//! Which rules judge which change (SPEC §4), with what the resolver fetches.
+//!
+//! Each kind of change has one function here; the rules themselves live in
+//! `rules` (document rules, `managed`, `execution_role`, `lambda_config`,
+//! `account`). What the resolver cannot know (offline) is skipped and said
+//! so; what no longer exists makes the event unprocessable; a transient
+//! failure stops the event so that Lambda retries it.
+
+use super::Guarded;
+use crate::alert::{EventFinding, Subject};
+use crate::catalog::managed::aws_managed_name;
+use crate::event::{
+    function_name, Change, Function, GuardrailCall, GuardrailTarget, Identity, IdentityKind, What,
+};
+use crate::policy::{parse_document, Policy};
+use crate::resolve::{self, ResolveError, Resolver};
+use crate::rules::execution_role::{self, ExecutionRole, NamedPolicy};
+use crate::rules::{self, account, lambda_config, managed, Context, Finding, PolicyKind, RuleId};
+use std::collections::BTreeSet;
+
+/// The tag whose value lists the rule ids to silence for a role or function.
+pub const IGNORE_TAG: &str = "doorman:ignore";
+
+/// Why an event's evaluation stopped.
+#[derive(Debug)]
+pub(super) enum Stop {
+    /// Retry later: the invocation fails.
+    Transient(String),
+    /// This event cannot be judged: an `unprocessable-event` alert.
+    Unprocessable(String),
+}
+
+/// The outcome of judging one change.
+#[derive(Debug)]
+pub(super) struct Assessment {
+    pub subject: Subject,
+    pub change: String,
+    pub findings: Vec<EventFinding>,
+    pub tag_ignored: BTreeSet<RuleId>,
+    pub skipped: Vec<String>,
+}
+
+struct Judge<'a, R> {
+    resolver: &'a R,
+    account: Option<String>,
+    findings: Vec<EventFinding>,
+    tag_ignored: BTreeSet<RuleId>,
+    skipped: Vec<String>,
+}
+
+pub(super) async fn assess<R: Resolver>(
+    resolver: &R,
+    guarded: &Guarded,
+    change: &Change,
+) -> Result<Assessment, Stop> {
+    let account = Some(change.info.account.clone()).filter(|a| !a.is_empty());
+    let mut j = Judge {
+        resolver,
+        account,
+        findings: Vec::new(),
+        tag_ignored: BTreeSet::new(),
+        skipped: Vec::new(),
+    };
+    let (subject, what_changed) = match &change.what {
+        What::RoleTrust { role, document } => {
+            j.role_tags(role).await?;
+            j.document(document, PolicyKind::Trust, None, None, "the trust policy")?;
+            let verb = if change.info.name == "CreateRole" {
+                "created role"
+            } else {
+                "replaced the trust policy of role"
+            };
+            (
+                identity_subject(&IdentityKind::Role, role),
+                format!("{verb} `{role}`"),
+            )
+        }
+        What::InlinePolicy {
+            holder,
+            policy_name,
+            document,
+        } => {
+            j.holder_tags(holder).await?;
+            j.document(
+                document,
+                PolicyKind::Permission,
+                None,
+                None,
+                &format!("inline policy `{policy_name}`"),
+            )?;
+            (
+                identity_subject(&holder.kind, &holder.name),
+                format!("put inline policy `{policy_name}` on {holder}"),
+            )
+        }
+        What::AttachPolicy { holder, policy_arn } => {
+            j.holder_tags(holder).await?;
+            j.attached_policy(policy_arn, &holder.to_string(), None)
+                .await?;
+            (
+                identity_subject(&holder.kind, &holder.name),
+                format!("attached managed policy `{policy_arn}` to {holder}"),
+            )
+        }
+        What::CreatePolicy {
+            policy_name,
+            policy_arn,
+            document,
+        } => {
+            j.document(
+                document,
+                PolicyKind::Permission,
+                None,
+                None,
+                &format!("managed policy `{policy_name}`"),
+            )?;
+            (
+                Subject {
+                    kind: "policy".into(),
+                    arn: policy_arn.clone(),
+                    name: policy_name.clone(),
+                },
+                format!("created managed policy `{policy_name}`"),
+            )
+        }
+        What::DefaultPolicyVersion {
+            policy_arn,
+            version_id,
+            document,
+        } => {
+            j.default_version(policy_arn, version_id.as_deref(), document.as_deref())
+                .await?
+        }
+        What::BoundaryRemoved { holder } => {
+            j.holder_tags(holder).await?;
+            j.push(
+                account::permissions_boundary_removed(&holder.to_string()),
+                None,
+            );
+            (
+                identity_subject(&holder.kind, &holder.name),
+                format!("removed the permissions boundary of {holder}"),
+            )
+        }
+        What::FunctionPermission {
+            function,
+            document,
+            function_url_auth_type,
+        } => {
+            j.function_tags(function).await?;
+            let policy = j.document(
+                document,
+                PolicyKind::Resource,
+                None,
+                None,
+                "the permission statement",
+            )?;
+            let url_auth_none = function_url_auth_type
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("NONE"))
+                || grants_public_url(&policy);
+            // The resource rules may already have reported the statement's
+            // `lambda:FunctionUrlAuthType` condition; one finding is enough.
+            let reported = j
+                .findings
+                .iter()
+                .any(|f| f.finding.rule == RuleId::PublicFunctionUrl);
+            if url_auth_none && !reported {
+                if let Some(f) = lambda_config::public_function_url("NONE", &function.name) {
+                    j.push(f, None);
+                }
+            }
+            (
+                function_subject(function),
+                format!(
+                    "added a statement to the resource policy of function `{}`",
+                    function.name
+                ),
+            )
+        }
+        What::FunctionUrl {
+            function,
+            auth_type,
+        } => {
+            j.function_tags(function).await?;
+            let auth = auth_type.as_deref().unwrap_or("(not given)");
+            if let Some(f) = lambda_config::public_function_url(auth, &function.name) {
+                j.push(f, None);
+            }
+            (
+                function_subject(function),
+                format!(
+                    "set the function URL of `{}` to `AuthType: {auth}`",
+                    function.name
+                ),
+            )
+        }
+        What::LayerPermission {
+            layer,
+            principal,
+            organization_id,
+        } => {
+            if let Some(f) =
+                lambda_config::public_layer(principal, organization_id.as_deref(), layer)
+            {
+                j.push(f, None);
+            }
+            (
+                Subject {
+                    kind: "layer".into(),
+                    arn: None,
+                    name: layer.clone(),
+                },
+                format!("allowed principal `{principal}` to use layer `{layer}`"),
+            )
+        }
+        What::FunctionRole {
+            function,
+            role_arn,
+            layers,
+        } => {
+            j.function_tags(function).await?;
+            let function_account = arn_account(&function.arn).or(j.account.clone());
+            for layer in layers {
+                if let Some(f) = lambda_config::cross_account_layer(
+                    layer,
+                    function_account.as_deref(),
+                    &function.name,
+                ) {
+                    j.push(f, None);
+                }
+            }
+            if let Some(role_arn) = role_arn {
+                j.execution_role(function, role_arn).await?;
+            }
+            let verb = if change.info.name == "CreateFunction" {
+                "created function"
+            } else {
+                "changed the role or layers of function"
+            };
+            let with = match role_arn {
+                Some(r) => format!(" with role `{}`", resolve::role_name(r)),
+                None => String::new(),
+            };
+            (
+                function_subject(function),
+                format!("{verb} `{}`{with}", function.name),
+            )
+        }
+        What::EventSourceMapping {
+            function,
+            event_source_arn,
+        } => {
+            j.function_tags(function).await?;
+            j.event_source(function, event_source_arn).await?;
+            (
+                function_subject(function),
+                format!(
+                    "mapped event source `{event_source_arn}` to function `{}`",
+                    function.name
+                ),
+            )
+        }
+        What::Guardrail(call) => {
+            if let Some(what) = guarded_target(guarded, call) {
+                j.push(
+                    account::guardrail_tampering(call.effect, &call.resource, &what),
+                    None,
+                );
+            }
+            (
+                Subject {
+                    kind: guardrail_kind(call.target).into(),
+                    arn: call
+                        .resource
+                        .starts_with("arn:")
+                        .then(|| call.resource.clone()),
+                    name: short_name(&call.resource),
+                },
+                format!("{} `{}`", call.effect, call.resource),
+            )
+        }
+    };
+    Ok(Assessment {
+        subject,
+        change: what_changed,
+        findings: j.findings,
+        tag_ignored: j.tag_ignored,
+        skipped: j.skipped,
+    })
+}
+
+impl<R: Resolver> Judge<'_, R> {
+    fn push(&mut self, finding: Finding, document: Option<String>) {
+        self.findings.push(EventFinding { finding, document });
+    }
+
+    fn context(&self, managed_policy_name: Option<&str>) -> Context {
+        Context {
+            account_id: self.account.clone(),
+            managed_policy_name: managed_policy_name.map(str::to_string),
+        }
+    }
+
+    /// Parses and judges one document; `label` names it in the reason when
+    /// it is not a policy, `document` in the findings when there are several.
+    fn document(
+        &mut self,
+        text: &str,
+        kind: PolicyKind,
+        document: Option<String>,
+        managed_policy_name: Option<&str>,
+        label: &str,
+    ) -> Result<Policy, Stop> {
+        let policy = parse(text, label)?;
+        let ctx = self.context(managed_policy_name);
+        for f in rules::evaluate(&policy, kind, &ctx) {
+            self.push(f, document.clone());
+        }
+        Ok(policy)
+    }
+
+    /// A resolver answer: `Ok(None)` when this resolver cannot know it (the
+    /// check is skipped and `skipped` says which).
+    fn fetched<T>(
+        &mut self,
+        r: Result<T, ResolveError>,
+        consequence: &str,
+    ) -> Result<Option<T>, Stop> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(ResolveError::Unavailable(why)) => {
+                self.skipped.push(format!("{why}: {consequence}"));
+                Ok(None)
+            }
+            Err(ResolveError::Transient(why)) => Err(Stop::Transient(why)),
+            Err(ResolveError::NotFound(why)) => Err(Stop::Unprocessable(format!(
+                "it refers to something that no longer exists ({why})"
+            ))),
+            Err(ResolveError::Permanent(why)) => Err(Stop::Unprocessable(why)),
+        }
+    }
+
+    /// Tags are best effort: a role or function that is already gone, or a
+    /// resolver that cannot read tags, just means no `doorman:ignore`.
+    fn tags(&mut self, r: Result<Vec<(String, String)>, ResolveError>) -> Result<(), Stop> {
+        match r {
+            Ok(tags) => {
+                self.tag_ignored.extend(ignored_rules(&tags));
+                Ok(())
+            }
+            Err(ResolveError::Transient(why)) => Err(Stop::Transient(why)),
+            Err(_) => Ok(()),
+        }
+    }
+
+    async fn role_tags(&mut self, role: &str) -> Result<(), Stop> {
+        let r = self.resolver.role_tags(role).await;
+        self.tags(r)
+    }
+
+    async fn holder_tags(&mut self, holder: &Identity) -> Result<(), Stop> {
+        match holder.kind {
+            IdentityKind::Role => self.role_tags(&holder.name).await,
+            IdentityKind::User | IdentityKind::Group => Ok(()),
+        }
+    }
+
+    async fn function_tags(&mut self, function: &Function) -> Result<(), Stop> {
+        let r = self.resolver.function_tags(&function.arn).await;
+        self.tags(r)
+    }
+
+    /// A managed policy attached to `holder`: `broad-managed-policy` by name,
+    /// then the document's own findings. For an AWS managed policy that is
+    /// already reported as broad, the document adds nothing the name did not
+    /// say (AdministratorAccess is `*` on `*`), so it is not judged again.
+    async fn attached_policy(
+        &mut self,
+        policy_arn: &str,
+        holder: &str,
+        document_label: Option<String>,
+    ) -> Result<(), Stop> {
+        let is_aws = policy_arn.contains(":iam::aws:policy/");
+        let aws_name = if is_aws {
+            aws_managed_name(policy_arn)
+        } else {
+            None
+        };
+        if is_aws {
+            if let Some(f) = managed::check_attachment(policy_arn, holder) {
+                self.push(f, document_label);
+                return Ok(());
+            }
+        }
+        let r = self.resolver.managed_policy(policy_arn).await;
+        let consequence = format!(
+            "the statements of `{}` were not checked",
+            resolve::policy_name(policy_arn)
+        );
+        if let Some(policy) = self.fetched(r, &consequence)? {
+            self.document(
+                &policy.document,
+                PolicyKind::Permission,
+                document_label,
+                aws_name,
+                &format!("managed policy `{policy_arn}`"),
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn default_version(
+        &mut self,
+        policy_arn: &str,
+        version_id: Option<&str>,
+        document: Option<&str>,
+    ) -> Result<(Subject, String), Stop> {
+        let name = resolve::policy_name(policy_arn).to_string();
+        let version = version_id.unwrap_or("(new)");
+        let mut what = format!("made version `{version}` the default of managed policy `{name}`");
+        let text = match (document, version_id) {
+            (Some(doc), _) => Some(doc.to_string()),
+            (None, Some(v)) => {
+                let r = self.resolver.policy_version(policy_arn, v).await;
+                self.fetched(r, "its statements were not checked")?
+            }
+            (None, None) => None,
+        };
+        // Who holds the policy only makes the alert clearer: a resolver that
+        // cannot tell (offline) is no skipped check.
+        let entities = match self.resolver.policy_entities(policy_arn).await {
+            Err(ResolveError::Unavailable(_)) => None,
+            r => self.fetched(r, "")?,
+        };
+        if let Some(e) = entities {
+            let holders: Vec<String> = e
+                .roles
+                .iter()
+                .map(|n| format!("role `{n}`"))
+                .chain(e.users.iter().map(|n| format!("user `{n}`")))
+                .chain(e.groups.iter().map(|n| format!("group `{n}`")))
+                .collect();
+            if holders.is_empty() {
+                what.push_str(" (attached to nothing yet)");
+            } else {
+                what.push_str(&format!(", which applies to {}", holders.join(", ")));
+            }
+        }
+        if let Some(text) = text {
+            self.document(
+                &text,
+                PolicyKind::Permission,
+                None,
+                None,
+                &format!("version `{version}` of `{name}`"),
+            )?;
+        }
+        Ok((
+            Subject {
+                kind: "policy".into(),
+                arn: Some(policy_arn.to_string()),
+                name,
+            },
+            what,
+        ))
+    }
+
+    /// Fetches a whole role and judges it as an execution role: every
+    /// document it holds, and the SPEC §3.4 rules for `function`.
+    async fn fetch_execution_role(
+        &mut self,
+        role_arn: &str,
+        consequence: &str,
+    ) -> Result<Option<ExecutionRole>, Stop> {
+        let role_name = resolve::role_name(role_arn).to_string();
+        let r = self.resolver.role(&role_name).await;
+        let Some(details) = self.fetched(r, consequence)? else {
+            return Ok(None);
+        };
+        self.role_tags(&role_name).await?;
+        let holder = format!("role `{role_name}`");
+        let trust = if details.trust.trim().is_empty() {
+            None
+        } else {
+            Some(self.document(
+                &details.trust,
+                PolicyKind::Trust,
+                Some(format!("the trust policy of {holder}")),
+                None,
+                &format!("the trust policy of {holder}"),
+            )?)
+        };
+        let mut policies = Vec::new();
+        for p in &details.policies {
+            let label = if p.managed {
+                format!(
+                    "managed policy `{}` of {holder}",
+                    resolve::policy_name(&p.name)
+                )
+            } else {
+                format!("inline policy `{}` of {holder}", p.name)
+            };
+            let policy = parse(&p.document, &label)?;
+            let is_aws = p.managed && p.name.contains(":iam::aws:policy/");
+            let broad = if is_aws {
+                managed::check_attachment(&p.name, &holder)
+            } else {
+                None
+            };
+            match broad {
+                Some(f) => self.push(f, Some(label)),
+                None => {
+                    let ctx = self.context(if is_aws {
+                        aws_managed_name(&p.name)
+                    } else {
+                        None
+                    });
+                    for f in rules::evaluate(&policy, PolicyKind::Permission, &ctx) {
+                        self.push(f, Some(label.clone()));
+                    }
+                }
+            }
+            policies.push(NamedPolicy {
+                name: p.name.clone(),
+                policy,
+            });
+        }
+        Ok(Some(ExecutionRole {
+            name: role_name,
+            arn: Some(details.arn),
+            trust,
+            policies,
+        }))
+    }
+
+    async fn execution_role(&mut self, function: &Function, role_arn: &str) -> Result<(), Stop> {
+        let consequence = "missing-logs, shared-execution-role, role-not-lambda-trusted and the role's own policies were not checked";
+        let Some(role) = self.fetch_execution_role(role_arn, consequence).await? else {
+            return Ok(());
+        };
+        if let Some(f) = execution_role::role_not_lambda_trusted(&role) {
+            self.push(f, None);
+        }
+        if let Some(f) =
+            execution_role::missing_logs(&role, Some(&function.name), Some(&function.arn))
+        {
+            self.push(f, None);
+        }
+        let r = self.resolver.functions_using_role(role_arn).await;
+        if let Some(mut names) = self.fetched(r, "shared-execution-role was not checked")? {
+            if !names.contains(&function.name) {
+                names.push(function.name.clone());
+                names.sort();
+            }
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            if let Some(f) = execution_role::shared_execution_role(&role, &names) {
+                self.push(f, None);
+            }
+        }
+        Ok(())
+    }
+
+    async fn event_source(&mut self, function: &Function, source_arn: &str) -> Result<(), Stop> {
+        if execution_role::polling_actions(source_arn).is_none() {
+            return Ok(());
+        }
+        let consequence = "event-source-missing-permissions was not checked";
+        let r = self.resolver.function(&function.arn).await;
+        let Some(config) = self.fetched(r, consequence)? else {
+            return Ok(());
+        };
+        let Some(role_arn) = config.role else {
+            return Err(Stop::Unprocessable(format!(
+                "function `{}` has no execution role",
+                function.name
+            )));
+        };
+        // The role's own documents are judged when it is given to a
+        // function; here only what the mapping needs.
+        let role_name = resolve::role_name(&role_arn).to_string();
+        let r = self.resolver.role(&role_name).await;
+        let Some(details) = self.fetched(r, consequence)? else {
+            return Ok(());
+        };
+        let mut policies = Vec::new();
+        for p in &details.policies {
+            policies.push(NamedPolicy {
+                name: p.name.clone(),
+                policy: parse(
+                    &p.document,
+                    &format!("policy `{}` of role `{role_name}`", p.name),
+                )?,
+            });
+        }
+        let role = ExecutionRole {
+            name: role_name.clone(),
+            arn: Some(details.arn),
+            trust: None,
+            policies,
+        };
+        self.role_tags(&role_name).await?;
+        if let Some(f) = execution_role::event_source_missing_permissions(&role, source_arn) {
+            self.push(f, None);
+        }
+        Ok(())
+    }
+}
+
+fn parse(text: &str, label: &str) -> Result<Policy, Stop> {
+    parse_document(text)
+        .map_err(|e| Stop::Unprocessable(format!("{label} is not a policy document: {e}")))
+}
+
+/// Rule ids listed in a `doorman:ignore` tag (comma-separated; unknown ids
+/// are logged and skipped, so one typo does not disable the rest).
+pub fn ignored_rules(tags: &[(String, String)]) -> BTreeSet<RuleId> {
+    let mut rules = BTreeSet::new();
+    for (key, value) in tags {
+        if key != IGNORE_TAG {
+            continue;
+        }
+        for id in value
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match id.parse::<RuleId>() {
+                Ok(r) => {
+                    rules.insert(r);
+                }
+                Err(e) => tracing::warn!(tag = IGNORE_TAG, "{e}"),
+            }
+        }
+    }
+    rules
+}
+
+/// Whether a resource policy grants a function URL with `AuthType: NONE`
+/// (`lambda:FunctionUrlAuthType` = `NONE`, as AddPermission writes it).
+fn grants_public_url(policy: &Policy) -> bool {
+    policy.statements.iter().any(|s| {
+        s.is_allow()
+            && s.conditions_on("lambda:FunctionUrlAuthType")
+                .any(|c| c.values.iter().any(|v| v.eq_ignore_ascii_case("NONE")))
+    })
+}
+
+fn identity_subject(kind: &IdentityKind, name: &str) -> Subject {
+    Subject {
+        kind: kind.to_string(),
+        arn: None,
+        name: name.to_string(),
+    }
+}
+
+fn function_subject(function: &Function) -> Subject {
+    Subject {
+        kind: "function".into(),
+        arn: Some(function.arn.clone()),
+        name: function.name.clone(),
+    }
+}
+
+fn arn_account(arn: &str) -> Option<String> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
+}
+
+fn guardrail_kind(target: GuardrailTarget) -> &'static str {
+    match target {
+        GuardrailTarget::TrailStopped | GuardrailTarget::TrailChanged => "trail",
+        GuardrailTarget::EventRule => "rule",
+        GuardrailTarget::Function => "function",
+        GuardrailTarget::Topic => "topic",
+        GuardrailTarget::Subscription => "subscription",
+    }
+}
+
+/// The last name in an ARN (`...:trail/main` → `main`), or the input.
+fn short_name(resource: &str) -> String {
+    if !resource.starts_with("arn:") {
+        return resource.to_string();
+    }
+    let last = resource.rsplit(':').next().unwrap_or(resource);
+    last.rsplit('/').next().unwrap_or(last).to_string()
+}
+
+/// Which of doorman's own resources a call concerns, if any (the text says
+/// which, for the finding).
+fn guarded_target(g: &Guarded, call: &GuardrailCall) -> Option<String> {
+    let same_name = |configured: &Option<String>| {
+        configured.as_deref().is_some_and(|n| {
+            !n.is_empty() && (n == call.resource || n == short_name(&call.resource))
+        })
+    };
+    match call.target {
+        GuardrailTarget::TrailStopped => match &g.trail_name {
+            Some(_) => same_name(&g.trail_name).then(|| "the CloudTrail trail that feeds doorman".to_string()),
+            None => Some(
+                "a CloudTrail trail (no DOORMAN_TRAIL_NAME is set, so every trail counts as one that may feed doorman)"
+                    .to_string(),
+            ),
+        },
+        GuardrailTarget::TrailChanged => {
+            same_name(&g.trail_name).then(|| "the CloudTrail trail that feeds doorman".to_string())
+        }
+        GuardrailTarget::EventRule => {
+            if same_name(&g.change_rule_name) {
+                Some("doorman's change rule".to_string())
+            } else if same_name(&g.tamper_rule_name) {
+                Some("doorman's tamper rule".to_string())
+            } else {
+                None
+            }
+        }
+        GuardrailTarget::Function => g
+            .function_name
+            .as_deref()
+            .is_some_and(|n| !n.is_empty() && function_name(&call.resource) == n)
+            .then(|| "doorman's own function".to_string()),
+        GuardrailTarget::Topic => g
+            .topic_arn
+            .as_deref()
+            .is_some_and(|t| t == call.resource)
+            .then(|| "doorman's alert topic".to_string()),
+        GuardrailTarget::Subscription => g
+            .topic_arn
+            .as_deref()
+            .is_some_and(|t| call.resource.starts_with(&format!("{t}:")))
+            .then(|| "a subscription to doorman's alert topic".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignore_tag_lists_rule_ids() {
+        let tags = vec![
+            (
+                IGNORE_TAG.to_string(),
+                "missing-logs, shared-execution-role,nope".to_string(),
+            ),
+            ("team".to_string(), "admin-access".to_string()),
+        ];
+        let got: Vec<RuleId> = ignored_rules(&tags).into_iter().collect();
+        assert_eq!(got, vec![RuleId::MissingLogs, RuleId::SharedExecutionRole]);
+    }
+
+    #[test]
+    fn tampering_is_recognised_on_doormans_own_resources_only() {
+        let g = Guarded {
+            function_name: Some("doorman".into()),
+            change_rule_name: Some("doorman-changes".into()),
+            tamper_rule_name: Some("doorman-tamper".into()),
+            topic_arn: Some("arn:aws:sns:us-east-1:111122223333:doorman-alerts".into()),
+            trail_name: None,
+        };
+        let call = |target, resource: &str| GuardrailCall {
+            target,
+            resource: resource.into(),
+            effect: "x",
+        };
+        assert!(guarded_target(
+            &g,
+            &call(
+                GuardrailTarget::Function,
+                "arn:aws:lambda:us-east-1:111122223333:function:doorman"
+            )
+        )
+        .is_some());
+        assert!(guarded_target(&g, &call(GuardrailTarget::Function, "orders")).is_none());
+        assert!(guarded_target(&g, &call(GuardrailTarget::EventRule, "doorman-tamper")).is_some());
+        assert!(guarded_target(&g, &call(GuardrailTarget::Subscription, "arn:aws:sns:us-east-1:111122223333:doorman-alerts:0b6941c3-f04d-4d3e-a31d-0123456789ab")).is_some());
+        assert!(guarded_target(
+            &g,
+            &call(
+                GuardrailTarget::Subscription,
+                "arn:aws:sns:us-east-1:111122223333:doorman-alerts-old:0b69"
+            )
+        )
+        .is_none());
+        // No trail configured: stopping any trail counts, changing one does not.
+        assert!(guarded_target(
+            &g,
+            &call(GuardrailTarget::TrailStopped, "management-events")
+        )
+        .is_some());
+        assert!(guarded_target(
+            &g,
+            &call(GuardrailTarget::TrailChanged, "management-events")
+        )
+        .is_none());
+        let g = Guarded {
+            trail_name: Some("org-trail".into()),
+            ..g
+        };
+        assert!(guarded_target(
+            &g,
+            &call(
+                GuardrailTarget::TrailStopped,
+                "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"
+            )
+        )
+        .is_some());
+        assert!(guarded_target(&g, &call(GuardrailTarget::TrailStopped, "other")).is_none());
+    }
+}

@@ -1,0 +1,188 @@
+//! The Lambda handler, generic over where context comes from and where
+//! alerts go: decode → resolve → rules → alert → notify (SPEC §2).
+//!
+//! Error semantics (SPEC §2):
+//! - a transient failure (throttling, timeout, 5xx after the SDK's retries,
+//!   or SNS failing) is an `Err`: the invocation fails and Lambda retries;
+//! - a permanent problem with one event (undecodable, a document that is not
+//!   JSON, a policy that no longer exists) becomes an `unprocessable-event`
+//!   alert, and the invocation succeeds;
+//! - an irrelevant event or a failed call succeeds silently.
+//!
+//! `doorman replay` runs [`Pipeline::evaluate`] with the offline resolver;
+//! the Lambda runs [`Pipeline::handle`], which also publishes.
+
+mod checks;
+
+use crate::alert::{self, Alert, AlertInput, EventFinding, Subject, Suppressions};
+use crate::event::{self, Decoded, EventInfo};
+use crate::notify::{Notifier, NotifyError};
+use crate::resolve::Resolver;
+use crate::rules::account;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// The names of doorman's own resources, to recognise tampering with them
+/// (`guardrail-tampering`). Unset names are not watched, except trails:
+/// without a configured trail name, stopping or deleting any trail counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guarded {
+    pub function_name: Option<String>,
+    pub change_rule_name: Option<String>,
+    pub tamper_rule_name: Option<String>,
+    pub topic_arn: Option<String>,
+    pub trail_name: Option<String>,
+}
+
+/// Everything the pipeline needs to know about its deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub suppressions: Suppressions,
+    pub guarded: Guarded,
+}
+
+/// What became of one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Not a change doorman evaluates (a failed call, an uncovered name).
+    Ignored { reason: String },
+    /// Evaluated: every finding before suppression, and the alert that is
+    /// (or would be) published, if any.
+    Evaluated {
+        input: AlertInput,
+        alert: Option<Alert>,
+        /// Checks that could not run, and why (the offline resolver cannot
+        /// fetch a role, for example).
+        skipped: Vec<String>,
+    },
+}
+
+/// One event's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub event: EventInfo,
+    pub verdict: Verdict,
+}
+
+impl Evaluation {
+    pub fn alert(&self) -> Option<&Alert> {
+        match &self.verdict {
+            Verdict::Evaluated { alert, .. } => alert.as_ref(),
+            Verdict::Ignored { .. } => None,
+        }
+    }
+}
+
+/// Why an invocation fails (so that Lambda retries it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    #[error("transient failure on event `{event_id}`, to be retried: {reason}")]
+    Transient { event_id: String, reason: String },
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+}
+
+/// The pipeline with its resolver, notifier and settings, built once per
+/// process and used for every event.
+#[derive(Debug)]
+pub struct Pipeline<R, N> {
+    pub resolver: R,
+    pub notifier: N,
+    pub settings: Settings,
+}
+
+impl<R: Resolver, N: Notifier> Pipeline<R, N> {
+    pub fn new(resolver: R, notifier: N, settings: Settings) -> Self {
+        Pipeline {
+            resolver,
+            notifier,
+            settings,
+        }
+    }
+
+    /// Evaluates one event without publishing.
+    pub async fn evaluate(&self, event: &Value) -> Result<Evaluation, HandlerError> {
+        let change = match event::decode(event) {
+            Ok(Decoded::Change(change)) => change,
+            Ok(Decoded::Ignored { info, reason }) => {
+                tracing::debug!(event_id = %info.id, event_name = %info.name, %reason, "event ignored");
+                return Ok(Evaluation {
+                    event: info,
+                    verdict: Verdict::Ignored { reason },
+                });
+            }
+            Err(e) => return Ok(self.unprocessable(e.info, &e.reason)),
+        };
+        let info = change.info.clone();
+        match checks::assess(&self.resolver, &self.settings.guarded, &change).await {
+            Ok(assessment) => {
+                let input = AlertInput {
+                    event: info.clone(),
+                    subject: assessment.subject,
+                    change: assessment.change,
+                    findings: assessment.findings,
+                    tag_ignored: assessment.tag_ignored,
+                };
+                let alert = alert::build(&input, &self.settings.suppressions);
+                Ok(Evaluation {
+                    event: info,
+                    verdict: Verdict::Evaluated {
+                        input,
+                        alert,
+                        skipped: assessment.skipped,
+                    },
+                })
+            }
+            Err(checks::Stop::Transient(reason)) => Err(HandlerError::Transient {
+                event_id: info.id,
+                reason,
+            }),
+            Err(checks::Stop::Unprocessable(reason)) => Ok(self.unprocessable(info, &reason)),
+        }
+    }
+
+    /// Evaluates one event and publishes its alert, if any.
+    pub async fn handle(&self, event: &Value) -> Result<Evaluation, HandlerError> {
+        let evaluation = self.evaluate(event).await?;
+        if let Some(alert) = evaluation.alert() {
+            self.notifier.publish(alert).await?;
+        }
+        Ok(evaluation)
+    }
+
+    fn unprocessable(&self, info: EventInfo, reason: &str) -> Evaluation {
+        tracing::warn!(event_id = %info.id, %reason, "event cannot be evaluated");
+        let name = if info.name.is_empty() {
+            "event".to_string()
+        } else {
+            info.name.clone()
+        };
+        let input = AlertInput {
+            subject: Subject {
+                kind: "event".to_string(),
+                arn: None,
+                name: if info.id.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{name} {}", info.id)
+                },
+            },
+            change: "could not be evaluated".to_string(),
+            findings: vec![EventFinding {
+                finding: account::unprocessable_event(&info.id, reason),
+                document: None,
+            }],
+            tag_ignored: BTreeSet::new(),
+            event: info.clone(),
+        };
+        let alert = alert::build(&input, &self.settings.suppressions);
+        Evaluation {
+            event: info,
+            verdict: Verdict::Evaluated {
+                input,
+                alert,
+                skipped: Vec::new(),
+            },
+        }
+    }
+}

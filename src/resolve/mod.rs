@@ -1,0 +1,171 @@
+//! Fetching what an event lacks: the managed policy behind an ARN, a whole
+//! execution role, tags, which identities hold a policy, which functions
+//! share a role.
+//!
+//! Behind one trait with two implementations: [`aws::AwsResolver`] (IAM and
+//! Lambda APIs; `aws` feature) and [`offline::OfflineResolver`] (only what
+//! doorman knows without AWS: the built-in AWS managed policy documents).
+//! Documents are returned as the text AWS gives (URL-encoded JSON for most
+//! IAM read APIs); `policy::parse_document` decodes both forms.
+
+pub mod offline;
+
+#[cfg(feature = "aws")]
+pub mod aws;
+
+use std::future::Future;
+
+/// A managed policy and its default document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedPolicy {
+    pub arn: String,
+    pub name: String,
+    /// The policy document text, plain or URL-encoded JSON.
+    pub document: String,
+}
+
+/// A policy a role holds, with its document text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolePolicy {
+    /// The inline policy name, or the managed policy ARN.
+    pub name: String,
+    /// Whether it is an attached managed policy (`name` is then its ARN).
+    pub managed: bool,
+    pub document: String,
+}
+
+/// Everything about a role that the execution-role rules judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDetails {
+    pub name: String,
+    pub arn: String,
+    /// The trust policy text.
+    pub trust: String,
+    /// Inline policies first (by name), then attached managed policies (by
+    /// ARN), each in the order IAM lists them.
+    pub policies: Vec<RolePolicy>,
+}
+
+/// The roles, users and groups a managed policy is attached to (names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyEntities {
+    pub roles: Vec<String>,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+/// A function's configuration, as far as doorman needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionConfig {
+    pub name: String,
+    pub arn: String,
+    /// The execution role ARN.
+    pub role: Option<String>,
+}
+
+/// Why something could not be fetched. The pipeline decides what each
+/// means (SPEC §2): a transient error fails the invocation so Lambda
+/// retries; the others become an `unprocessable-event` alert or, for
+/// `Unavailable`, a check that is skipped and said so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// Throttling, a timeout, a 5xx after the SDK's own retries.
+    #[error("{0}")]
+    Transient(String),
+    /// The role, policy or function no longer exists (`NoSuchEntity`).
+    #[error("{0}")]
+    NotFound(String),
+    /// Anything retrying will not fix (access denied, a malformed request).
+    #[error("{0}")]
+    Permanent(String),
+    /// This resolver cannot know it (the offline resolver has no AWS).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// What the pipeline asks of AWS. Every method paginates to the end.
+pub trait Resolver: Send + Sync {
+    /// `GetPolicy` + `GetPolicyVersion` of the default version.
+    fn managed_policy(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<ManagedPolicy, ResolveError>> + Send;
+
+    /// `GetPolicyVersion`: the document text of one version.
+    fn policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<String, ResolveError>> + Send;
+
+    /// `GetRole`, `ListRolePolicies` + `GetRolePolicy`,
+    /// `ListAttachedRolePolicies` + the managed documents.
+    fn role(&self, name: &str) -> impl Future<Output = Result<RoleDetails, ResolveError>> + Send;
+
+    /// `ListRoleTags`, as (key, value) pairs.
+    fn role_tags(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, ResolveError>> + Send;
+
+    /// Lambda `ListTags` of a function ARN.
+    fn function_tags(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, ResolveError>> + Send;
+
+    /// `ListEntitiesForPolicy`.
+    fn policy_entities(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<PolicyEntities, ResolveError>> + Send;
+
+    /// `ListFunctions`, filtered to those whose execution role is `role_arn`
+    /// (names, sorted).
+    fn functions_using_role(
+        &self,
+        role_arn: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ResolveError>> + Send;
+
+    /// `GetFunctionConfiguration`.
+    fn function(
+        &self,
+        name_or_arn: &str,
+    ) -> impl Future<Output = Result<FunctionConfig, ResolveError>> + Send;
+}
+
+/// The role name in a role ARN (`arn:aws:iam::1:role/path/name` → `name`),
+/// or the input when it is not a role ARN.
+pub fn role_name(role_arn: &str) -> &str {
+    match role_arn.split_once(":role/") {
+        Some((_, path)) => path.rsplit('/').next().unwrap_or(path),
+        None => role_arn,
+    }
+}
+
+/// The policy name in a policy ARN (`arn:aws:iam::aws:policy/service-role/X` → `X`).
+pub fn policy_name(policy_arn: &str) -> &str {
+    match policy_arn.split_once(":policy/") {
+        Some((_, path)) => path.rsplit('/').next().unwrap_or(path),
+        None => policy_arn,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_arns_with_paths() {
+        assert_eq!(
+            role_name("arn:aws:iam::111122223333:role/service/app"),
+            "app"
+        );
+        assert_eq!(role_name("arn:aws:iam::111122223333:role/app"), "app");
+        assert_eq!(role_name("app"), "app");
+        assert_eq!(
+            policy_name("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
+            "AWSLambdaBasicExecutionRole"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! Account-level rules (SPEC §3.5): judged from an event, not a document.
+//!
+//! - `permissions-boundary-removed`: the ceiling on a role's or user's
+//!   permissions was taken away;
+//! - `guardrail-tampering`: doorman itself, or the trail that feeds it, was
+//!   disabled, deleted or changed;
+//! - `unprocessable-event`: doorman could not judge an event it is subscribed
+//!   to, so a human has to.
+//!
+//! Whether a call concerns doorman's own resources is decided by the
+//! pipeline, which knows the deployment's names; these functions only word
+//! the findings.
+
+use super::{Finding, RuleId, Severity};
+
+/// `permissions-boundary-removed` for `holder` (``role `app` ``).
+pub fn permissions_boundary_removed(holder: &str) -> Finding {
+    Finding::new(
+        RuleId::PermissionsBoundaryRemoved,
+        Severity::High,
+        format!(
+            "the permissions boundary of {holder} was removed: its policies now take effect in full"
+        ),
+        format!(
+            "put the boundary back (`iam:Put*PermissionsBoundary`) unless the removal was reviewed; deny `iam:Delete*PermissionsBoundary` outside the admin role"
+        ),
+    )
+}
+
+/// `guardrail-tampering`: `effect` as the call did it (``deleted SNS topic``)
+/// on `resource`, which is doorman's own (`what` says which part of it).
+pub fn guardrail_tampering(effect: &str, resource: &str, what: &str) -> Finding {
+    Finding::new(
+        RuleId::GuardrailTampering,
+        Severity::Critical,
+        format!("someone {effect} `{resource}`, which is {what}: doorman may stop seeing changes"),
+        "check who did it and why; redeploy doorman (`sam deploy`) to restore it, and deny these calls outside the admin role with an SCP".to_string(),
+    )
+}
+
+/// `unprocessable-event` for event `event_id`, because of `reason`.
+pub fn unprocessable_event(event_id: &str, reason: &str) -> Finding {
+    let id = if event_id.is_empty() {
+        "(no id)"
+    } else {
+        event_id
+    };
+    Finding::new(
+        RuleId::UnprocessableEvent,
+        Severity::Medium,
+        format!("doorman could not evaluate event `{id}`: {reason}"),
+        "look at the change by hand in CloudTrail (search for the event id); if the event is valid, report it to the doorman maintainers".to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_findings_have_their_severities_and_name_the_subject() {
+        let f = permissions_boundary_removed("role `app`");
+        assert_eq!(
+            (f.rule, f.severity),
+            (RuleId::PermissionsBoundaryRemoved, Severity::High)
+        );
+        assert!(f
+            .message
+            .starts_with("the permissions boundary of role `app` was removed"));
+        let f = guardrail_tampering(
+            "deleted SNS topic",
+            "arn:aws:sns:us-east-1:1:doorman",
+            "doorman's alert topic",
+        );
+        assert_eq!(
+            (f.rule, f.severity),
+            (RuleId::GuardrailTampering, Severity::Critical)
+        );
+        let f = unprocessable_event("abc", "`policyDocument` is not valid JSON");
+        assert_eq!(
+            (f.rule, f.severity),
+            (RuleId::UnprocessableEvent, Severity::Medium)
+        );
+        assert_eq!(
+            f.message,
+            "doorman could not evaluate event `abc`: `policyDocument` is not valid JSON"
+        );
+    }
+}
