@@ -1,0 +1,684 @@
+//! `doorman lint` on SAM / CloudFormation templates (SPEC §6).
+//!
+//! A template is read into a tree that keeps lines ([`yaml`]), its policy
+//! documents are turned into plain policy JSON with intrinsics replaced by
+//! scoped placeholders ([`intrinsic`]; SAM policy templates expanded by
+//! [`sam`]), and then judged by the same rules as policy files and events.
+//! On top, the template as a whole is judged for execution-role hygiene
+//! (SPEC §3.4): which function uses which role, and what that role allows.
+//!
+//! Resource types: `AWS::IAM::Role`, `AWS::IAM::Policy`,
+//! `AWS::IAM::ManagedPolicy`, `AWS::IAM::User`/`Group` (policies only),
+//! `AWS::Serverless::Function`, `AWS::Lambda::Function`,
+//! `AWS::Lambda::Permission`, `AWS::Lambda::Url`,
+//! `AWS::Lambda::LayerVersionPermission`. Everything else is skipped.
+
+mod intrinsic;
+mod sam;
+mod yaml;
+
+pub use intrinsic::TEMPLATE_ACCOUNT;
+
+use crate::lint::{LocatedFinding, Location};
+use crate::policy::{parse_value, Policy};
+use crate::rules::execution_role::{self, ExecutionRole, NamedPolicy};
+use crate::rules::{self, lambda_config, managed, Context, Finding, PolicyKind, RuleId, Severity};
+use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
+use yaml::{Entry, Node, Value};
+
+/// The error for a text that parses but has no `Resources` mapping.
+pub const NOT_A_TEMPLATE: &str = "not a CloudFormation template: it has no `Resources` section";
+
+/// Whether `text` is a template: YAML or JSON whose top level has a
+/// `Resources` or `AWSTemplateFormatVersion` key.
+pub fn looks_like_template(text: &str) -> bool {
+    yaml::parse(text).is_ok_and(|root| {
+        root.get("Resources").is_some() || root.get("AWSTemplateFormatVersion").is_some()
+    })
+}
+
+/// Judges a template. `source` names it in every location. Errors: not valid
+/// YAML (with line and column) or not a template; findings otherwise, ordered
+/// by line.
+pub fn lint_template(source: &str, text: &str) -> Result<Vec<LocatedFinding>, String> {
+    let root = yaml::parse(text)?;
+    let resources = root
+        .get("Resources")
+        .and_then(Node::as_map)
+        .ok_or_else(|| NOT_A_TEMPLATE.to_string())?;
+    let mut linter = Linter {
+        source,
+        resources,
+        ctx: Context {
+            account_id: Some(TEMPLATE_ACCOUNT.to_string()),
+            ..Context::default()
+        },
+        out: Vec::new(),
+    };
+    linter.run();
+    let mut out = linter.out;
+    out.sort_by_key(|f| {
+        (
+            f.location.line,
+            f.location.logical_id.clone(),
+            f.finding.rule,
+        )
+    });
+    out.dedup();
+    Ok(out)
+}
+
+struct Linter<'a> {
+    source: &'a str,
+    resources: &'a [Entry],
+    ctx: Context,
+    out: Vec<LocatedFinding>,
+}
+
+/// What the template says about one role, for the hygiene rules.
+struct RoleInfo {
+    role: ExecutionRole,
+    /// False when the role holds a managed policy whose document doorman
+    /// cannot see: it may grant anything, so `missing-logs` stays silent.
+    complete: bool,
+}
+
+/// A function of the template and the role it runs with.
+struct FunctionInfo<'a> {
+    id: &'a str,
+    /// `FunctionName` when written literally.
+    name: Option<String>,
+    /// The `Role` property (absent: SAM generates a role).
+    role: Option<&'a Entry>,
+}
+
+fn props(resource: &Node) -> Option<&Node> {
+    resource.get("Properties")
+}
+
+fn type_of(resource: &Node) -> &str {
+    resource.get("Type").and_then(Node::as_str).unwrap_or("")
+}
+
+/// The logical id a `${Id}` / `${Id.Arn}` placeholder refers to.
+fn referenced_id(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix("${")?.strip_suffix('}')?;
+    let id = inner.split('.').next()?;
+    (!id.is_empty() && !id.contains("::")).then_some(id)
+}
+
+impl<'a> Linter<'a> {
+    fn resource(&self, id: &str) -> Option<&'a Node> {
+        self.resources
+            .iter()
+            .find(|e| e.key == id)
+            .map(|e| &e.value)
+    }
+
+    fn push(&mut self, finding: Finding, logical_id: &str, line: usize) {
+        let at = finding.statement.clone();
+        self.out.push(LocatedFinding {
+            location: Location {
+                file: self.source.to_string(),
+                line: (line > 0).then_some(line),
+                statement: at.as_ref().map(|a| a.index),
+                sid: at.and_then(|a| a.sid),
+                logical_id: Some(logical_id.to_string()),
+            },
+            finding,
+        });
+    }
+
+    /// Parses a policy document of the template; a document that is not a
+    /// policy at all is reported as `invalid-policy` where it is.
+    fn policy_of(&mut self, doc: &Node, logical_id: &str, what: &str) -> Option<Policy> {
+        match parse_value(&intrinsic::to_json(doc)) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let f = Finding::new(
+                    RuleId::InvalidPolicy,
+                    Severity::High,
+                    format!("{what} of `{logical_id}`: {e}"),
+                    "write a policy document with `Version` and a `Statement` list".to_string(),
+                );
+                self.push(f, logical_id, doc.line);
+                None
+            }
+        }
+    }
+
+    /// Judges one policy document with every rule of its kind. Findings on
+    /// a statement get that statement's line.
+    fn judge(&mut self, policy: &Policy, kind: PolicyKind, doc: &Node, logical_id: &str) {
+        let statement_lines: Vec<usize> = doc
+            .get("Statement")
+            .map(|s| s.items().iter().map(|n| n.line).collect())
+            .unwrap_or_default();
+        for f in rules::evaluate(policy, kind, &self.ctx) {
+            // An action written as an intrinsic cannot be looked up.
+            if f.rule == RuleId::UnknownAction && intrinsic::is_placeholder(&f.message) {
+                continue;
+            }
+            let line = f
+                .statement
+                .as_ref()
+                .and_then(|s| statement_lines.get(s.index).copied())
+                .unwrap_or(doc.line);
+            self.push(f, logical_id, line);
+        }
+    }
+
+    fn judge_doc(
+        &mut self,
+        doc: &Node,
+        kind: PolicyKind,
+        logical_id: &str,
+        what: &str,
+    ) -> Option<Policy> {
+        let policy = self.policy_of(doc, logical_id, what)?;
+        self.judge(&policy, kind, doc, logical_id);
+        Some(policy)
+    }
+
+    fn run(&mut self) {
+        let mut roles: BTreeMap<&'a str, RoleInfo> = BTreeMap::new();
+        let mut functions: Vec<FunctionInfo<'a>> = Vec::new();
+        for entry in self.resources {
+            let id = entry.key.as_str();
+            let r = &entry.value;
+            let Some(p) = props(r) else { continue };
+            match type_of(r) {
+                "AWS::IAM::Role" => {
+                    let info = self.role(id, p);
+                    roles.insert(id, info);
+                }
+                "AWS::IAM::User" | "AWS::IAM::Group" => {
+                    let holder = if type_of(r) == "AWS::IAM::User" {
+                        "user"
+                    } else {
+                        "group"
+                    };
+                    self.identity_policies(id, p, &format!("{holder} `{id}`"));
+                }
+                "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                    if let Some(doc) = p.get("PolicyDocument") {
+                        self.judge_doc(doc, PolicyKind::Permission, id, "PolicyDocument");
+                    }
+                }
+                "AWS::Serverless::Function" => {
+                    self.sam_function(id, p);
+                    functions.push(function_info(id, p));
+                }
+                "AWS::Lambda::Function" => {
+                    self.layers(id, p);
+                    functions.push(function_info(id, p));
+                }
+                "AWS::Lambda::Permission" => self.permission(id, entry.key_line, p),
+                "AWS::Lambda::Url" => {
+                    if let Some(e) = p.entry("AuthType") {
+                        let target = p
+                            .get("TargetFunctionArn")
+                            .map(intrinsic::to_text)
+                            .unwrap_or_else(|| id.to_string());
+                        let label = referenced_id(&target).unwrap_or(&target).to_string();
+                        if let Some(f) = lambda_config::public_function_url(
+                            &intrinsic::to_text(&e.value),
+                            &label,
+                        ) {
+                            self.push(f, id, e.key_line);
+                        }
+                    }
+                }
+                "AWS::Lambda::LayerVersionPermission" => {
+                    let principal = p
+                        .get("Principal")
+                        .map(intrinsic::to_text)
+                        .unwrap_or_default();
+                    let org = p.get("OrganizationId").map(intrinsic::to_text);
+                    let layer = p
+                        .get("LayerVersionArn")
+                        .map(intrinsic::to_text)
+                        .unwrap_or_else(|| id.to_string());
+                    let label = referenced_id(&layer).unwrap_or(&layer).to_string();
+                    if let Some(f) = lambda_config::public_layer(&principal, org.as_deref(), &label)
+                    {
+                        let line = p.entry("Principal").map_or(entry.key_line, |e| e.key_line);
+                        self.push(f, id, line);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.attach_separate_policies(&mut roles);
+        self.hygiene(&roles, &functions);
+    }
+
+    /// `AWS::IAM::Role`: trust, inline policies, managed policies.
+    fn role(&mut self, id: &str, p: &Node) -> RoleInfo {
+        let trust = p
+            .get("AssumeRolePolicyDocument")
+            .and_then(|doc| self.judge_doc(doc, PolicyKind::Trust, id, "AssumeRolePolicyDocument"));
+        let (policies, complete) = self.identity_policies(id, p, &format!("role `{id}`"));
+        RoleInfo {
+            role: ExecutionRole {
+                name: id.to_string(),
+                arn: None,
+                trust,
+                policies,
+            },
+            complete,
+        }
+    }
+
+    /// `Policies[].PolicyDocument` and `ManagedPolicyArns` of a role, user or
+    /// group: judged, and returned (with whether every document is known).
+    fn identity_policies(&mut self, id: &str, p: &Node, holder: &str) -> (Vec<NamedPolicy>, bool) {
+        let mut named = Vec::new();
+        let mut complete = true;
+        if let Some(list) = p.get("Policies") {
+            for item in list.items() {
+                let Some(doc) = item.get("PolicyDocument") else {
+                    continue;
+                };
+                let name = item
+                    .get("PolicyName")
+                    .map(intrinsic::to_text)
+                    .unwrap_or_else(|| "inline".to_string());
+                if let Some(policy) =
+                    self.judge_doc(doc, PolicyKind::Permission, id, "PolicyDocument")
+                {
+                    named.push(NamedPolicy { name, policy });
+                }
+            }
+        }
+        if let Some(list) = p.get("ManagedPolicyArns") {
+            for item in list.items() {
+                let arn = intrinsic::to_text(item);
+                if let Some(f) = managed::check_attachment(&arn, holder) {
+                    self.push(f, id, item.line);
+                }
+                if let Some(policy) = NamedPolicy::aws_managed(&arn) {
+                    named.push(policy);
+                } else if !referenced_id(&arn).is_some_and(|r| {
+                    self.resource(r)
+                        .is_some_and(|res| type_of(res) == "AWS::IAM::ManagedPolicy")
+                }) {
+                    // A managed policy whose document doorman cannot see.
+                    complete = false;
+                }
+            }
+        }
+        (named, complete)
+    }
+
+    /// `AWS::IAM::Policy` / `ManagedPolicy` resources name the roles they
+    /// attach to (`Roles`), and roles name managed policies of the template
+    /// (`ManagedPolicyArns: [!Ref P]`): add those documents to the roles.
+    fn attach_separate_policies(&self, roles: &mut BTreeMap<&'a str, RoleInfo>) {
+        for entry in self.resources {
+            let r = &entry.value;
+            if !matches!(type_of(r), "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy") {
+                continue;
+            }
+            let Some(p) = props(r) else { continue };
+            let Some(policy) = p
+                .get("PolicyDocument")
+                .and_then(|d| parse_value(&intrinsic::to_json(d)).ok())
+            else {
+                continue;
+            };
+            let mut targets: Vec<String> = p
+                .get("Roles")
+                .map(|l| l.items().into_iter().map(intrinsic::to_text).collect())
+                .unwrap_or_default();
+            for (role_id, info) in roles.iter() {
+                let uses = self
+                    .resource(role_id)
+                    .and_then(props)
+                    .and_then(|rp| rp.get("ManagedPolicyArns"))
+                    .is_some_and(|l| {
+                        l.items().into_iter().any(|i| {
+                            referenced_id(&intrinsic::to_text(i)) == Some(entry.key.as_str())
+                        })
+                    });
+                if uses && !info.role.policies.iter().any(|np| np.name == entry.key) {
+                    targets.push(format!("${{{role_id}}}"));
+                }
+            }
+            for t in targets {
+                let Some(role_id) = referenced_id(&t) else {
+                    continue;
+                };
+                if let Some(info) = roles.get_mut(role_id) {
+                    info.role.policies.push(NamedPolicy {
+                        name: entry.key.clone(),
+                        policy: policy.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// `AWS::Serverless::Function`: `Policies`, `FunctionUrlConfig`, `Layers`.
+    fn sam_function(&mut self, id: &str, p: &Node) {
+        let holder = format!("function `{id}`");
+        if let Some(list) = p.get("Policies") {
+            for item in list.items() {
+                match &item.value {
+                    Value::Scalar(name) => {
+                        if let Some(f) = managed::check_attachment(name, &holder) {
+                            self.push(f, id, item.line);
+                        }
+                    }
+                    Value::Map(_) if item.get("Statement").is_some() => {
+                        self.judge_doc(item, PolicyKind::Permission, id, "Policies");
+                    }
+                    Value::Map(_) => {
+                        let Some((key, params)) = item.single_key() else {
+                            continue;
+                        };
+                        if key == "Ref" || key.starts_with("Fn::") {
+                            let arn = intrinsic::to_text(item);
+                            if let Some(f) = managed::check_attachment(&arn, &holder) {
+                                self.push(f, id, item.line);
+                            }
+                        } else if let Some(doc) = sam::expand(key, params) {
+                            if let Ok(policy) = parse_value(&doc) {
+                                let doc_node = Node {
+                                    line: item.line,
+                                    value: Value::Null,
+                                };
+                                self.judge(&policy, PolicyKind::Permission, &doc_node, id);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(auth) = p.get("FunctionUrlConfig").and_then(|c| c.entry("AuthType")) {
+            if let Some(f) =
+                lambda_config::public_function_url(&intrinsic::to_text(&auth.value), id)
+            {
+                self.push(f, id, auth.key_line);
+            }
+        }
+        self.layers(id, p);
+    }
+
+    /// `Layers` of a function: `cross-account-layer`.
+    fn layers(&mut self, id: &str, p: &Node) {
+        let Some(list) = p.get("Layers") else { return };
+        for item in list.items() {
+            let arn = intrinsic::to_text(item);
+            if let Some(f) = lambda_config::cross_account_layer(&arn, Some(TEMPLATE_ACCOUNT), id) {
+                self.push(f, id, item.line);
+            }
+        }
+    }
+
+    /// `AWS::Lambda::Permission` as the resource-policy statement Lambda
+    /// writes for it, judged by the resource-policy rules.
+    fn permission(&mut self, id: &str, line: usize, p: &Node) {
+        let text = |k: &str| p.get(k).map(intrinsic::to_text);
+        let principal = text("Principal").unwrap_or_default();
+        let principal_json = if principal == "*" {
+            json!("*")
+        } else if principal.ends_with(".amazonaws.com") || principal.ends_with(".amazonaws.com.cn")
+        {
+            json!({ "Service": principal })
+        } else {
+            json!({ "AWS": principal })
+        };
+        let function = text("FunctionName").unwrap_or_else(|| "${FunctionName}".to_string());
+        let resource = if function.starts_with("arn:") || intrinsic::is_placeholder(&function) {
+            function
+        } else {
+            format!("arn:aws:lambda:${{AWS::Region}}:{TEMPLATE_ACCOUNT}:function:{function}")
+        };
+        let mut conditions: Map<String, Json> = Map::new();
+        let mut add = |op: &str, key: &str, value: Option<String>| {
+            if let Some(v) = value {
+                let entry = conditions
+                    .entry(op.to_string())
+                    .or_insert_with(|| json!({}));
+                if let Some(m) = entry.as_object_mut() {
+                    m.insert(key.to_string(), json!(v));
+                }
+            }
+        };
+        add("ArnLike", "AWS:SourceArn", text("SourceArn"));
+        add("StringEquals", "AWS:SourceAccount", text("SourceAccount"));
+        add("StringEquals", "aws:PrincipalOrgID", text("PrincipalOrgID"));
+        add(
+            "StringEquals",
+            "lambda:EventSourceToken",
+            text("EventSourceToken"),
+        );
+        add(
+            "StringEquals",
+            "lambda:FunctionUrlAuthType",
+            text("FunctionUrlAuthType"),
+        );
+        let mut statement = json!({
+            "Sid": id,
+            "Effect": "Allow",
+            "Principal": principal_json,
+            "Action": text("Action").unwrap_or_default(),
+            "Resource": resource,
+        });
+        if !conditions.is_empty() {
+            statement["Condition"] = Json::Object(conditions);
+        }
+        let doc = json!({"Version": "2012-10-17", "Statement": [statement]});
+        let Ok(policy) = parse_value(&doc) else {
+            return;
+        };
+        let node = Node {
+            line,
+            value: Value::Null,
+        };
+        for mut f in rules::evaluate(&policy, PolicyKind::Resource, &self.ctx) {
+            // The statement is doorman's rendering, not something in the file.
+            f.statement = None;
+            self.push(f, id, node.line);
+        }
+    }
+
+    /// Execution-role hygiene across the template's functions.
+    fn hygiene(&mut self, roles: &BTreeMap<&'a str, RoleInfo>, functions: &[FunctionInfo<'a>]) {
+        // Which functions share a role, by the role they name.
+        let mut by_role: BTreeMap<String, Vec<&FunctionInfo<'a>>> = BTreeMap::new();
+        for f in functions {
+            let Some(role) = f.role else { continue };
+            let text = intrinsic::to_text(&role.value);
+            let key = referenced_id(&text)
+                .filter(|r| roles.contains_key(r))
+                .map(str::to_string)
+                .unwrap_or(text);
+            by_role.entry(key).or_default().push(f);
+        }
+        for (key, users) in &by_role {
+            if users.len() < 2 {
+                continue;
+            }
+            let names: Vec<&str> = users.iter().map(|f| f.id).collect();
+            let (role, id, line) = match roles.get(key.as_str()) {
+                Some(info) => (
+                    info.role.clone(),
+                    key.as_str(),
+                    self.resources
+                        .iter()
+                        .find(|e| e.key == *key)
+                        .map_or(0, |e| e.key_line),
+                ),
+                None => (
+                    ExecutionRole {
+                        name: key.clone(),
+                        ..ExecutionRole::default()
+                    },
+                    users[0].id,
+                    users[0].role.map_or(0, |r| r.key_line),
+                ),
+            };
+            if let Some(f) = execution_role::shared_execution_role(&role, &names) {
+                self.push(f, id, line);
+            }
+        }
+        for f in functions {
+            let Some(role_entry) = f.role else { continue };
+            let text = intrinsic::to_text(&role_entry.value);
+            let Some(info) = referenced_id(&text).and_then(|r| roles.get(r)) else {
+                continue;
+            };
+            if let Some(finding) = execution_role::role_not_lambda_trusted(&info.role) {
+                self.push(finding, f.id, role_entry.key_line);
+            }
+            if info.complete {
+                let label = format!("function `{}`", f.id);
+                let group = f.name.as_ref().map_or_else(
+                    || "/aws/lambda/*".to_string(),
+                    |n| format!("/aws/lambda/{n}"),
+                );
+                if let Some(finding) =
+                    execution_role::missing_logs_in_group(&info.role, &label, &group, None)
+                {
+                    self.push(finding, f.id, role_entry.key_line);
+                }
+            }
+        }
+    }
+}
+
+fn function_info<'a>(id: &'a str, p: &'a Node) -> FunctionInfo<'a> {
+    let name = p
+        .get("FunctionName")
+        .and_then(Node::as_str)
+        .map(str::to_string);
+    // A custom log group replaces `/aws/lambda/<name>`; not modelled yet, so
+    // such functions are judged against the default group name.
+    FunctionInfo {
+        id,
+        name,
+        role: p.entry("Role"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules_at(text: &str) -> Vec<(String, String, usize)> {
+        lint_template("t.yaml", text)
+            .unwrap()
+            .into_iter()
+            .map(|f| {
+                (
+                    f.finding.rule.to_string(),
+                    f.location.logical_id.unwrap_or_default(),
+                    f.location.line.unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn not_a_template_and_bad_yaml_are_errors() {
+        assert_eq!(lint_template("t", "a: 1\n").unwrap_err(), NOT_A_TEMPLATE);
+        let err = lint_template("t", "Resources: [\n").unwrap_err();
+        assert!(err.starts_with("not valid YAML: "), "{err}");
+        assert!(looks_like_template(
+            "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"
+        ));
+        assert!(!looks_like_template("on: push\njobs: {}\n"));
+    }
+
+    #[test]
+    fn sam_function_with_basic_execution_role_does_not_miss_logs() {
+        let t = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AWSLambdaBasicExecutionRole]\n";
+        assert!(rules_at(t).is_empty());
+    }
+
+    #[test]
+    fn explicit_role_without_logs_misses_logs_at_the_role_property() {
+        let t = "\
+Resources:
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Role: !GetAtt R.Arn
+";
+        assert_eq!(rules_at(t), vec![("missing-logs".into(), "F".into(), 13)]);
+    }
+
+    #[test]
+    fn template_managed_policy_attached_by_roles_counts() {
+        let t = "\
+Resources:
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+  Logs:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: logs
+      Roles: [!Ref R]
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: [logs:CreateLogStream, logs:PutLogEvents]
+            Resource: !Sub 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${F}:*'
+  F:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role: !GetAtt R.Arn
+";
+        assert_eq!(rules_at(t), vec![]);
+    }
+
+    #[test]
+    fn lambda_url_and_layer_permission() {
+        let t = "\
+Resources:
+  U:
+    Type: AWS::Lambda::Url
+    Properties:
+      TargetFunctionArn: !GetAtt F.Arn
+      AuthType: NONE
+  L:
+    Type: AWS::Lambda::LayerVersionPermission
+    Properties:
+      Action: lambda:GetLayerVersion
+      LayerVersionArn: !Ref Layer
+      Principal: '*'
+  L2:
+    Type: AWS::Lambda::LayerVersionPermission
+    Properties:
+      Action: lambda:GetLayerVersion
+      LayerVersionArn: !Ref Layer
+      Principal: '*'
+      OrganizationId: o-abc123
+";
+        assert_eq!(
+            rules_at(t),
+            vec![
+                ("public-function-url".into(), "U".into(), 6),
+                ("public-layer".into(), "L".into(), 12),
+            ]
+        );
+    }
+}

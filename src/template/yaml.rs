@@ -1,0 +1,360 @@
+//! Reads a template (YAML or JSON) into a small tree that keeps line numbers
+//! and turns CloudFormation's short-form tags into their long form
+//! (`!Ref X` → `{"Ref": "X"}`, `!Sub s` → `{"Fn::Sub": s}`), so the rest of
+//! the template code sees one shape.
+//!
+//! Built on `saphyr-parser`'s event API, which exposes tags and positions (a
+//! value-level YAML crate loses both).
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// One value of the template and the line it starts on (1-based; 0 when not
+/// known, e.g. a JSON template read by the JSON fallback).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub line: usize,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    /// Every scalar as text: IAM reads `true` and `"true"` alike, and a
+    /// number in a policy is a string to the rules.
+    Scalar(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// One `key: value` of a mapping, with the key's line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_line: usize,
+    pub value: Node,
+}
+
+impl Node {
+    fn new(line: usize, value: Value) -> Self {
+        Node { line, value }
+    }
+
+    /// The value of `key`, when this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    /// The entry of `key`, when this is a mapping that has it.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[Entry]> {
+        match &self.value {
+            Value::Map(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The items of a sequence; a single value counts as a one-item list, as
+    /// CloudFormation and IAM accept for most list properties.
+    pub fn items(&self) -> Vec<&Node> {
+        match &self.value {
+            Value::Seq(items) => items.iter().collect(),
+            Value::Null => Vec::new(),
+            _ => vec![self],
+        }
+    }
+
+    /// The single key of a one-key mapping (an intrinsic function call).
+    pub fn single_key(&self) -> Option<(&str, &Node)> {
+        match &self.value {
+            Value::Map(e) if e.len() == 1 => Some((e[0].key.as_str(), &e[0].value)),
+            _ => None,
+        }
+    }
+}
+
+/// Nodes an input may expand to through aliases before it is refused (a
+/// "billion laughs" document must not exhaust memory).
+const MAX_NODES: usize = 1_000_000;
+
+/// Parses a YAML (or JSON, a YAML subset) template. The error names the
+/// problem and where it is.
+pub fn parse(text: &str) -> Result<Node, String> {
+    match parse_yaml(text) {
+        Ok(node) => Ok(node),
+        Err(yaml_err) => {
+            // JSON with tab indentation is valid JSON but not always valid
+            // YAML: read it as JSON, without line numbers, rather than fail.
+            let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+            if trimmed.starts_with('{') {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) {
+                    return Ok(from_json(&v));
+                }
+            }
+            Err(yaml_err)
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        line: usize,
+        anchor: usize,
+        tag: Option<String>,
+        items: Vec<Node>,
+    },
+    Map {
+        line: usize,
+        anchor: usize,
+        tag: Option<String>,
+        entries: Vec<Entry>,
+        key: Option<(String, usize)>,
+    },
+}
+
+fn parse_yaml(text: &str) -> Result<Node, String> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: std::collections::HashMap<usize, Node> = std::collections::HashMap::new();
+    let mut root: Option<Node> = None;
+    let mut nodes = 0usize;
+    for item in Parser::new_from_str(text) {
+        let (event, span): (Event<'_>, Span) = item.map_err(|e| {
+            format!(
+                "not valid YAML: {} at line {} column {}",
+                e.info(),
+                e.marker().line(),
+                e.marker().col() + 1
+            )
+        })?;
+        let line = span.start.line();
+        let done = match event {
+            Event::StreamStart | Event::DocumentStart(_) | Event::Nothing => None,
+            Event::StreamEnd | Event::DocumentEnd => {
+                if root.is_some() {
+                    break;
+                }
+                None
+            }
+            Event::Alias(id) => {
+                let node = anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| format!("not valid YAML: unknown alias at line {line}"))?;
+                nodes += count(&node);
+                Some(node)
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let plain = style == ScalarStyle::Plain;
+                let v = if plain && matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
+                    Value::Null
+                } else {
+                    Value::Scalar(value.into_owned())
+                };
+                let node = apply_tag(tag.as_deref(), Node::new(line, v));
+                if anchor > 0 {
+                    anchors.insert(anchor, node.clone());
+                }
+                Some(node)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                stack.push(Frame::Seq {
+                    line,
+                    anchor,
+                    tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    items: Vec::new(),
+                });
+                None
+            }
+            Event::MappingStart(anchor, tag) => {
+                stack.push(Frame::Map {
+                    line,
+                    anchor,
+                    tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    entries: Vec::new(),
+                    key: None,
+                });
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(Frame::Seq {
+                    line,
+                    anchor,
+                    tag,
+                    items,
+                }) => {
+                    let node = apply_tag(tag.as_deref(), Node::new(line, Value::Seq(items)));
+                    if anchor > 0 {
+                        anchors.insert(anchor, node.clone());
+                    }
+                    Some(node)
+                }
+                Some(Frame::Map {
+                    line,
+                    anchor,
+                    tag,
+                    entries,
+                    ..
+                }) => {
+                    let node = apply_tag(tag.as_deref(), Node::new(line, Value::Map(entries)));
+                    if anchor > 0 {
+                        anchors.insert(anchor, node.clone());
+                    }
+                    Some(node)
+                }
+                None => None,
+            },
+        };
+        let Some(node) = done else { continue };
+        nodes += 1;
+        if nodes > MAX_NODES {
+            return Err(
+                "not valid YAML: the document expands to too many values (aliases?)".into(),
+            );
+        }
+        match stack.last_mut() {
+            None => {
+                if root.is_none() {
+                    root = Some(node);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => {
+                    let k = match &node.value {
+                        Value::Scalar(s) => s.clone(),
+                        Value::Null => String::new(),
+                        _ => "<complex key>".to_string(),
+                    };
+                    *key = Some((k, node.line));
+                }
+                Some((k, key_line)) => {
+                    // CloudFormation rejects duplicate keys; keep the first.
+                    if !entries.iter().any(|e| e.key == k) {
+                        entries.push(Entry {
+                            key: k,
+                            key_line,
+                            value: node,
+                        });
+                    }
+                }
+            },
+        }
+    }
+    Ok(root.unwrap_or(Node::new(1, Value::Null)))
+}
+
+fn count(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(count).sum(),
+        Value::Map(entries) => entries.iter().map(|e| count(&e.value)).sum(),
+        _ => 0,
+    }
+}
+
+/// Turns a short-form intrinsic tag into its long form. Core-schema tags
+/// (`!!str`) and unknown tags leave the value as it is.
+fn apply_tag(tag: Option<&str>, node: Node) -> Node {
+    let Some(tag) = tag else { return node };
+    let Some(name) = tag.strip_prefix('!') else {
+        return node;
+    };
+    let key = match name {
+        "Ref" => "Ref".to_string(),
+        "Condition" => "Condition".to_string(),
+        "GetAtt" | "Sub" | "If" | "Join" | "Select" | "Split" | "FindInMap" | "ImportValue"
+        | "Equals" | "Not" | "And" | "Or" | "Base64" | "GetAZs" | "Cidr" | "Length"
+        | "ToJsonString" | "Transform" => format!("Fn::{name}"),
+        _ => return node,
+    };
+    let line = node.line;
+    Node::new(
+        line,
+        Value::Map(vec![Entry {
+            key,
+            key_line: line,
+            value: node,
+        }]),
+    )
+}
+
+fn from_json(v: &serde_json::Value) -> Node {
+    use serde_json::Value as J;
+    let value = match v {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Scalar(b.to_string()),
+        J::Number(n) => Value::Scalar(n.to_string()),
+        J::String(s) => Value::Scalar(s.clone()),
+        J::Array(items) => Value::Seq(items.iter().map(from_json).collect()),
+        J::Object(map) => Value::Map(
+            map.iter()
+                .map(|(k, v)| Entry {
+                    key: k.clone(),
+                    key_line: 0,
+                    value: from_json(v),
+                })
+                .collect(),
+        ),
+    };
+    Node::new(0, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_form_tags_become_long_form_with_lines() {
+        let n = parse("a: !Ref X\nb:\n  - !GetAtt Y.Arn\n  - !Sub\n    - '${A}'\n    - A: 1\n")
+            .unwrap();
+        let a = n.get("a").unwrap();
+        assert_eq!(a.line, 1);
+        assert_eq!(a.single_key().unwrap().0, "Ref");
+        assert_eq!(a.get("Ref").unwrap().as_str(), Some("X"));
+        let b = n.get("b").unwrap().items();
+        assert_eq!(b[0].single_key().unwrap().0, "Fn::GetAtt");
+        assert_eq!(b[0].line, 3);
+        assert_eq!(b[1].single_key().unwrap().0, "Fn::Sub");
+        assert_eq!(n.entry("b").unwrap().key_line, 2);
+    }
+
+    #[test]
+    fn json_parses_with_lines() {
+        let n = parse("{\n  \"Resources\": {\n    \"R\": {\"Type\": \"T\"}\n  }\n}").unwrap();
+        assert_eq!(n.entry("Resources").unwrap().key_line, 2);
+        assert_eq!(n.get("Resources").unwrap().entry("R").unwrap().key_line, 3);
+    }
+
+    #[test]
+    fn invalid_yaml_names_line_and_column() {
+        let err = parse("a: [1, 2\nb: c\n").unwrap_err();
+        assert!(err.starts_with("not valid YAML: "), "{err}");
+        assert!(err.contains(" at line "), "{err}");
+    }
+
+    #[test]
+    fn aliases_are_expanded_and_bounded() {
+        let n = parse("a: &x {k: v}\nb: *x\n").unwrap();
+        assert_eq!(n.get("b").unwrap().get("k").unwrap().as_str(), Some("v"));
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let prev = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        assert!(parse(&bomb).unwrap_err().contains("too many values"));
+    }
+}
