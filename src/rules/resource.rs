@@ -5,7 +5,7 @@
 //! `lambda:InvokeFunction` on the function ARN to one principal. Only `Allow`
 //! statements count: a Deny never opens the door.
 
-use super::conditions::{pins_any_of, ACCOUNT_OR_ORG_KEYS};
+use super::conditions::{is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
 use super::{describe_principal, Context, Finding, RuleId, Severity};
 use crate::catalog::{self, glob_match_ignore_case};
 use crate::policy::{Actions, Policy, Principal, PrincipalKind, Resources, Statement};
@@ -15,6 +15,7 @@ use crate::policy::{Actions, Policy, Principal, PrincipalKind, Resources, Statem
 const INVOKE_ACTIONS: &[&str] = &["lambda:InvokeFunction", "lambda:InvokeAsync"];
 const INVOKE_URL: &str = "lambda:InvokeFunctionUrl";
 const URL_AUTH_KEY: &str = "lambda:FunctionUrlAuthType";
+const VIA_URL_KEY: &str = "lambda:InvokedViaFunctionUrl";
 
 /// What another principal may be granted without managing the function.
 const NARROW_ACTIONS: &[&str] = &[
@@ -76,14 +77,24 @@ impl Grant {
     fn of(s: &Statement) -> Grant {
         let url_auth = s
             .conditions_on(URL_AUTH_KEY)
-            .find(|c| super::conditions::is_restricting(c))
+            .find(|c| is_restricting(c))
             .and_then(|c| c.values.first())
             .map(|v| v.to_ascii_uppercase());
+        // Since October 2025 a function URL call needs `lambda:InvokeFunction`
+        // too, granted by a companion statement limited with
+        // `Bool lambda:InvokedViaFunctionUrl = true`. That statement opens
+        // nothing alone: the `lambda:InvokeFunctionUrl` statement is the door
+        // and is judged instead.
+        let via_url_only = s
+            .conditions_on(VIA_URL_KEY)
+            .any(|c| is_restricting(c) && c.values.iter().all(|v| v.eq_ignore_ascii_case("true")));
         Grant {
             // The auth-type key exists only in function-URL requests: a
             // statement that tests it grants no API invocation.
-            invoke: url_auth.is_none() && INVOKE_ACTIONS.iter().any(|a| grants(s, a)),
-            url: grants(s, INVOKE_URL),
+            invoke: !via_url_only
+                && url_auth.is_none()
+                && INVOKE_ACTIONS.iter().any(|a| grants(s, a)),
+            url: !via_url_only && grants(s, INVOKE_URL),
             url_auth,
         }
     }
@@ -205,7 +216,7 @@ fn public(s: &Statement, grant: &Grant, out: &mut Vec<Finding>) {
 /// A service principal without a condition naming the resource it acts for:
 /// any account's S3 bucket, SNS topic or API can then trigger the function.
 fn service_without_source(s: &Statement, grant: &Grant, out: &mut Vec<Finding>) {
-    if !grant.invoke {
+    if !grant.any() {
         return;
     }
     for p in s.principals() {
@@ -227,7 +238,7 @@ fn service_without_source(s: &Statement, grant: &Grant, out: &mut Vec<Finding>) 
             .flatten()
             .collect();
             (
-                missing.join(" and "),
+                missing.join(" or "),
                 "add `\"Condition\": {\"ArnLike\": {\"aws:SourceArn\": \"arn:aws:s3:::BUCKET\"}, \"StringEquals\": {\"aws:SourceAccount\": \"ACCOUNT\"}}`: bucket ARNs carry no account, so both are needed".to_string(),
             )
         } else if is(ACCOUNT_ONLY_SERVICES) {
@@ -293,6 +304,7 @@ fn source_arn_example(service: &str) -> String {
         "cognito-idp" => "arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID".to_string(),
         "secretsmanager" => "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME".to_string(),
         "scheduler" => "arn:aws:scheduler:REGION:ACCOUNT:schedule/GROUP/NAME".to_string(),
+        "cloudfront" => "arn:aws:cloudfront::ACCOUNT:distribution/DISTRIBUTION_ID".to_string(),
         other => format!("arn:aws:{other}:REGION:ACCOUNT:RESOURCE"),
     }
 }
@@ -509,6 +521,45 @@ mod tests {
     }
 
     #[test]
+    fn a_public_url_as_aws_writes_it_since_october_2025_is_one_finding() {
+        let f = run(&format!(
+            r#"{},{}"#,
+            invoke(
+                r#""*""#,
+                "lambda:InvokeFunctionUrl",
+                r#"{"StringEquals":{"lambda:FunctionUrlAuthType":"NONE"}}"#,
+            ),
+            invoke(
+                r#""*""#,
+                "lambda:InvokeFunction",
+                r#"{"Bool":{"lambda:InvokedViaFunctionUrl":"true"}}"#,
+            )
+        ));
+        let rules: Vec<RuleId> = f.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, [RuleId::PublicFunctionUrl], "{f:#?}");
+    }
+
+    #[test]
+    fn cloudfront_to_a_function_url_needs_the_distribution() {
+        let f = run(&invoke(
+            r#"{"Service":"cloudfront.amazonaws.com"}"#,
+            "lambda:InvokeFunctionUrl",
+            "{}",
+        ));
+        let hits = of(&f, RuleId::ServiceInvokeNoSource);
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert!(hits[0]
+            .fix
+            .contains("arn:aws:cloudfront::ACCOUNT:distribution/DISTRIBUTION_ID"));
+        let f = run(&invoke(
+            r#"{"Service":"cloudfront.amazonaws.com"}"#,
+            "lambda:InvokeFunctionUrl",
+            r#"{"ArnLike":{"AWS:SourceArn":"arn:aws:cloudfront::111122223333:distribution/E1ABCDEF"}}"#,
+        ));
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
     fn function_url_for_any_signed_caller_is_cross_account() {
         let f = run(&invoke(
             r#""*""#,
@@ -548,7 +599,7 @@ mod tests {
         assert_eq!(hits[0].severity, Severity::High);
         assert_eq!(
             hits[0].message,
-            "Statement[0] (Sid `s1`): Service `s3.amazonaws.com` may invoke the function (`lambda:InvokeFunction`) with no `aws:SourceArn` and `aws:SourceAccount` condition: any `s3.amazonaws.com` resource, in any account, can trigger it"
+            "Statement[0] (Sid `s1`): Service `s3.amazonaws.com` may invoke the function (`lambda:InvokeFunction`) with no `aws:SourceArn` or `aws:SourceAccount` condition: any `s3.amazonaws.com` resource, in any account, can trigger it"
         );
         let f = run(&invoke(
             r#"{"Service":"s3.amazonaws.com"}"#,

@@ -332,7 +332,7 @@ fn oidc_unrestricted(s: &Statement, out: &mut Vec<Finding>) {
                 "any token from this provider"
             };
             format!(
-                "{} may assume the role with a web identity token with no condition on {}: {who} that passes the other checks gets in",
+                "{} may assume the role with no condition on {}: {who} that passes the other checks gets in",
                 describe(p),
                 missing.join(" or ")
             )
@@ -351,8 +351,13 @@ fn oidc_unrestricted(s: &Statement, out: &mut Vec<Finding>) {
             continue;
         };
         let fix = if github {
+            let aud = if has_aud {
+                String::new()
+            } else {
+                format!("`\"StringEquals\": {{\"{prefix}:aud\": \"sts.amazonaws.com\"}}` and ")
+            };
             format!(
-                "add `\"StringEquals\": {{\"{prefix}:aud\": \"sts.amazonaws.com\"}}` and `\"StringLike\": {{\"{prefix}:sub\": \"repo:OWNER/REPO:ref:refs/heads/main\"}}` naming the one repository (and branch or environment) that needs the role"
+                "add {aud}`\"StringLike\": {{\"{prefix}:sub\": \"repo:OWNER/REPO:ref:refs/heads/main\"}}` naming the one repository (and branch or environment) that needs the role"
             )
         } else if prefix.eq_ignore_ascii_case("cognito-identity.amazonaws.com") {
             "add `\"StringEquals\": {\"cognito-identity.amazonaws.com:aud\": \"<identity pool id>\"}` and `\"ForAnyValue:StringLike\": {\"cognito-identity.amazonaws.com:amr\": \"authenticated\"}`".to_string()
@@ -640,11 +645,13 @@ mod tests {
         assert_eq!(hits[0].severity, Severity::Critical);
         assert_eq!(
             hits[0].message,
-            "Statement[0]: Federated `arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com` may assume the role with a web identity token with no condition on `token.actions.githubusercontent.com:sub`: any GitHub Actions workflow that passes the other checks gets in"
+            "Statement[0]: Federated `arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com` may assume the role with no condition on `token.actions.githubusercontent.com:sub`: any GitHub Actions workflow that passes the other checks gets in"
         );
         assert!(hits[0].fix.contains(
             r#""token.actions.githubusercontent.com:sub": "repo:OWNER/REPO:ref:refs/heads/main""#
         ));
+        // The `aud` condition is there already: the fix asks only for `sub`.
+        assert!(!hits[0].fix.contains(":aud"), "{}", hits[0].fix);
     }
 
     #[test]
@@ -731,7 +738,7 @@ mod tests {
         let f = run(&cognito("{}"));
         assert_eq!(
             of(&f, RuleId::TrustOidcUnrestricted)[0].message,
-            "Statement[0]: Federated `cognito-identity.amazonaws.com` may assume the role with a web identity token with no condition on `cognito-identity.amazonaws.com:aud` or `cognito-identity.amazonaws.com:amr` or `cognito-identity.amazonaws.com:sub`: any token from this provider that passes the other checks gets in"
+            "Statement[0]: Federated `cognito-identity.amazonaws.com` may assume the role with no condition on `cognito-identity.amazonaws.com:aud` or `cognito-identity.amazonaws.com:amr` or `cognito-identity.amazonaws.com:sub`: any token from this provider that passes the other checks gets in"
         );
         let f = run(&cognito(
             r#"{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:12345678-1234-1234-1234-123456789012"},"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"authenticated"}}"#,
