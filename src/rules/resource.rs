@@ -174,10 +174,10 @@ const ORG_FIX: &str =
 ///
 /// A function-URL statement for `*` limited to `AuthType` `NONE` is the
 /// shape AWS writes for a public URL: `public-function-url`. Limited to
-/// `AWS_IAM`, any AWS account's signed requests get in: reported as
-/// `cross-account-invoke` (medium) unless pinned to an account or
-/// organization. With no auth-type condition it covers a `NONE` URL too, so
-/// it is `public-invoke`.
+/// `AWS_IAM`, any AWS account's signed requests get in — the same exposure
+/// as `*` on `lambda:InvokeFunction` (which also takes any signature), so it
+/// is `public-invoke` too unless pinned to an account or organization. With no
+/// auth-type condition it covers a `NONE` URL as well: `public-invoke`.
 fn public(s: &Statement, grant: &Grant, out: &mut Vec<Finding>) {
     let Some(who) = anyone(s) else {
         return;
@@ -193,8 +193,8 @@ fn public(s: &Statement, grant: &Grant, out: &mut Vec<Finding>) {
             "set the function URL's `AuthType` to `AWS_IAM` and grant `lambda:InvokeFunctionUrl` to the callers' roles; if it must be public, validate requests in the function and suppress `public-function-url` for it".to_string(),
         )),
         Some("AWS_IAM") if grant.url && !pinned => out.push(finding(
-            RuleId::CrossAccountInvoke,
-            Severity::Medium,
+            RuleId::PublicInvoke,
+            Severity::Critical,
             s,
             format!("{who} may invoke the function URL with requests signed by any AWS account (`lambda:FunctionUrlAuthType` is `AWS_IAM`)"),
             format!("name the callers' roles in `Principal` instead of `*`, or add {ORG_FIX}"),
@@ -560,14 +560,17 @@ mod tests {
     }
 
     #[test]
-    fn function_url_for_any_signed_caller_is_cross_account() {
+    fn function_url_for_any_signed_caller_is_public_invoke() {
         let f = run(&invoke(
             r#""*""#,
             "lambda:InvokeFunctionUrl",
             r#"{"StringEquals":{"lambda:FunctionUrlAuthType":"AWS_IAM"}}"#,
         ));
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!(f[0].rule, RuleId::CrossAccountInvoke);
+        assert_eq!(
+            (f[0].rule, f[0].severity),
+            (RuleId::PublicInvoke, Severity::Critical)
+        );
         assert_eq!(
             f[0].message,
             "Statement[0] (Sid `s1`): `*` (anyone) may invoke the function URL with requests signed by any AWS account (`lambda:FunctionUrlAuthType` is `AWS_IAM`)"
