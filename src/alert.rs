@@ -217,7 +217,7 @@ pub fn build(input: &AlertInput, suppressions: &Suppressions) -> Option<Alert> {
     }
     // Most severe first; otherwise the order the rules produced them in,
     // which is deterministic.
-    kept.sort_by(|a, b| b.severity.cmp(&a.severity));
+    kept.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let highest = kept[0].severity;
     let event = AlertEvent {
         id: clean(&input.event.id),

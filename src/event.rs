@@ -209,7 +209,7 @@ pub enum Decoded {
 #[error("{reason}")]
 pub struct DecodeError {
     /// As much of the event as could be read, for the alert.
-    pub info: EventInfo,
+    pub info: Box<EventInfo>,
     pub reason: String,
 }
 
@@ -284,7 +284,10 @@ pub fn strip_api_version(name: &str) -> &str {
 /// Decodes one event: an EventBridge event whose `detail` is a CloudTrail
 /// record, or a raw CloudTrail record.
 pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
-    let unreadable = |reason: String, info: EventInfo| DecodeError { info, reason };
+    let unreadable = |reason: String, info: EventInfo| DecodeError {
+        info: Box::new(info),
+        reason,
+    };
     let Some(obj) = event.as_object() else {
         return Err(unreadable(
             format!("the event is a JSON {}, not an object", type_name(event)),
@@ -374,7 +377,10 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
             ),
             info,
         }),
-        Err(reason) => Err(DecodeError { info, reason }),
+        Err(reason) => Err(DecodeError {
+            info: Box::new(info),
+            reason,
+        }),
     }
 }
 

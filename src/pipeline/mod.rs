@@ -41,7 +41,9 @@ pub struct Settings {
     pub guarded: Guarded,
 }
 
-/// What became of one event.
+/// What became of one event. One per event and short-lived, so the size
+/// difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     /// Not a change doorman evaluates (a failed call, an uncovered name).
@@ -111,7 +113,7 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                     verdict: Verdict::Ignored { reason },
                 });
             }
-            Err(e) => return Ok(self.unprocessable(e.info, &e.reason)),
+            Err(e) => return Ok(self.unprocessable(*e.info, &e.reason)),
         };
         let info = change.info.clone();
         match checks::assess(&self.resolver, &self.settings.guarded, &change).await {

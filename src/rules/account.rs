@@ -21,9 +21,8 @@ pub fn permissions_boundary_removed(holder: &str) -> Finding {
         format!(
             "the permissions boundary of {holder} was removed: its policies now take effect in full"
         ),
-        format!(
-            "put the boundary back (`iam:Put*PermissionsBoundary`) unless the removal was reviewed; deny `iam:Delete*PermissionsBoundary` outside the admin role"
-        ),
+        "put the boundary back (`iam:Put*PermissionsBoundary`) unless the removal was reviewed; deny `iam:Delete*PermissionsBoundary` outside the admin role"
+            .to_string(),
     )
 }
 

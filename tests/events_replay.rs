@@ -1,0 +1,118 @@
+//! Every sample in `events/` has its expected alert under test: the risky
+//! ones alert (snapshot of the text and of the JSON that SNS would carry),
+//! the benign ones publish nothing. Replay is offline, so the samples whose
+//! verdict needs AWS (a role's policies) are listed with what they show
+//! offline; `tests/handler.rs` covers them with a resolver.
+
+use doorman::cli::replay::{read_inputs, replay, text};
+use doorman::pipeline::{Settings, Verdict};
+use std::path::{Path, PathBuf};
+
+/// Samples that publish nothing offline although they are not benign: their
+/// verdict needs the role or policy version fetched from IAM.
+const NEEDS_AWS: &[&str] = &[
+    "create-event-source-mapping-sqs.json",
+    "set-default-policy-version.json",
+];
+
+/// Samples that are not changes doorman alerts on.
+fn is_quiet(name: &str) -> bool {
+    name.contains("benign") || name.contains("access-denied") || NEEDS_AWS.contains(&name)
+}
+
+fn samples() -> Vec<PathBuf> {
+    let dir = Path::new("events");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read `events/` (run from the crate root): {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 28, "the samples are missing: {files:?}");
+    files
+}
+
+#[test]
+fn every_sample_gives_its_expected_alert() {
+    for path in samples() {
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let results = replay(
+            &read_inputs(std::slice::from_ref(&path)),
+            Settings::default(),
+        );
+        assert_eq!(results.len(), 1, "{name} holds one event");
+        let evaluation = results[0]
+            .evaluation
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let alert = evaluation.alert();
+        assert_eq!(
+            alert.is_some(),
+            !is_quiet(&name),
+            "{name}: {:?}",
+            alert.map(|a| &a.subject)
+        );
+        if let Verdict::Evaluated { input, .. } = &evaluation.verdict {
+            assert!(
+                input
+                    .findings
+                    .iter()
+                    .all(|f| f.finding.rule != doorman::rules::RuleId::UnprocessableEvent),
+                "{name} must be processable"
+            );
+        }
+        insta::assert_snapshot!(format!("{name}.txt"), text(&results));
+        if let Some(alert) = alert {
+            let sent = serde_json::json!({
+                "subject": alert.subject,
+                "message_attributes": alert.attributes,
+                "json": alert.body,
+            });
+            insta::assert_snapshot!(
+                format!("{name}.alert"),
+                serde_json::to_string_pretty(&sent).unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn samples_are_eventbridge_cloudtrail_events_with_real_field_names() {
+    for path in samples() {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let record = if name.starts_with("raw-") {
+            assert!(v.get("detail").is_none(), "{name} is a raw record");
+            &v
+        } else {
+            assert_eq!(v["detail-type"], "AWS API Call via CloudTrail", "{name}");
+            &v["detail"]
+        };
+        for field in [
+            "eventVersion",
+            "userIdentity",
+            "eventTime",
+            "eventSource",
+            "eventName",
+            "awsRegion",
+            "sourceIPAddress",
+            "userAgent",
+            "requestID",
+            "eventID",
+            "eventType",
+            "recipientAccountId",
+        ] {
+            assert!(record.get(field).is_some(), "{name} lacks `{field}`");
+        }
+        let source = record["eventSource"].as_str().unwrap();
+        let event_name = record["eventName"].as_str().unwrap();
+        if source == "lambda.amazonaws.com" {
+            assert_ne!(
+                doorman::event::strip_api_version(event_name),
+                event_name,
+                "{name}: CloudTrail writes Lambda names with their API version"
+            );
+        }
+    }
+}
