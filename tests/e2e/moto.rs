@@ -1,0 +1,144 @@
+//! The moto server (pinned in scripts/requirements-test.txt, installed by
+//! scripts/test into target/venv) as a child process on 127.0.0.1.
+//!
+//! Each test gets its own server: state never leaks between tests running
+//! in parallel, `/moto-api/reset` is never needed, and the outage scenario
+//! can stop its server without touching the others.
+
+use std::fs::File;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running moto server; killed when dropped.
+pub struct Moto {
+    port: u16,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+/// Where scripts/test installs moto.
+pub fn moto_server_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/venv/bin/moto_server")
+}
+
+impl Moto {
+    /// Starts moto on a free port and waits until it accepts connections.
+    /// `name` labels the log file (target/tmp/moto-NAME.log).
+    pub fn start(name: &str) -> Result<Self, String> {
+        let port = free_port()?;
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{name}.log"));
+        let mut moto = Self {
+            port,
+            log,
+            child: None,
+        };
+        moto.spawn()?;
+        Ok(moto)
+    }
+
+    /// The value for `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server: every later call to it is refused, and its state is
+    /// gone for good (moto keeps everything in memory).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a fresh server on the same port (same endpoint, empty state).
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.stop();
+        self.spawn()
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let program = moto_server_path();
+        if !program.exists() {
+            return Err(format!(
+                "the moto server is not installed at `{}`: run `scripts/test`, which installs \
+                 moto[server] (pinned in scripts/requirements-test.txt) into target/venv",
+                program.display()
+            ));
+        }
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| format!("cannot open moto log `{}`: {e}", self.log.display()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cannot open moto log `{}`: {e}", self.log.display()))?;
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            // AWS managed policies (AdministratorAccess, ...) exist as in AWS.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", program.display()))?;
+        self.child = Some(child);
+        self.wait_ready(Duration::from_secs(30))
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            // moto imports everything before it binds, so an accepted
+            // connection means it is ready to serve.
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Err(format!(
+                        "the moto server exited ({status}) before it was ready; its log `{}`:\n{}",
+                        self.log.display(),
+                        tail(&self.log, 30)
+                    ));
+                }
+            }
+            if started.elapsed() > limit {
+                self.stop();
+                return Err(format!(
+                    "the moto server did not accept connections on 127.0.0.1:{} within {limit:?}; \
+                     its log `{}`:\n{}",
+                    self.port,
+                    self.log.display(),
+                    tail(&self.log, 30)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A port that was free a moment ago (the OS picks it; we release it for
+/// the child to bind).
+pub fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))
+}
+
+/// The last `lines` lines of a log file, for failure messages.
+pub fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
