@@ -52,6 +52,25 @@ impl Moto {
         }
     }
 
+    /// Freezes the server (SIGSTOP): connections are still accepted by the
+    /// kernel but nothing is answered, so a call in flight stays in flight
+    /// until [`Moto::stop`] kills it.
+    pub fn freeze(&self) -> Result<(), String> {
+        let child = self
+            .child
+            .as_ref()
+            .ok_or("the moto server is not running")?;
+        let status = Command::new("kill")
+            .args(["-STOP", &child.id().to_string()])
+            .status()
+            .map_err(|e| format!("cannot run `kill -STOP`: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`kill -STOP {}` failed: {status}", child.id()))
+        }
+    }
+
     /// Starts a fresh server on the same port (same endpoint, empty state).
     pub fn restart(&mut self) -> Result<(), String> {
         self.stop();

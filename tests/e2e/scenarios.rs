@@ -287,10 +287,10 @@ async fn a_vanished_policy_is_an_unprocessable_event_not_a_failed_invocation() {
     );
 }
 
-/// The emulator goes away while the function is warm: the invocation fails
-/// (so Lambda retries) and nothing is published. Once it is back (empty:
-/// moto keeps state in memory, so the scenario is recreated), the same
-/// event delivered again produces exactly one alert.
+/// The emulator dies while an invocation is waiting on it: the invocation
+/// fails (so Lambda retries) and nothing is published. Once it is back
+/// (empty: moto keeps state in memory, so the scenario is recreated), the
+/// same event delivered again produces exactly one alert.
 #[tokio::test]
 async fn an_outage_fails_the_invocation_and_redelivery_alerts_exactly_once() {
     let mut s = Stack::start("outage").await;
@@ -306,8 +306,17 @@ async fn an_outage_fails_the_invocation_and_redelivery_alerts_exactly_once() {
     let warm = events::attach_role_policy("payments-role", BASIC_EXECUTION);
     s.function.invoke_ok(&warm).await;
 
+    // Frozen, the emulator can answer nothing: the binary takes the event
+    // and its first call hangs; then the emulator dies under it.
+    s.moto.freeze().unwrap_or_else(|e| panic!("{e}"));
+    let delivered = s.function.runtime.delivered();
+    let mut pending = s.function.enqueue(&event);
+    while s.function.runtime.delivered() == delivered {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     s.moto.stop();
-    match s.function.invoke(&event).await {
+    match s.function.wait(&mut pending).await {
         Outcome::Error { body, .. } => {
             assert!(
                 body.contains(&event_id(&event)),
