@@ -31,10 +31,12 @@ const TEMPLATES: &[Template] = &[
         "SQSPollerPolicy",
         &[(
             &[
+                // SAM also lists `sqs:ChangeMessageVisibilityBatch` and
+                // `sqs:DeleteMessageBatch`, which are not IAM actions (the
+                // batch calls are authorised by the single-message ones):
+                // left out, as they grant nothing and are not the user's to fix.
                 "sqs:ChangeMessageVisibility",
-                "sqs:ChangeMessageVisibilityBatch",
                 "sqs:DeleteMessage",
-                "sqs:DeleteMessageBatch",
                 "sqs:GetQueueAttributes",
                 "sqs:ReceiveMessage",
             ],

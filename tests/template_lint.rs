@@ -1,0 +1,263 @@
+//! `doorman lint` on SAM / CloudFormation templates (issue 3, SPEC §6):
+//! the findings a template gives, where they are, and the errors for inputs
+//! that are not templates.
+
+use doorman::lint::LocatedFinding;
+use doorman::template::lint_template;
+use proptest::prelude::*;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/templates")
+        .join(name)
+}
+
+fn lint_fixture(name: &str) -> Vec<LocatedFinding> {
+    let path = fixture(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    lint_template(name, &text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// `(rule, logical id, line)` of each finding, in report order.
+fn summary(findings: &[LocatedFinding]) -> Vec<(String, String, usize)> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f.finding.rule.to_string(),
+                f.location.logical_id.clone().unwrap_or_default(),
+                f.location.line.unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn acceptance_template_gives_exactly_its_six_findings() {
+    let findings = lint_fixture("acceptance.yaml");
+    let got = summary(&findings);
+    let want = [
+        // (a) Policies: [AdministratorAccess]
+        ("broad-managed-policy", "AdminFunction", 14),
+        // (b) Lambda permission to `*`
+        ("public-invoke", "PublicInvoke", 17),
+        // (c) a role anyone may assume
+        ("trust-any-principal", "AnyoneRole", 31),
+        // (d) a public function URL
+        ("public-function-url", "UrlFunction", 46),
+        // (e) one role for two functions
+        ("shared-execution-role", "SharedRole", 49),
+        // (f) a role without logs permissions
+        ("missing-logs", "SilentFunction", 101),
+    ];
+    let want: Vec<(String, String, usize)> = want
+        .iter()
+        .map(|(r, id, l)| (r.to_string(), id.to_string(), *l))
+        .collect();
+    assert_eq!(got, want, "{findings:#?}");
+    for f in &findings {
+        assert_eq!(f.location.file, "acceptance.yaml");
+    }
+    let admin = &findings[0].finding;
+    assert_eq!(admin.severity.to_string(), "critical");
+    assert_eq!(
+        admin.message,
+        "AWS managed policy `AdministratorAccess` is attached to function `AdminFunction`: it allows every action on every resource"
+    );
+    let shared = &findings[4].finding;
+    assert!(
+        shared
+            .message
+            .contains("2 functions (`FirstSharer`, `SecondSharer`)"),
+        "{}",
+        shared.message
+    );
+}
+
+#[test]
+fn order_processor_of_the_spec_gives_no_finding() {
+    let findings = lint_fixture("order-processor.yaml");
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn json_template_is_judged_with_lines() {
+    let text = r#"{
+  "Resources": {
+    "Admin": {
+      "Type": "AWS::IAM::Role",
+      "Properties": {
+        "AssumeRolePolicyDocument": {
+          "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+        },
+        "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess"}]
+      }
+    }
+  }
+}"#;
+    let findings = lint_template("t.json", text).unwrap();
+    assert_eq!(
+        summary(&findings),
+        [("broad-managed-policy".to_string(), "Admin".to_string(), 9)]
+    );
+    assert_eq!(findings[0].finding.severity.to_string(), "high");
+}
+
+#[test]
+fn intrinsics_never_cause_findings() {
+    let text = r#"
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Layers:
+        - !Ref SharedLayer
+        - !Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:layer:tools:3
+      Policies:
+        - AWSLambdaBasicExecutionRole
+        - Statement:
+            - Effect: Allow
+              Action: [s3:GetObject, s3:PutObject]
+              Resource: !Join ['', [!GetAtt Bucket.Arn, '/*']]
+            - Effect: Allow
+              Action: sqs:SendMessage
+              Resource: !If [HasQueue, !GetAtt Queue.Arn, !Ref AWS::NoValue]
+            - Effect: Allow
+              Action: kms:Decrypt
+              Resource: !ImportValue shared-key-arn
+            - Effect: Allow
+              Action: sns:Publish
+              Resource: !Ref Topic
+  S3Invoke:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref Fn
+      Principal: s3.amazonaws.com
+      SourceArn: !GetAtt Bucket.Arn
+      SourceAccount: !Ref AWS::AccountId
+  Trusting:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal:
+              AWS: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root
+            Action: sts:AssumeRole
+"#;
+    let findings = lint_template("t.yaml", text).unwrap();
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn errors_name_the_problem_and_line() {
+    let text = std::fs::read_to_string(fixture("invalid-yaml.yaml")).unwrap();
+    let err = lint_template("invalid-yaml.yaml", &text).unwrap_err();
+    assert!(err.starts_with("not valid YAML: "), "{err}");
+    assert!(err.contains("at line 6 column"), "{err}");
+    let text = std::fs::read_to_string(fixture("not-a-template.yaml")).unwrap();
+    assert_eq!(
+        lint_template("not-a-template.yaml", &text).unwrap_err(),
+        "not a CloudFormation template: it has no `Resources` section"
+    );
+}
+
+#[test]
+fn binary_reports_bad_templates_with_exit_2_and_still_checks_the_others() {
+    let out = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "tests/fixtures/templates/invalid-yaml.yaml",
+            "tests/fixtures/templates/acceptance.yaml",
+            "tests/fixtures/templates/not-a-template.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let err0 = results[0]["error"].as_str().unwrap();
+    assert!(
+        err0.contains("not valid YAML") && err0.contains("line 6"),
+        "{err0}"
+    );
+    assert_eq!(results[1]["error"], serde_json::Value::Null);
+    assert_eq!(results[1]["findings"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        results[1]["findings"][0]["location"],
+        serde_json::json!({
+            "file": "tests/fixtures/templates/acceptance.yaml",
+            "line": 14,
+            "statement": null,
+            "sid": null,
+            "logical_id": "AdminFunction"
+        })
+    );
+    assert!(results[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a CloudFormation template"));
+    // The text format names the file with the error.
+    let text = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lint", "tests/fixtures/templates/invalid-yaml.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(text.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&text.stdout),
+        String::from_utf8_lossy(&text.stderr)
+    );
+    assert!(
+        all.contains("tests/fixtures/templates/invalid-yaml.yaml") && all.contains("line 6"),
+        "{all}"
+    );
+}
+
+#[test]
+fn doormans_own_template_reports_nothing() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let findings = lint_template("template.yaml", &text).unwrap();
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Arbitrary text gives findings or an error, never a panic.
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
+        let _ = lint_template("fuzz.yaml", &text);
+    }
+
+    /// Template-shaped text with random values and tags never panics either.
+    #[test]
+    fn template_shaped_text_never_panics(
+        ty in prop::sample::select(vec![
+            "AWS::IAM::Role", "AWS::Serverless::Function", "AWS::Lambda::Permission",
+            "AWS::Lambda::Url", "AWS::Lambda::LayerVersionPermission", "AWS::IAM::Policy",
+        ]),
+        key in prop::sample::select(vec![
+            "Policies", "Role", "Principal", "AuthType", "AssumeRolePolicyDocument",
+            "ManagedPolicyArns", "PolicyDocument", "Layers", "FunctionUrlConfig",
+        ]),
+        tag in prop::sample::select(vec!["", "!Ref ", "!Sub ", "!GetAtt ", "!If ", "!Join ", "!Select "]),
+        value in "[ -~]{0,40}",
+    ) {
+        let text = format!("Resources:\n  R:\n    Type: {ty}\n    Properties:\n      {key}: {tag}{value}\n");
+        let _ = lint_template("fuzz.yaml", &text);
+    }
+}
