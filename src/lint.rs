@@ -220,13 +220,27 @@ fn looks_like_json(text: &str) -> bool {
         .starts_with('{')
 }
 
-/// A YAML text with a top-level `AWSTemplateFormatVersion` or `Resources`
-/// key. Cheap on purpose: it only decides whether a `.yaml` found in a folder
-/// is worth handing to the template linter.
+/// Whether a `.yaml` found in a folder is a template worth linting (rather
+/// than a CI workflow or a config file).
+#[cfg(feature = "cli")]
 fn looks_like_template(text: &str) -> bool {
-    text.lines().any(|l| {
-        l.starts_with("AWSTemplateFormatVersion") || l.trim_end().starts_with("Resources:")
-    })
+    crate::template::looks_like_template(text)
+}
+
+/// Without the `cli` feature (the Lambda build) there is no YAML parser, so
+/// no template is recognised...
+#[cfg(not(feature = "cli"))]
+fn looks_like_template(_text: &str) -> bool {
+    false
+}
+
+/// ...and one named explicitly is reported as not checkable.
+#[cfg(not(feature = "cli"))]
+fn lint_template_text(source: &str, _text: &str, _opts: &Options) -> FileResult {
+    FileResult::error(
+        source.to_string(),
+        "template linting needs doorman built with the `cli` feature".to_string(),
+    )
 }
 
 /// Checks a policy document (or a JSON template) given as text. `source`
@@ -312,20 +326,24 @@ fn is_json_template(text: &str) -> bool {
         .unwrap_or(false)
 }
 
-// ---------------------------------------------------------------------------
-// TEMPLATE DISPATCH POINT
-//
-// SAM / CloudFormation templates (YAML, or JSON with a top-level `Resources`
-// or `AWSTemplateFormatVersion`) are judged by `crate::template`. Its entry
-// point is `crate::template::lint_template(source, text)
-// -> Result<Vec<LocatedFinding>, String>`; its findings go through the same
-// severity and ignore filters as a policy file's.
-// ---------------------------------------------------------------------------
-fn lint_template_text(source: &str, _text: &str, _opts: &Options) -> FileResult {
-    FileResult::error(
-        source.to_string(),
-        "template linting is not available yet".to_string(),
-    )
+/// SAM / CloudFormation templates (YAML, or JSON with a top-level
+/// `Resources` or `AWSTemplateFormatVersion`) are judged by
+/// [`crate::template`]; their findings go through the same severity and
+/// ignore filters as a policy file's. `--kind` does not apply: a template
+/// says what each of its documents is.
+#[cfg(feature = "cli")]
+fn lint_template_text(source: &str, text: &str, opts: &Options) -> FileResult {
+    match crate::template::lint_template(source, text) {
+        Ok(findings) => FileResult {
+            source: source.to_string(),
+            findings: findings
+                .into_iter()
+                .filter(|f| opts.keeps(&f.finding))
+                .collect(),
+            error: None,
+        },
+        Err(e) => FileResult::error(source.to_string(), e),
+    }
 }
 
 /// Counts over a whole run, for the summary line and the exit status.
@@ -528,7 +546,7 @@ mod tests {
             error: Some("x".into()),
             ..ok.clone()
         };
-        assert_eq!(Summary::of(&[ok.clone()]).exit_status(), 0);
+        assert_eq!(Summary::of(std::slice::from_ref(&ok)).exit_status(), 0);
         assert_eq!(Summary::of(&[ok.clone(), bad.clone()]).exit_status(), 1);
         assert_eq!(Summary::of(&[bad, broken]).exit_status(), 2);
     }

@@ -109,6 +109,12 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// with "; 1 file could not be checked" when there were errors.
 pub fn summary_line(s: &Summary) -> String {
     let checked = s.files - s.errors;
+    if s.files == 0 {
+        return "no files checked".to_string();
+    }
+    if checked == 0 {
+        return format!("{} could not be checked", plural(s.errors, "file", "files"));
+    }
     let mut line = if s.findings() == 0 {
         format!("no findings in {}", plural(checked, "file", "files"))
     } else {
@@ -522,16 +528,17 @@ mod tests {
             error: None,
         }];
         assert_eq!(summary_line(&Summary::of(&clean)), "no findings in 1 file");
-        assert_eq!(summary_line(&Summary::of(&[])), "no findings in 0 files");
+        assert_eq!(summary_line(&Summary::of(&[])), "no files checked");
+        assert_eq!(
+            summary_line(&Summary::of(&sample()[3..])),
+            "1 file could not be checked"
+        );
     }
 
     #[test]
     fn artifact_uris_are_relative_and_encoded() {
         assert_eq!(artifact_uri("./a/b c.json"), "a/b%20c.json");
-        assert_eq!(
-            artifact_uri("/nowhere/x.json").starts_with("file:///nowhere"),
-            true
-        );
+        assert!(artifact_uri("/nowhere/x.json").starts_with("file:///nowhere"));
         let cwd = std::env::current_dir().unwrap();
         assert_eq!(
             artifact_uri(&cwd.join("t/p.json").display().to_string()),

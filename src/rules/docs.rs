@@ -545,6 +545,17 @@ pub fn list() -> String {
     out
 }
 
+/// The rule table of the README: id, severity, when it fires. A test keeps
+/// the README in step with this.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| rule | severity | fires when |\n|---|---|---|\n");
+    for id in RuleId::ALL {
+        let d = doc(*id);
+        out.push_str(&format!("| `{id}` | {} | {} |\n", d.severities, d.summary));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,5 +624,16 @@ mod tests {
     fn list_has_one_line_per_rule() {
         assert_eq!(list().lines().count(), RuleId::ALL.len());
         assert!(list().lines().any(|l| l.starts_with("admin-access ")));
+    }
+
+    #[test]
+    fn readme_rule_table_is_generated_from_these_pages() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md at the crate root");
+        let table = markdown_table();
+        assert!(
+            readme.contains(&table),
+            "the rule table in README.md is out of date; replace it with:\n\n{table}"
+        );
     }
 }

@@ -1,0 +1,543 @@
+//! `doorman lint` and `doorman explain` as a user runs them: the built
+//! binary, its exit status, and what it prints.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const FIXTURES: &str = "tests/fixtures";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn doorman(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run doorman")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit status")
+}
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["lint", "--format", "json"];
+    all.extend_from_slice(args);
+    let o = doorman(&all);
+    let v = serde_json::from_str(&stdout(&o))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&o), stderr(&o)));
+    (code(&o), v)
+}
+
+fn fixture(rel: &str) -> String {
+    format!("{FIXTURES}/{rel}")
+}
+
+/// The rules of every finding of every result.
+fn rules(v: &Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap().iter())
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn corpus() -> PathBuf {
+    let dir = root().join("../shared/corpus/aws-managed-policies");
+    assert!(
+        dir.is_dir(),
+        "the AWS managed policy corpus is missing: expected `{}` (clone the repository beside ../shared)",
+        dir.display()
+    );
+    dir
+}
+
+fn corpus_file(name: &str) -> String {
+    corpus().join(name).display().to_string()
+}
+
+// --- exit status -----------------------------------------------------------
+
+#[test]
+fn clean_files_exit_0_and_say_so() {
+    let o = doorman(&["lint", &fixture("policies/good")]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(stdout(&o), "no findings in 3 files\n");
+}
+
+#[test]
+fn findings_exit_1_with_file_line_rule_and_fix() {
+    let o = doorman(&["lint", &fixture("policies/bad/admin.json")]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with(
+            "tests/fixtures/policies/bad/admin.json:4: critical admin-access: Statement[0]"
+        ),
+        "{out}"
+    );
+    assert!(lines[1].starts_with("  fix: "), "{out}");
+    assert_eq!(*lines.last().unwrap(), "1 finding in 1 file (1 critical)");
+    assert!(
+        !out.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn a_malformed_file_is_reported_and_the_others_still_checked() {
+    let (status, v) = json(&[
+        &fixture("malformed/truncated.json"),
+        &fixture("policies/bad/admin.json"),
+    ]);
+    assert_eq!(status, 2, "an error wins over findings");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(
+        results[0]["source"],
+        "tests/fixtures/malformed/truncated.json"
+    );
+    assert_eq!(
+        results[0]["error"],
+        "not valid JSON: EOF while parsing a value at line 5 column 30"
+    );
+    assert_eq!(results[0]["findings"], Value::Array(vec![]));
+    assert!(results[1]["error"].is_null());
+    assert_eq!(results[1]["findings"][0]["rule"], "admin-access");
+}
+
+#[test]
+fn text_names_the_malformed_file_and_its_problem() {
+    let o = doorman(&["lint", &fixture("malformed/truncated.json")]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(
+        stdout(&o),
+        "tests/fixtures/malformed/truncated.json: error: not valid JSON: EOF while parsing a value at line 5 column 30\n\
+         1 file could not be checked\n"
+    );
+}
+
+#[test]
+fn a_missing_file_is_an_error_naming_it() {
+    let o = doorman(&["lint", "no-such-policy.json"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stdout(&o).starts_with(
+            "no-such-policy.json: error: cannot read `no-such-policy.json`: No such file or directory"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn no_path_is_a_usage_error() {
+    let o = doorman(&["lint"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("<PATH>"), "{}", stderr(&o));
+}
+
+// --- filters ---------------------------------------------------------------
+
+#[test]
+fn ignore_drops_a_rule() {
+    let (status, v) = json(&[
+        "--ignore",
+        "admin-access",
+        &fixture("policies/bad/admin.json"),
+    ]);
+    assert!(!rules(&v).contains(&"admin-access".to_string()), "{v}");
+    assert_eq!(status, if rules(&v).is_empty() { 0 } else { 1 });
+}
+
+#[test]
+fn an_unknown_rule_to_ignore_is_a_usage_error_with_a_hint() {
+    let o = doorman(&["lint", "--ignore", "admn-access", &fixture("policies/good")]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("unknown rule `admn-access`; did you mean `admin-access`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn min_severity_drops_what_is_below() {
+    let file = fixture("policies/bad/s3-invoke-no-source.json");
+    let (status, v) = json(&[&file]);
+    assert_eq!(status, 1);
+    assert!(rules(&v).contains(&"service-invoke-no-source".to_string()));
+    let (status, v) = json(&["--min-severity", "critical", &file]);
+    assert_eq!(status, 0, "{v}");
+    assert!(rules(&v).is_empty());
+    let o = doorman(&["lint", "--min-severity", "severe", &file]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("unknown severity `severe`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn kind_overrides_detection() {
+    // A permission policy judged as a trust policy: it has a `Resource`.
+    let (_, v) = json(&[
+        "--kind",
+        "trust",
+        &fixture("policies/good/order-processor.json"),
+    ]);
+    assert!(rules(&v).contains(&"invalid-policy".to_string()), "{v}");
+}
+
+#[test]
+fn account_makes_own_principals_not_another_account() {
+    let file = fixture("policies/bad/trust/cross-account.json");
+    let (_, v) = json(&[&file]);
+    assert!(
+        rules(&v).contains(&"trust-cross-account".to_string()),
+        "{v}"
+    );
+    let (status, v) = json(&["--account", "444455556666", &file]);
+    assert!(
+        !rules(&v).contains(&"trust-cross-account".to_string()),
+        "{v}"
+    );
+    assert_eq!(status, if rules(&v).is_empty() { 0 } else { 1 });
+    let o = doorman(&["lint", "--account", "4444", &file]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("`4444` is not an AWS account id"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// --- inputs ----------------------------------------------------------------
+
+#[test]
+fn folders_are_walked_recursively_in_sorted_order() {
+    let (_, v) = json(&[&fixture("policies")]);
+    let sources: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "tests/fixtures/policies/bad/admin-url-encoded.json",
+            "tests/fixtures/policies/bad/admin.json",
+            "tests/fixtures/policies/bad/public-invoke.json",
+            "tests/fixtures/policies/bad/s3-invoke-no-source.json",
+            "tests/fixtures/policies/bad/trust/any-principal.json",
+            "tests/fixtures/policies/bad/trust/cross-account.json",
+            "tests/fixtures/policies/bad/trust/github-oidc-aud-only.json",
+            "tests/fixtures/policies/good/apigateway-invoke.json",
+            "tests/fixtures/policies/good/lambda-trust.json",
+            "tests/fixtures/policies/good/order-processor.json",
+        ],
+        "a YAML file that is not a template (ci-workflow.yml) is skipped"
+    );
+}
+
+#[test]
+fn stdin_is_read_for_dash() {
+    let admin = std::fs::read(root().join(fixture("policies/bad/admin.json"))).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["lint", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&admin).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 1);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["results"][0]["source"], "-");
+    assert_eq!(v["results"][0]["findings"][0]["rule"], "admin-access");
+    assert_eq!(v["results"][0]["findings"][0]["location"]["file"], "-");
+    assert_eq!(v["results"][0]["findings"][0]["location"]["line"], 4);
+}
+
+#[test]
+fn url_encoded_documents_are_decoded_and_have_no_line() {
+    let (status, v) = json(&[&fixture("policies/bad/admin-url-encoded.json")]);
+    assert_eq!(status, 1);
+    let f = &v["results"][0]["findings"][0];
+    assert_eq!(f["rule"], "admin-access");
+    assert!(f["location"]["line"].is_null());
+    assert_eq!(f["location"]["statement"], 0);
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    // The corpus report is far larger than a pipe's buffer, so the writes
+    // really hit the closed pipe.
+    let dir = corpus().display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["lint", &dir])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone, like `doorman lint . | head -1`.
+    let o = child.wait_with_output().unwrap();
+    assert!(!first.is_empty());
+    assert_eq!(stderr(&o), "", "no panic, no complaint");
+    assert_eq!(code(&o), 1, "the status still says there are findings");
+}
+
+// --- formats ---------------------------------------------------------------
+
+#[test]
+fn json_has_exactly_the_spec_shape() {
+    let (_, v) = json(&[
+        &fixture("policies/bad/public-invoke.json"),
+        &fixture("malformed/truncated.json"),
+    ]);
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&v), ["version", "results"]);
+    assert_eq!(v["version"], 1);
+    let r = &v["results"][0];
+    assert_eq!(keys(r), ["source", "findings", "error"]);
+    let f = &r["findings"][0];
+    assert_eq!(keys(f), ["rule", "severity", "message", "fix", "location"]);
+    assert_eq!(
+        keys(&f["location"]),
+        ["file", "line", "statement", "sid", "logical_id"]
+    );
+    assert_eq!(f["rule"], "public-invoke");
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(
+        f["location"],
+        serde_json::json!({
+            "file": "tests/fixtures/policies/bad/public-invoke.json",
+            "line": 5,
+            "statement": 0,
+            "sid": "AnyoneMayInvoke",
+            "logical_id": null
+        })
+    );
+    assert!(v["results"][1]["error"].is_string());
+}
+
+#[test]
+fn sarif_is_what_github_code_scanning_reads() {
+    let o = doorman(&[
+        "lint",
+        "--format",
+        "sarif",
+        &fixture("policies/bad/public-invoke.json"),
+    ]);
+    assert_eq!(code(&o), 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "doorman");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "public-invoke"
+        && r["defaultConfiguration"]["level"] == "error"
+        && r["help"]["markdown"].as_str().unwrap().contains("### Fix")));
+    let result = &run["results"][0];
+    assert_eq!(result["ruleId"], "public-invoke");
+    assert_eq!(result["level"], "error");
+    let idx = result["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[idx]["id"], "public-invoke");
+    let phys = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        phys["artifactLocation"]["uri"],
+        "tests/fixtures/policies/bad/public-invoke.json"
+    );
+    assert_eq!(phys["region"]["startLine"], 5);
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+}
+
+// --- explain ---------------------------------------------------------------
+
+#[test]
+fn explain_prints_a_rule_page() {
+    let o = doorman(&["explain", "public-invoke"]);
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    assert!(out.starts_with("public-invoke (critical): "), "{out}");
+    for part in ["Why it matters", "Example that fires", "Fix"] {
+        assert!(out.contains(part), "{part}: {out}");
+    }
+}
+
+#[test]
+fn explain_without_a_rule_lists_them_all() {
+    let o = doorman(&["explain"]);
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    for id in [
+        "admin-access",
+        "trust-any-principal",
+        "public-invoke",
+        "guardrail-tampering",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(id)), "{id}: {out}");
+    }
+}
+
+#[test]
+fn explain_an_unknown_rule_suggests_one() {
+    let o = doorman(&["explain", "public-invok"]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(
+        stderr(&o),
+        "error: unknown rule `public-invok`; did you mean `public-invoke`?\n"
+    );
+}
+
+// --- acceptance (issue 2, SPEC §9) -------------------------------------------
+
+#[test]
+fn good_examples_of_spec_9_have_nothing_at_medium_or_above() {
+    let o = doorman(&[
+        "lint",
+        "--min-severity",
+        "medium",
+        &fixture("policies/good"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+#[test]
+fn bad_examples_get_their_rule() {
+    for (file, rule) in [
+        ("policies/bad/admin.json", "admin-access"),
+        (
+            "policies/bad/trust/any-principal.json",
+            "trust-any-principal",
+        ),
+        ("policies/bad/public-invoke.json", "public-invoke"),
+        (
+            "policies/bad/s3-invoke-no-source.json",
+            "service-invoke-no-source",
+        ),
+        (
+            "policies/bad/trust/github-oidc-aud-only.json",
+            "trust-oidc-unrestricted",
+        ),
+    ] {
+        let (status, v) = json(&[&fixture(file)]);
+        assert_eq!(status, 1, "{file}");
+        assert!(rules(&v).contains(&rule.to_string()), "{file}: {v}");
+    }
+}
+
+#[test]
+fn administrator_access_is_critical_admin_access() {
+    let (status, v) = json(&[&corpus_file("AdministratorAccess.json")]);
+    assert_eq!(status, 1);
+    let f = &v["results"][0]["findings"];
+    assert!(
+        f.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "admin-access" && f["severity"] == "critical"),
+        "{v}"
+    );
+}
+
+#[test]
+fn deny_all_is_not_admin_access() {
+    let (_, v) = json(&[&corpus_file("AWSDenyAll.json")]);
+    assert!(v["results"][0]["error"].is_null());
+    assert!(!rules(&v).contains(&"admin-access".to_string()), "{v}");
+}
+
+#[test]
+fn lambda_execution_policies_have_nothing_at_medium_or_above() {
+    let (status, v) = json(&[
+        "--min-severity",
+        "medium",
+        &corpus_file("AWSLambdaBasicExecutionRole.json"),
+        &corpus_file("AWSLambdaVPCAccessExecutionRole.json"),
+    ]);
+    assert_eq!(status, 0, "{v}");
+}
+
+#[test]
+fn the_whole_corpus_lints_without_an_error_result() {
+    let dir = corpus().display().to_string();
+    let (status, v) = json(&[&dir]);
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1452);
+    let errors: Vec<&Value> = results.iter().filter(|r| !r["error"].is_null()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(status, 1, "AdministratorAccess alone has findings");
+}
+
+// --- templates (judged by `doorman::template`) --------------------------------
+
+#[test]
+fn templates_in_a_folder_are_linted_with_their_logical_id() {
+    let (status, v) = json(&[&fixture("lint-dispatch")]);
+    assert_eq!(status, 1);
+    let results = v["results"].as_array().unwrap();
+    let sources: Vec<&str> = results
+        .iter()
+        .map(|r| r["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "tests/fixtures/lint-dispatch/public-permission.template",
+            "tests/fixtures/lint-dispatch/public-permission.yaml",
+        ]
+    );
+    for r in results {
+        assert!(r["error"].is_null(), "{r}");
+        let f = &r["findings"][0];
+        assert_eq!(f["rule"], "public-invoke");
+        assert_eq!(f["location"]["logical_id"], "PublicInvoke");
+    }
+    assert_eq!(results[1]["findings"][0]["location"]["line"], 10);
+}
+
+#[test]
+fn template_findings_obey_ignore() {
+    let (status, v) = json(&[
+        "--ignore",
+        "public-invoke",
+        &fixture("lint-dispatch/public-permission.yaml"),
+    ]);
+    assert!(!rules(&v).contains(&"public-invoke".to_string()), "{v}");
+    assert_eq!(status, if rules(&v).is_empty() { 0 } else { 1 });
+}
+
+#[test]
+fn a_named_yaml_file_that_is_not_a_template_is_an_error() {
+    let o = doorman(&["lint", &fixture("policies/good/ci-workflow.yml")]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("tests/fixtures/policies/good/ci-workflow.yml: error: "),
+        "{}",
+        stdout(&o)
+    );
+}
