@@ -23,8 +23,10 @@ async fn main() -> Result<(), Error> {
     let config = match LambdaConfig::from_env() {
         Ok(c) => c,
         Err(e) => {
+            // Logged once, plainly; the exit fails the init phase, so the
+            // deployment's first invocation shows the problem.
             tracing::error!("{e}");
-            return Err(e.into());
+            std::process::exit(1);
         }
     };
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

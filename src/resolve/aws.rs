@@ -302,3 +302,57 @@ impl Resolver for AwsResolver {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::error::ErrorMetadata;
+
+    fn service_error(status: u16, code: &str) -> SdkError<ErrorMetadata, HttpResponse> {
+        let err = ErrorMetadata::builder()
+            .code(code)
+            .message("from the service")
+            .build();
+        let raw = HttpResponse::new(status.try_into().unwrap(), "".into());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn sdk_errors_are_classified_as_spec_section_2_says() {
+        assert_eq!(
+            classify("GetRole `r`", service_error(404, "NoSuchEntity")),
+            ResolveError::NotFound("GetRole `r`: NoSuchEntity: from the service".into())
+        );
+        assert!(matches!(
+            classify("x", service_error(404, "ResourceNotFoundException")),
+            ResolveError::NotFound(_)
+        ));
+        for (status, code) in [
+            (400, "Throttling"),
+            (429, "TooManyRequestsException"),
+            (500, "ServiceFailure"),
+            (503, "Anything"),
+        ] {
+            assert!(
+                matches!(
+                    classify("x", service_error(status, code)),
+                    ResolveError::Transient(_)
+                ),
+                "{status} {code}"
+            );
+        }
+        assert!(matches!(
+            classify("x", service_error(403, "AccessDenied")),
+            ResolveError::Permanent(_)
+        ));
+        let timeout: SdkError<ErrorMetadata, HttpResponse> =
+            SdkError::timeout_error("operation timed out");
+        assert!(matches!(classify("x", timeout), ResolveError::Transient(_)));
+        let construction: SdkError<ErrorMetadata, HttpResponse> =
+            SdkError::construction_failure("bad input");
+        assert!(matches!(
+            classify("x", construction),
+            ResolveError::Permanent(_)
+        ));
+    }
+}
