@@ -279,10 +279,13 @@ pub fn artifact_uri(file: &str) -> String {
 }
 
 fn sarif_location(l: &Location) -> Value {
-    let mut physical = json!({ "artifactLocation": { "uri": artifact_uri(&l.file) } });
-    if let Some(line) = l.line {
-        physical["region"] = json!({ "startLine": line });
-    }
+    // GitHub code scanning needs a `region.startLine` on every result
+    // (sarif-sdk rule GH1003); where the line is unknown (URL-encoded
+    // documents), the finding is about the file, so line 1.
+    let physical = json!({
+        "artifactLocation": { "uri": artifact_uri(&l.file) },
+        "region": { "startLine": l.line.unwrap_or(1) },
+    });
     let mut loc = json!({ "physicalLocation": physical });
     let logical: Vec<Value> = [
         l.logical_id
