@@ -127,6 +127,25 @@ impl Function {
         }
     }
 
+    /// Waits for the (single) process to exit, as a misconfigured one must;
+    /// returns its status and its whole log.
+    pub async fn exit(&mut self, limit: Duration) -> (std::process::ExitStatus, String) {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.children[0].try_wait() {
+                let log = std::fs::read_to_string(&self.logs[0]).unwrap_or_default();
+                return (status, log);
+            }
+            if started.elapsed() > limit {
+                panic!(
+                    "doorman-lambda still runs after {limit:?}\nlambda log:\n{}",
+                    self.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The end of every process's log, for failure messages.
     pub fn log_tail(&self) -> String {
         self.logs

@@ -341,3 +341,58 @@ async fn an_outage_fails_the_invocation_and_redelivery_alerts_exactly_once() {
     assert!(got[0].has_rule("admin-access"));
     assert!(s.function.runtime.stray_answers().is_empty());
 }
+
+/// The deployment's settings arrive by environment and are honoured end to
+/// end: below the minimum severity or on an ignored rule, nothing is sent.
+#[tokio::test]
+async fn minimum_severity_and_ignored_rules_from_the_environment() {
+    let env = [
+        ("DOORMAN_MIN_SEVERITY", "high".to_owned()),
+        ("DOORMAN_IGNORE_RULES", "public-invoke".to_owned()),
+    ];
+    let mut s = Stack::start_with("settings", &env, 1).await;
+    let role = setup::create_role(&s.aws, "svc-role", &[]).await;
+    setup::put_role_policy(
+        &s.aws,
+        "svc-role",
+        "read-orders",
+        &setup::read_one_table_document(),
+    )
+    .await;
+    setup::create_function(&s.aws, "svc", &role).await;
+    let statement = setup::add_permission(&s.aws, "svc", "anyone", "*").await;
+
+    // missing-logs is medium (below `high`); public-invoke is ignored.
+    s.function
+        .invoke_ok(&events::create_function("svc", &role))
+        .await;
+    s.function
+        .invoke_ok(&events::add_permission("svc", "anyone", "*", &statement))
+        .await;
+    s.assert_no_alert("below the minimum severity or ignored")
+        .await;
+
+    let policy = setup::create_policy(&s.aws, "svc-all", &setup::admin_document()).await;
+    setup::attach_role_policy(&s.aws, "svc-role", &policy).await;
+
+    let admin = events::attach_role_policy("svc-role", &policy);
+    s.function.invoke_ok(&admin).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(alert.event_id(), event_id(&admin));
+    assert!(alert.has_rule("admin-access"));
+}
+
+/// A deployment without its topic fails at start, before it takes an
+/// event, and says which variable is missing.
+#[tokio::test]
+async fn a_missing_topic_fails_at_start_naming_the_variable() {
+    let mut function =
+        crate::lambda::Function::start("no-topic", "http://127.0.0.1:9", &[], 1).await;
+    let (status, log) = function.exit(std::time::Duration::from_secs(20)).await;
+    assert!(!status.success(), "exit status {status}");
+    assert!(
+        log.contains("`DOORMAN_TOPIC_ARN` is not set"),
+        "log:\n{log}"
+    );
+    assert_eq!(function.runtime.delivered(), 0, "no event may be taken");
+}
