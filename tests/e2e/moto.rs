@@ -6,7 +6,7 @@
 //! can stop its server without touching the others.
 
 use std::fs::File;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,10 +27,13 @@ impl Moto {
     /// Starts moto on a free port and waits until it accepts connections.
     /// `name` labels the log file (target/tmp/moto-NAME.log).
     pub fn start(name: &str) -> Result<Self, String> {
-        let port = free_port()?;
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{name}.log"));
+        File::create(&log)
+            .map_err(|e| format!("cannot create moto log `{}`: {e}", log.display()))?;
+        // Port 0: the server binds a free port itself and announces it, so
+        // no other test can take the port between choosing and binding.
         let mut moto = Self {
-            port,
+            port: 0,
             log,
             child: None,
         };
@@ -79,6 +82,7 @@ impl Moto {
 
     fn spawn(&mut self) -> Result<(), String> {
         let program = moto_server_path();
+        let announced_before = announced_ports(&self.log).len();
         if !program.exists() {
             return Err(format!(
                 "the moto server is not installed at `{}`: run `scripts/test`, which installs \
@@ -104,16 +108,28 @@ impl Moto {
             .spawn()
             .map_err(|e| format!("cannot start `{}`: {e}", program.display()))?;
         self.child = Some(child);
-        self.wait_ready(Duration::from_secs(30))
+        self.wait_ready(announced_before, Duration::from_secs(30))
     }
 
-    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
+    /// Waits until this server announces its address in its log (a new
+    /// `Running on` line: the log is appended to across restarts), so a
+    /// server of another test on the same port can never be mistaken for it.
+    fn wait_ready(&mut self, announced_before: usize, limit: Duration) -> Result<(), String> {
         let started = Instant::now();
         loop {
-            // moto imports everything before it binds, so an accepted
-            // connection means it is ready to serve.
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
+            let ports = announced_ports(&self.log);
+            if let Some(port) = ports.get(announced_before) {
+                if self.port != 0 && *port != self.port {
+                    return Err(format!(
+                        "the moto server came back on port {port}, not {}: see `{}`",
+                        self.port,
+                        self.log.display()
+                    ));
+                }
+                self.port = *port;
+                if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    return Ok(());
+                }
             }
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
@@ -128,9 +144,7 @@ impl Moto {
             if started.elapsed() > limit {
                 self.stop();
                 return Err(format!(
-                    "the moto server did not accept connections on 127.0.0.1:{} within {limit:?}; \
-                     its log `{}`:\n{}",
-                    self.port,
+                    "the moto server was not ready within {limit:?}; its log `{}`:\n{}",
                     self.log.display(),
                     tail(&self.log, 30)
                 ));
@@ -140,19 +154,20 @@ impl Moto {
     }
 }
 
+/// The ports in the log's ` * Running on http://127.0.0.1:PORT` lines
+/// (werkzeug's announcement), in order.
+fn announced_ports(log: &Path) -> Vec<u16> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.split_once("Running on http://127.0.0.1:"))
+        .filter_map(|(_, rest)| rest.trim().parse().ok())
+        .collect()
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A port that was free a moment ago (the OS picks it; we release it for
-/// the child to bind).
-pub fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))
 }
 
 /// The last `lines` lines of a log file, for failure messages.
