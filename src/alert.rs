@@ -26,6 +26,8 @@ pub const SNS_MAX_BYTES: usize = 256 * 1024;
 const BUDGET_BYTES: usize = SNS_MAX_BYTES - 8 * 1024;
 /// SNS subjects: at most 100 printable ASCII characters.
 pub const SUBJECT_MAX_CHARS: usize = 100;
+/// What an alert calls an event that has nothing to name it by.
+const UNIDENTIFIED: &str = "an unidentified event";
 /// The longest value from an event an alert quotes; longer ones are clipped.
 const MAX_FIELD_CHARS: usize = 1_000;
 
@@ -305,6 +307,7 @@ pub fn subject_line(highest: Severity, rule: RuleId, name: &str, others: usize) 
     } else {
         String::new()
     };
+    let name = if name.is_empty() { UNIDENTIFIED } else { name };
     let name: String = name
         .chars()
         .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
@@ -389,10 +392,17 @@ fn sns_message(body: &AlertBody, text: &str) -> String {
 fn render_text(body: &AlertBody, user_agent: &str, total: usize) -> String {
     let mut t = String::new();
     let plural = if total == 1 { "" } else { "s" };
+    let about = if body.subject.name.is_empty() {
+        UNIDENTIFIED.to_string()
+    } else if body.subject.kind == "event" {
+        format!("event `{}`", body.subject.name)
+    } else {
+        format!("a change to {} `{}`", body.subject.kind, body.subject.name)
+    };
     let _ = writeln!(
         t,
-        "doorman: {total} finding{plural} ({} at worst) in a change to {} `{}`.",
-        body.highest_severity, body.subject.kind, body.subject.name
+        "doorman: {total} finding{plural} ({} at worst) in {about}.",
+        body.highest_severity
     );
     t.push('\n');
     let e = &body.event;
@@ -403,7 +413,12 @@ fn render_text(body: &AlertBody, user_agent: &str, total: usize) -> String {
             s.to_string()
         }
     };
-    let _ = writeln!(t, "What:    {} {}", e.name, body.change);
+    let name = if e.name.is_empty() {
+        "(unknown event)"
+    } else {
+        &e.name
+    };
+    let _ = writeln!(t, "What:    {name} {}", body.change);
     let _ = writeln!(t, "Who:     {}", or_unknown(&e.actor));
     let from = if user_agent.is_empty() {
         or_unknown(&e.source_ip)

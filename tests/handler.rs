@@ -194,6 +194,11 @@ async fn a_document_that_is_not_json_is_an_unprocessable_event_and_success() {
     let evaluation = p.handle(&event).await.expect("the invocation succeeds");
     let alerts = p.notifier.take();
     assert_eq!(alerts.len(), 1);
+    // The alert is about what the event changed, though it could not be judged.
+    assert_eq!(
+        alerts[0].subject,
+        "[doorman] MEDIUM unprocessable-event on orders-processor-role"
+    );
     let f = &alerts[0].body.findings[0];
     assert_eq!(
         (f.rule, f.severity),
@@ -219,7 +224,14 @@ async fn an_undecodable_event_is_unprocessable_and_success() {
     assert!(alerts[0].body.findings[0]
         .message
         .ends_with("`PutRolePolicy` has no `requestParameters.policyName`"));
-    assert!(alerts[0].subject.len() <= SUBJECT_MAX_CHARS);
+    // Not decoded: the alert can only name the event.
+    assert_eq!(
+        alerts[0].subject,
+        format!(
+            "[doorman] MEDIUM unprocessable-event on {}",
+            alerts[0].body.event.id
+        )
+    );
 }
 
 #[tokio::test]

@@ -61,19 +61,15 @@ pub(super) async fn assess<R: Resolver>(
         tag_ignored: BTreeSet::new(),
         skipped: Vec::new(),
     };
-    let (subject, what_changed) = match &change.what {
+    let what_changed = match &change.what {
         What::RoleTrust { role, document } => {
             j.role_tags(role).await?;
             j.document(document, PolicyKind::Trust, None, None, "the trust policy")?;
-            let verb = if change.info.name == "CreateRole" {
-                "created role"
+            if change.info.name == "CreateRole" {
+                format!("created role `{role}`")
             } else {
-                "replaced the trust policy of role"
-            };
-            (
-                identity_subject(&IdentityKind::Role, role),
-                format!("{verb} `{role}`"),
-            )
+                format!("replaced the trust policy of role `{role}`")
+            }
         }
         What::InlinePolicy {
             holder,
@@ -88,24 +84,18 @@ pub(super) async fn assess<R: Resolver>(
                 None,
                 &format!("inline policy `{policy_name}`"),
             )?;
-            (
-                identity_subject(&holder.kind, &holder.name),
-                format!("put inline policy `{policy_name}` on {holder}"),
-            )
+            format!("put inline policy `{policy_name}` on {holder}")
         }
         What::AttachPolicy { holder, policy_arn } => {
             j.holder_tags(holder).await?;
             j.attached_policy(policy_arn, &holder.to_string(), None)
                 .await?;
-            (
-                identity_subject(&holder.kind, &holder.name),
-                format!("attached managed policy `{policy_arn}` to {holder}"),
-            )
+            format!("attached managed policy `{policy_arn}` to {holder}")
         }
         What::CreatePolicy {
             policy_name,
-            policy_arn,
             document,
+            ..
         } => {
             j.document(
                 document,
@@ -114,14 +104,7 @@ pub(super) async fn assess<R: Resolver>(
                 None,
                 &format!("managed policy `{policy_name}`"),
             )?;
-            (
-                Subject {
-                    kind: "policy".into(),
-                    arn: policy_arn.clone(),
-                    name: policy_name.clone(),
-                },
-                format!("created managed policy `{policy_name}`"),
-            )
+            format!("created managed policy `{policy_name}`")
         }
         What::DefaultPolicyVersion {
             policy_arn,
@@ -137,10 +120,7 @@ pub(super) async fn assess<R: Resolver>(
                 account::permissions_boundary_removed(&holder.to_string()),
                 None,
             );
-            (
-                identity_subject(&holder.kind, &holder.name),
-                format!("removed the permissions boundary of {holder}"),
-            )
+            format!("removed the permissions boundary of {holder}")
         }
         What::FunctionPermission {
             function,
@@ -170,12 +150,9 @@ pub(super) async fn assess<R: Resolver>(
                     j.push(f, None);
                 }
             }
-            (
-                function_subject(function),
-                format!(
-                    "added a statement to the resource policy of function `{}`",
-                    function.name
-                ),
+            format!(
+                "added a statement to the resource policy of function `{}`",
+                function.name
             )
         }
         What::FunctionUrl {
@@ -187,12 +164,9 @@ pub(super) async fn assess<R: Resolver>(
             if let Some(f) = lambda_config::public_function_url(auth, &function.name) {
                 j.push(f, None);
             }
-            (
-                function_subject(function),
-                format!(
-                    "set the function URL of `{}` to `AuthType: {auth}`",
-                    function.name
-                ),
+            format!(
+                "set the function URL of `{}` to `AuthType: {auth}`",
+                function.name
             )
         }
         What::LayerPermission {
@@ -205,14 +179,7 @@ pub(super) async fn assess<R: Resolver>(
             {
                 j.push(f, None);
             }
-            (
-                Subject {
-                    kind: "layer".into(),
-                    arn: None,
-                    name: layer.clone(),
-                },
-                format!("allowed principal `{principal}` to use layer `{layer}`"),
-            )
+            format!("allowed principal `{principal}` to use layer `{layer}`")
         }
         What::FunctionRole {
             function,
@@ -242,10 +209,7 @@ pub(super) async fn assess<R: Resolver>(
                 Some(r) => format!(" with role `{}`", resolve::role_name(r)),
                 None => String::new(),
             };
-            (
-                function_subject(function),
-                format!("{verb} `{}`{with}", function.name),
-            )
+            format!("{verb} `{}`{with}", function.name)
         }
         What::EventSourceMapping {
             function,
@@ -253,12 +217,9 @@ pub(super) async fn assess<R: Resolver>(
         } => {
             j.function_tags(function).await?;
             j.event_source(function, event_source_arn).await?;
-            (
-                function_subject(function),
-                format!(
-                    "mapped event source `{event_source_arn}` to function `{}`",
-                    function.name
-                ),
+            format!(
+                "mapped event source `{event_source_arn}` to function `{}`",
+                function.name
             )
         }
         What::Guardrail(call) => {
@@ -268,26 +229,53 @@ pub(super) async fn assess<R: Resolver>(
                     None,
                 );
             }
-            (
-                Subject {
-                    kind: guardrail_kind(call.target).into(),
-                    arn: call
-                        .resource
-                        .starts_with("arn:")
-                        .then(|| call.resource.clone()),
-                    name: short_name(&call.resource),
-                },
-                format!("{} `{}`", call.effect, call.resource),
-            )
+            format!("{} `{}`", call.effect, call.resource)
         }
     };
     Ok(Assessment {
-        subject,
+        subject: subject_of(&change.what),
         change: what_changed,
         findings: j.findings,
         tag_ignored: j.tag_ignored,
         skipped: j.skipped,
     })
+}
+
+/// What a change is about, for the alert's subject.
+pub(super) fn subject_of(what: &What) -> Subject {
+    let named = |kind: &str, arn: Option<String>, name: &str| Subject {
+        kind: kind.to_string(),
+        arn,
+        name: name.to_string(),
+    };
+    match what {
+        What::RoleTrust { role, .. } => identity_subject(&IdentityKind::Role, role),
+        What::InlinePolicy { holder, .. }
+        | What::AttachPolicy { holder, .. }
+        | What::BoundaryRemoved { holder } => identity_subject(&holder.kind, &holder.name),
+        What::CreatePolicy {
+            policy_name,
+            policy_arn,
+            ..
+        } => named("policy", policy_arn.clone(), policy_name),
+        What::DefaultPolicyVersion { policy_arn, .. } => named(
+            "policy",
+            Some(policy_arn.clone()),
+            resolve::policy_name(policy_arn),
+        ),
+        What::FunctionPermission { function, .. }
+        | What::FunctionUrl { function, .. }
+        | What::FunctionRole { function, .. }
+        | What::EventSourceMapping { function, .. } => function_subject(function),
+        What::LayerPermission { layer, .. } => named("layer", None, layer),
+        What::Guardrail(call) => named(
+            guardrail_kind(call.target),
+            call.resource
+                .starts_with("arn:")
+                .then(|| call.resource.clone()),
+            &short_name(&call.resource),
+        ),
+    }
 }
 
 impl<R: Resolver> Judge<'_, R> {
@@ -415,7 +403,7 @@ impl<R: Resolver> Judge<'_, R> {
         policy_arn: &str,
         version_id: Option<&str>,
         document: Option<&str>,
-    ) -> Result<(Subject, String), Stop> {
+    ) -> Result<String, Stop> {
         let name = resolve::policy_name(policy_arn).to_string();
         let version = version_id.unwrap_or("(new)");
         let mut what = format!("made version `{version}` the default of managed policy `{name}`");
@@ -456,14 +444,7 @@ impl<R: Resolver> Judge<'_, R> {
                 &format!("version `{version}` of `{name}`"),
             )?;
         }
-        Ok((
-            Subject {
-                kind: "policy".into(),
-                arn: Some(policy_arn.to_string()),
-                name,
-            },
-            what,
-        ))
+        Ok(what)
     }
 
     /// Fetches a whole role and judges it as an execution role: every

@@ -139,7 +139,15 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                 event_id: info.id,
                 reason,
             }),
-            Err(checks::Stop::Unprocessable(reason)) => Ok(self.unprocessable(info, &reason)),
+            Err(checks::Stop::Unprocessable(reason)) => {
+                let mut evaluation = self.unprocessable(info, &reason);
+                // The event was decoded: the alert is about what it changed.
+                if let Verdict::Evaluated { input, alert, .. } = &mut evaluation.verdict {
+                    input.subject = checks::subject_of(&change.what);
+                    *alert = alert::build(input, &self.settings.suppressions);
+                }
+                Ok(evaluation)
+            }
         }
     }
 
@@ -154,20 +162,13 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
 
     fn unprocessable(&self, info: EventInfo, reason: &str) -> Evaluation {
         tracing::warn!(event_id = %info.id, %reason, "event cannot be evaluated");
-        let name = if info.name.is_empty() {
-            "event".to_string()
-        } else {
-            info.name.clone()
-        };
         let input = AlertInput {
             subject: Subject {
                 kind: "event".to_string(),
                 arn: None,
-                name: if info.id.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{name} {}", info.id)
-                },
+                // Empty when the event has no id: the alert then says
+                // "an unidentified event".
+                name: info.id.clone(),
             },
             change: "could not be evaluated".to_string(),
             findings: vec![EventFinding {
