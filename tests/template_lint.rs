@@ -261,3 +261,82 @@ proptest! {
         let _ = lint_template("fuzz.yaml", &text);
     }
 }
+
+#[test]
+fn sam_policy_templates_expand_to_scoped_statements() {
+    let text = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Policies:
+        - S3ReadPolicy: {BucketName: !Ref B}
+        - S3CrudPolicy: {BucketName: my-bucket}
+        - DynamoDBCrudPolicy: {TableName: !Ref T}
+        - DynamoDBStreamReadPolicy: {TableName: !Ref T, StreamName: !GetAtt T.StreamArn}
+        - SQSPollerPolicy: {QueueName: !GetAtt Q.QueueName}
+        - SQSSendMessagePolicy: {QueueName: orders}
+        - SNSPublishMessagePolicy: {TopicName: !GetAtt Topic.TopicName}
+        - LambdaInvokePolicy: {FunctionName: !Ref G}
+        - KMSDecryptPolicy: {KeyId: !Ref K}
+        - KMSEncryptPolicy: {KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab}
+        - KinesisStreamReadPolicy: {StreamName: !Ref S}
+        - SSMParameterReadPolicy: {ParameterName: app/config}
+        - AWSSecretsManagerGetSecretValuePolicy: {SecretArn: !Ref Secret}
+        - StepFunctionsExecutionPolicy: {StateMachineName: !GetAtt SM.Name}
+        - EventBridgePutEventsPolicy: {EventBusName: default}
+        - FirehoseWritePolicy: {DeliveryStreamName: !Ref FH}
+        - SomeFutureSamPolicyTemplate: {Anything: at-all}
+"#;
+    let findings = lint_template("t.yaml", text).unwrap();
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn broad_managed_policies_by_name_and_arn_with_their_severities() {
+    let text = r#"
+Resources:
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Policies:
+        - AmazonS3FullAccess
+        - arn:aws:iam::aws:policy/IAMFullAccess
+        - AWSLambdaBasicExecutionRole
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      ManagedPolicyArns:
+        - !Sub arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess
+"#;
+    let findings = lint_template("t.yaml", text).unwrap();
+    let got: Vec<(String, String, usize)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f.finding.severity.to_string(),
+                f.location.logical_id.clone().unwrap(),
+                f.location.line.unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("medium".to_string(), "F".to_string(), 9),
+            ("high".to_string(), "F".to_string(), 10),
+            ("critical".to_string(), "R".to_string(), 21),
+        ]
+    );
+    assert!(findings[2].finding.message.contains("role `R`"));
+}

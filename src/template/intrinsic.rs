@@ -20,6 +20,14 @@ use serde_json::{Map, Value as Json};
 /// principal or condition means "this account".
 pub const TEMPLATE_ACCOUNT: &str = "000000000000";
 
+/// The placeholder for a value known only at deploy time: `${Name}`, with
+/// `::` written `.` (`${AWS.Region}`) so the placeholder never adds ARN
+/// segments: `arn:aws:kms:${AWS::Region}:...` would otherwise split into the
+/// wrong parts.
+pub fn placeholder(name: &str) -> String {
+    format!("${{{}}}", name.replace("::", ".").replace(':', "."))
+}
+
 /// Whether a string holds a placeholder for a deploy-time value.
 pub fn is_placeholder(s: &str) -> bool {
     s.contains("${")
@@ -92,7 +100,7 @@ fn intrinsic(name: &str, arg: &Node) -> Option<Json> {
             text(
                 pseudo(target)
                     .map(str::to_string)
-                    .unwrap_or_else(|| format!("${{{target}}}")),
+                    .unwrap_or_else(|| placeholder(target)),
             )
         }
         "Fn::GetAtt" => {
@@ -101,7 +109,7 @@ fn intrinsic(name: &str, arg: &Node) -> Option<Json> {
                 Value::Seq(items) => items.iter().map(to_text).collect::<Vec<_>>().join("."),
                 _ => "?".to_string(),
             };
-            text(format!("${{{path}}}"))
+            text(placeholder(&path))
         }
         "Fn::Sub" => {
             let (template, vars) = match &arg.value {
@@ -109,7 +117,7 @@ fn intrinsic(name: &str, arg: &Node) -> Option<Json> {
                 Value::Seq(items) if !items.is_empty() => {
                     (items[0].as_str().unwrap_or("").to_string(), items.get(1))
                 }
-                _ => return text("${Fn::Sub}".into()),
+                _ => return text(placeholder("Fn::Sub")),
             };
             text(substitute(&template, vars))
         }
@@ -147,13 +155,10 @@ fn intrinsic(name: &str, arg: &Node) -> Option<Json> {
                 (Some(i), Some(list)) if matches!(list.value, Value::Seq(_)) => {
                     list.items().get(i).and_then(|n| to_json_opt(n))
                 }
-                _ => text("${Fn::Select}".into()),
+                _ => text(placeholder("Fn::Select")),
             }
         }
-        other => {
-            let short = other.trim_start_matches("Fn::");
-            text(format!("${{Fn::{short}}}"))
-        }
+        other => text(placeholder(other)),
     }
 }
 
@@ -180,9 +185,7 @@ fn substitute(template: &str, vars: Option<&Node>) -> String {
         } else if let Some(p) = pseudo(name) {
             out.push_str(p);
         } else {
-            out.push_str("${");
-            out.push_str(name);
-            out.push('}');
+            out.push_str(&placeholder(name));
         }
         rest = &after[end + 1..];
     }
@@ -219,13 +222,13 @@ mod tests {
         assert_eq!(json("v: !Ref AWS::AccountId"), TEMPLATE_ACCOUNT);
         assert_eq!(
             json("v: !Sub ['arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${Q}', {Q: !GetAtt Q.QueueName}]"),
-            "arn:aws:sqs:${AWS::Region}:000000000000:${Q.QueueName}"
+            "arn:aws:sqs:${AWS.Region}:000000000000:${Q.QueueName}"
         );
         assert_eq!(
             json("v: !Join ['', ['arn:', !Ref AWS::Partition, ':s3:::b/*']]"),
             "arn:aws:s3:::b/*"
         );
-        assert_eq!(json("v: !ImportValue Shared"), "${Fn::ImportValue}");
+        assert_eq!(json("v: !ImportValue Shared"), "${Fn.ImportValue}");
         assert_eq!(json("v: !Sub '${!Literal}'"), "${Literal}");
     }
 
@@ -239,6 +242,6 @@ mod tests {
     #[test]
     fn select_picks_from_a_literal_list() {
         assert_eq!(json("v: !Select [1, [a, b]]"), "b");
-        assert_eq!(json("v: !Select [0, !GetAZs '']"), "${Fn::Select}");
+        assert_eq!(json("v: !Select [0, !GetAZs '']"), "${Fn.Select}");
     }
 }

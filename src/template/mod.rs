@@ -105,7 +105,7 @@ fn type_of(resource: &Node) -> &str {
 fn referenced_id(text: &str) -> Option<&str> {
     let inner = text.strip_prefix("${")?.strip_suffix('}')?;
     let id = inner.split('.').next()?;
-    (!id.is_empty() && !id.contains("::")).then_some(id)
+    (!id.is_empty() && id != "AWS" && id != "Fn").then_some(id)
 }
 
 impl<'a> Linter<'a> {
@@ -435,7 +435,10 @@ impl<'a> Linter<'a> {
         let resource = if function.starts_with("arn:") || intrinsic::is_placeholder(&function) {
             function
         } else {
-            format!("arn:aws:lambda:${{AWS::Region}}:{TEMPLATE_ACCOUNT}:function:{function}")
+            format!(
+                "arn:aws:lambda:{}:{TEMPLATE_ACCOUNT}:function:{function}",
+                intrinsic::placeholder("AWS::Region")
+            )
         };
         let mut conditions: Map<String, Json> = Map::new();
         let mut add = |op: &str, key: &str, value: Option<String>| {

@@ -249,7 +249,10 @@ fn fill(pattern: &str, params: &Node) -> String {
             out = out.replace(&format!("${{{}}}", e.key), &to_text(&e.value));
         }
     }
-    out
+    out.replace(
+        "${AWS::Region}",
+        &super::intrinsic::placeholder("AWS::Region"),
+    )
 }
 
 #[cfg(test)]
@@ -264,8 +267,8 @@ mod tests {
         assert_eq!(
             doc["Statement"][0]["Resource"],
             json!([
-                "arn:aws:dynamodb:${AWS::Region}:000000000000:table/${Orders}",
-                "arn:aws:dynamodb:${AWS::Region}:000000000000:table/${Orders}/index/*"
+                "arn:aws:dynamodb:${AWS.Region}:000000000000:table/${Orders}",
+                "arn:aws:dynamodb:${AWS.Region}:000000000000:table/${Orders}/index/*"
             ])
         );
         assert!(expand("S3CrudPolicy", &params).is_some());
