@@ -91,6 +91,16 @@ struct FunctionInfo<'a> {
     name: Option<String>,
     /// The `Role` property (absent: SAM generates a role).
     role: Option<&'a Entry>,
+    /// Queues and streams the function polls: SAM `Events` of type `SQS`,
+    /// `Kinesis`, `DynamoDB`, and `AWS::Lambda::EventSourceMapping`s.
+    sources: Vec<EventSource<'a>>,
+}
+
+/// One event source of a function, where the template names it.
+struct EventSource<'a> {
+    arn: &'a Node,
+    line: usize,
+    logical_id: &'a str,
 }
 
 fn props(resource: &Node) -> Option<&Node> {
@@ -248,6 +258,27 @@ impl<'a> Linter<'a> {
                     }
                 }
                 _ => {}
+            }
+        }
+        for entry in self.resources {
+            let r = &entry.value;
+            if type_of(r) != "AWS::Lambda::EventSourceMapping" {
+                continue;
+            }
+            let Some(p) = props(r) else { continue };
+            let (Some(function), Some(arn)) = (p.get("FunctionName"), p.entry("EventSourceArn"))
+            else {
+                continue;
+            };
+            let target = intrinsic::to_text(function);
+            if let Some(f) = functions.iter_mut().find(|f| {
+                referenced_id(&target) == Some(f.id) || f.name.as_deref() == Some(&target)
+            }) {
+                f.sources.push(EventSource {
+                    arn: &arn.value,
+                    line: arn.key_line,
+                    logical_id: entry.key.as_str(),
+                });
             }
         }
         self.attach_separate_policies(&mut roles);
@@ -549,7 +580,56 @@ impl<'a> Linter<'a> {
                 {
                     self.push(finding, f.id, role_entry.key_line);
                 }
+                for source in &f.sources {
+                    let Some(arn) = self.event_source_arn(source.arn) else {
+                        continue;
+                    };
+                    if let Some(finding) =
+                        execution_role::event_source_missing_permissions(&info.role, &arn)
+                    {
+                        self.push(finding, source.logical_id, source.line);
+                    }
+                }
             }
+        }
+    }
+}
+
+impl Linter<'_> {
+    /// The ARN of a queue or stream as the template names it: literal, or
+    /// rebuilt from the template's queue, stream or table (its literal name
+    /// when it has one, a placeholder otherwise), so the polling rule can
+    /// tell what kind of source it is.
+    fn event_source_arn(&self, node: &Node) -> Option<String> {
+        let text = intrinsic::to_text(node);
+        if text.starts_with("arn:") {
+            return Some(text);
+        }
+        let id = referenced_id(&text)?;
+        let resource = self.resource(id)?;
+        let name = |key: &str| {
+            props(resource)
+                .and_then(|p| p.get(key))
+                .and_then(Node::as_str)
+                .map_or_else(|| intrinsic::placeholder(id), str::to_string)
+        };
+        let region = intrinsic::placeholder("AWS::Region");
+        let account = TEMPLATE_ACCOUNT;
+        match type_of(resource) {
+            "AWS::SQS::Queue" => Some(format!(
+                "arn:aws:sqs:{region}:{account}:{}",
+                name("QueueName")
+            )),
+            "AWS::Kinesis::Stream" => Some(format!(
+                "arn:aws:kinesis:{region}:{account}:stream/{}",
+                name("Name")
+            )),
+            "AWS::DynamoDB::Table" => Some(format!(
+                "arn:aws:dynamodb:{region}:{account}:table/{}/stream/{}",
+                name("TableName"),
+                intrinsic::placeholder(&format!("{id}.StreamLabel"))
+            )),
+            _ => None,
         }
     }
 }
@@ -559,12 +639,28 @@ fn function_info<'a>(id: &'a str, p: &'a Node) -> FunctionInfo<'a> {
         .get("FunctionName")
         .and_then(Node::as_str)
         .map(str::to_string);
+    let mut sources = Vec::new();
+    for event in p.get("Events").and_then(Node::as_map).unwrap_or_default() {
+        let key = match event.value.get("Type").and_then(Node::as_str) {
+            Some("SQS") => "Queue",
+            Some("Kinesis" | "DynamoDB") => "Stream",
+            _ => continue,
+        };
+        if let Some(e) = event.value.get("Properties").and_then(|p| p.entry(key)) {
+            sources.push(EventSource {
+                arn: &e.value,
+                line: e.key_line,
+                logical_id: id,
+            });
+        }
+    }
     // A custom log group replaces `/aws/lambda/<name>`; not modelled yet, so
     // such functions are judged against the default group name.
     FunctionInfo {
         id,
         name,
         role: p.entry("Role"),
+        sources,
     }
 }
 
@@ -651,6 +747,67 @@ Resources:
       Role: !GetAtt R.Arn
 ";
         assert_eq!(rules_at(t), vec![]);
+    }
+
+    #[test]
+    fn explicit_role_that_cannot_poll_its_queue() {
+        let t = "\
+Resources:
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]
+      Policies:
+        - PolicyName: poll
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes]
+                Resource: !GetAtt Good.Arn
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Role: !GetAtt R.Arn
+      Events:
+        FromGood:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Good.Arn
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref F
+      EventSourceArn: !GetAtt Other.Arn
+  Good:
+    Type: AWS::SQS::Queue
+  Other:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: other
+";
+        // The grant names `Good` by placeholder, which may be any queue: only
+        // a literal queue it cannot name fires.
+        assert_eq!(rules_at(t), vec![]);
+        let literal = t.replace(
+            "Resource: !GetAtt Good.Arn",
+            "Resource: arn:aws:sqs:us-east-1:111122223333:good",
+        );
+        assert_eq!(
+            rules_at(&literal),
+            vec![
+                ("event-source-missing-permissions".into(), "F".into(), 26),
+                (
+                    "event-source-missing-permissions".into(),
+                    "Mapping".into(),
+                    31
+                ),
+            ]
+        );
     }
 
     #[test]
