@@ -218,3 +218,14 @@ pub fn add_permission(
         json!({ "statement": statement }),
     )
 }
+
+/// PutFunctionConcurrency as CloudTrail records it
+/// (`PutFunctionConcurrency20171031`).
+pub fn put_function_concurrency(function_name: &str, reserved: u32) -> Value {
+    api_call(
+        Service::Lambda,
+        "PutFunctionConcurrency20171031",
+        json!({ "functionName": function_name, "reservedConcurrentExecutions": reserved }),
+        json!({ "reservedConcurrentExecutions": reserved }),
+    )
+}

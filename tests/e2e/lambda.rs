@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::aws::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
 use crate::moto::tail;
-use crate::runtime::{Outcome, Pending, RuntimeApi};
+use crate::runtime::{Outcome, Pending, RuntimeApi, FUNCTION_NAME};
 
 /// How long one invocation may take: the SDK's own retries against a
 /// stopped emulator included.
@@ -46,7 +46,7 @@ impl Function {
                 // credentials) may leak in: the binary sees Lambda's
                 // environment and the emulator, nothing else.
                 .env_clear()
-                .envs(lambda_env(name, &runtime.address(), endpoint))
+                .envs(lambda_env(&runtime.address(), endpoint))
                 .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
                 .stdin(Stdio::null())
                 .stdout(out)
@@ -84,7 +84,7 @@ impl Function {
             Outcome::Response(_) => {}
             Outcome::Error { error_type, body } => panic!(
                 "invocation of {} failed ({error_type:?}): {body}\nlambda log:\n{}",
-                event_id(event),
+                event["detail"]["eventID"],
                 self.log_tail()
             ),
         }
@@ -166,7 +166,7 @@ impl Drop for Function {
 }
 
 /// What Lambda's `provided.al2023` runtime sets, pointed at the harness.
-fn lambda_env(name: &str, runtime_api: &str, endpoint: &str) -> Vec<(&'static str, String)> {
+fn lambda_env(runtime_api: &str, endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
         ("AWS_ENDPOINT_URL", endpoint.to_owned()),
@@ -175,12 +175,13 @@ fn lambda_env(name: &str, runtime_api: &str, endpoint: &str) -> Vec<(&'static st
         ("AWS_REGION", REGION.to_owned()),
         ("AWS_DEFAULT_REGION", REGION.to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-        ("AWS_LAMBDA_FUNCTION_NAME", format!("doorman-{name}")),
+        // Matches the ARN the runtime hands out (runtime::FUNCTION_ARN).
+        ("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME.to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
         (
             "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/aws/lambda/doorman-{name}"),
+            format!("/aws/lambda/{FUNCTION_NAME}"),
         ),
         (
             "AWS_LAMBDA_LOG_STREAM_NAME",
@@ -189,11 +190,4 @@ fn lambda_env(name: &str, runtime_api: &str, endpoint: &str) -> Vec<(&'static st
         ("AWS_LAMBDA_LOG_LEVEL", "info".to_owned()),
         ("AWS_LAMBDA_LOG_FORMAT", "Text".to_owned()),
     ]
-}
-
-/// The CloudTrail event id of an EventBridge event (for messages).
-pub fn event_id(event: &Value) -> &str {
-    event["detail"]["eventID"]
-        .as_str()
-        .unwrap_or("<no eventID>")
 }

@@ -22,6 +22,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+/// doorman's own function, as the runtime names it to the binary.
+pub const FUNCTION_NAME: &str = "doorman";
 /// The function ARN the runtime hands to the binary with every event.
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:doorman";
 

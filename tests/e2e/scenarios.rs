@@ -396,3 +396,24 @@ async fn a_missing_topic_fails_at_start_naming_the_variable() {
     );
     assert_eq!(function.runtime.delivered(), 0, "no event may be taken");
 }
+
+/// Throttling doorman itself to zero is tampering, and a break-glass
+/// principal cannot hide it (SPEC §3.5); the same call on another function
+/// is nobody's business.
+#[tokio::test]
+async fn throttling_doorman_itself_alerts_guardrail_tampering() {
+    let env = [(
+        "DOORMAN_IGNORE_PRINCIPALS",
+        "arn:aws:iam::123456789012:role/PlatformEngineer".to_owned(),
+    )];
+    let mut s = Stack::start_with("tampering", &env, 1).await;
+    let other = events::put_function_concurrency("orders-api", 0);
+    s.function.invoke_ok(&other).await;
+    s.assert_no_alert("another function throttled").await;
+
+    let own = events::put_function_concurrency(crate::runtime::FUNCTION_NAME, 0);
+    s.function.invoke_ok(&own).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_alert_about(alert, &own, "function", crate::runtime::FUNCTION_NAME);
+    assert_eq!(alert.findings()["guardrail-tampering"], "critical");
+}
