@@ -24,8 +24,9 @@ pub const SNS_MAX_BYTES: usize = 256 * 1024;
 /// What doorman allows itself: the limit less room for the subject, the
 /// attributes and SNS's own accounting.
 const BUDGET_BYTES: usize = SNS_MAX_BYTES - 8 * 1024;
-/// SNS subjects: at most 100 printable ASCII characters.
-pub const SUBJECT_MAX_CHARS: usize = 100;
+/// SNS subjects: printable ASCII, "less than 100 characters" in the SNS
+/// API reference, so 99 at most (SPEC §5 allows 100; this is the safe side).
+pub const SUBJECT_MAX_CHARS: usize = 99;
 /// What an alert calls an event that has nothing to name it by.
 const UNIDENTIFIED: &str = "an unidentified event";
 /// The longest value from an event an alert quotes; longer ones are clipped.
@@ -171,7 +172,7 @@ pub struct Attribute {
 /// One alert, ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
-    /// The SNS `Subject`: at most 100 printable ASCII characters.
+    /// The SNS `Subject`: at most 99 printable ASCII characters.
     pub subject: String,
     pub body: AlertBody,
     /// The readable text (`default` and `email`).
@@ -295,7 +296,7 @@ pub fn build(input: &AlertInput, suppressions: &Suppressions) -> Option<Alert> {
 }
 
 /// `[doorman] CRITICAL public-invoke on my-function (+2 more)`: printable
-/// ASCII only (anything else becomes `?`), at most 100 characters, the name
+/// ASCII only (anything else becomes `?`), at most 99 characters, the name
 /// shortened with `...` when it does not fit.
 pub fn subject_line(highest: Severity, rule: RuleId, name: &str, others: usize) -> String {
     let head = format!(
