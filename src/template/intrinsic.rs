@@ -66,7 +66,7 @@ fn to_json_opt(node: &Node) -> Option<Json> {
 pub fn to_text(node: &Node) -> String {
     match to_json(node) {
         Json::String(s) => s,
-        Json::Null => "${AWS::NoValue}".to_string(),
+        Json::Null => placeholder("AWS::NoValue"),
         other => format!("${{{}}}", compact(&other)),
     }
 }
