@@ -340,3 +340,43 @@ Resources:
     );
     assert!(findings[2].finding.message.contains("role `R`"));
 }
+
+#[test]
+fn policy_document_as_a_json_string_is_judged_and_garbage_is_invalid() {
+    let text = r#"
+Resources:
+  P:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+  Q:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: q
+      PolicyDocument: [not, a, policy]
+"#;
+    let findings = lint_template("t.yaml", text).unwrap();
+    let rules: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f.finding.rule.to_string(),
+                f.location.logical_id.clone().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        rules.contains(&("admin-access".to_string(), "P".to_string())),
+        "{rules:?}"
+    );
+    let invalid = findings
+        .iter()
+        .find(|f| f.location.logical_id.as_deref() == Some("Q"))
+        .unwrap();
+    assert_eq!(invalid.finding.rule.to_string(), "invalid-policy");
+    assert_eq!(
+        invalid.finding.message,
+        "PolicyDocument of `Q`: not an IAM policy: the document is a JSON array, not an object"
+    );
+    assert_eq!(invalid.location.line, Some(11));
+}

@@ -143,7 +143,12 @@ impl<'a> Linter<'a> {
     /// Parses a policy document of the template; a document that is not a
     /// policy at all is reported as `invalid-policy` where it is.
     fn policy_of(&mut self, doc: &Node, logical_id: &str, what: &str) -> Option<Policy> {
-        match parse_value(&intrinsic::to_json(doc)) {
+        // CloudFormation also takes a document written as a JSON string.
+        let parsed = match intrinsic::to_json(doc) {
+            Json::String(text) => crate::policy::parse_document(&text),
+            value => parse_value(&value),
+        };
+        match parsed {
             Ok(p) => Some(p),
             Err(e) => {
                 let f = Finding::new(
