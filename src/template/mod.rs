@@ -57,6 +57,9 @@ pub fn lint_template(source: &str, text: &str) -> Result<Vec<LocatedFinding>, St
         out: Vec::new(),
     };
     linter.run();
+    if let Some(globals) = root.get("Globals").and_then(|g| g.get("Function")) {
+        linter.globals(globals);
+    }
     let mut out = linter.out;
     out.sort_by_key(|f| {
         (
@@ -443,6 +446,20 @@ impl<'a> Linter<'a> {
         self.layers(id, p);
     }
 
+    /// SAM `Globals.Function`: its `Layers` and `FunctionUrlConfig` apply to
+    /// every function of the template, so they are reported once, there.
+    fn globals(&mut self, g: &Node) {
+        if let Some(auth) = g.get("FunctionUrlConfig").and_then(|c| c.entry("AuthType")) {
+            let all = "every function of the template (Globals)";
+            if let Some(f) =
+                lambda_config::public_function_url(&intrinsic::to_text(&auth.value), all)
+            {
+                self.push(f, "Globals", auth.key_line);
+            }
+        }
+        self.layers("Globals", g);
+    }
+
     /// `Layers` of a function: `cross-account-layer`.
     fn layers(&mut self, id: &str, p: &Node) {
         let Some(list) = p.get("Layers") else { return };
@@ -812,6 +829,28 @@ Resources:
                     31
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn globals_layers_and_url_are_reported_once() {
+        let t = "\
+Globals:
+  Function:
+    Layers:
+      - arn:aws:lambda:us-east-1:444455556666:layer:tools:7
+      - !Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:layer:own:1
+    FunctionUrlConfig:
+      AuthType: AWS_IAM
+Resources:
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies: [AWSLambdaBasicExecutionRole]
+";
+        assert_eq!(
+            rules_at(t),
+            vec![("cross-account-layer".into(), "Globals".into(), 4)]
         );
     }
 
