@@ -125,31 +125,28 @@ pub fn lint_paths<P: AsRef<Path>>(paths: &[P], opts: &Options) -> Vec<FileResult
     results
 }
 
-/// Collects the candidate files under `dir`. Hidden entries (`.git`,
-/// `.aws-sam`) are skipped, as ripgrep does, and so are symlinked folders, so
-/// a link cycle cannot hang the walk.
+/// Collects the candidate files under `dir` the way ripgrep does: hidden
+/// entries (`.git`, `.aws-sam`) and whatever `.gitignore` / `.ignore` exclude
+/// (`node_modules`, `target/`) are skipped, and symlinks are not followed, so
+/// a link cycle cannot hang the walk. An unreadable entry is a result with
+/// `error` set.
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<FileResult>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            let source = dir.display().to_string();
-            errors.push(FileResult::error(
-                source.clone(),
-                format!("cannot read folder `{source}`: {e}"),
-            ));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_dir() {
-            walk(&path, files, errors);
-        } else if (ft.is_file() || (ft.is_symlink() && path.is_file())) && candidate(&path) {
-            files.push(path);
+    // `.gitignore` counts even outside a git checkout (an unpacked archive).
+    for entry in ignore::WalkBuilder::new(dir).require_git(false).build() {
+        match entry {
+            Ok(e) => {
+                let is_file = e.file_type().is_some_and(|t| t.is_file());
+                if is_file && candidate(e.path()) {
+                    files.push(e.into_path());
+                }
+            }
+            Err(e) => {
+                let source = dir.display().to_string();
+                errors.push(FileResult::error(
+                    source.clone(),
+                    format!("cannot read folder `{source}`: {e}"),
+                ));
+            }
         }
     }
 }

@@ -541,3 +541,70 @@ fn a_named_yaml_file_that_is_not_a_template_is_an_error() {
         stdout(&o)
     );
 }
+
+// --- the README ---------------------------------------------------------------
+
+/// The `doorman lint` example in the README is real: running its command
+/// prints exactly the output shown, with the exit status shown.
+#[test]
+fn readme_lint_example_is_real_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = readme
+        .split("```console\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("a ```console block in README.md");
+    let mut lines = block.lines();
+    let command = lines
+        .next()
+        .and_then(|l| l.strip_prefix("$ doorman "))
+        .expect("the block starts with `$ doorman ...`");
+    let rest: Vec<&str> = lines.collect();
+    let echo = rest
+        .iter()
+        .position(|l| *l == "$ echo $?")
+        .expect("the block shows the exit status with `$ echo $?`");
+    let expected_out: String = rest[..echo].iter().map(|l| format!("{l}\n")).collect();
+    let expected_status: i32 = rest[echo + 1].parse().unwrap();
+    let args: Vec<&str> = command.split_whitespace().collect();
+    let o = doorman(&args);
+    assert_eq!(
+        stdout(&o),
+        expected_out,
+        "README.md's example is out of date; replace its output with the above"
+    );
+    assert_eq!(code(&o), expected_status);
+}
+
+#[test]
+fn folder_walks_skip_hidden_and_gitignored_files() {
+    let dir = std::env::temp_dir().join(format!("doorman-lint-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let admin = std::fs::read_to_string(root().join(fixture("policies/bad/admin.json"))).unwrap();
+    for (rel, text) in [
+        ("policies/admin.json", admin.as_str()),
+        (
+            "node_modules/left-pad/package.json",
+            "{\"name\": \"left-pad\"}",
+        ),
+        (".aws-sam/build/admin.json", admin.as_str()),
+        (".gitignore", "node_modules/\n"),
+    ] {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let (status, v) = json(&[&dir.display().to_string()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let sources: Vec<String> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sources,
+        [dir.join("policies/admin.json").display().to_string()]
+    );
+    assert_eq!(status, 1);
+}
