@@ -99,7 +99,7 @@ pub fn lint_paths<P: AsRef<Path>>(paths: &[P], opts: &Options) -> Vec<FileResult
         if source == STDIN {
             let mut text = String::new();
             results.push(match std::io::stdin().read_to_string(&mut text) {
-                Ok(_) => lint_text(STDIN, &text, Input::Stdin, opts),
+                Ok(_) => lint_text(STDIN, &text, None, opts),
                 Err(e) => FileResult::error(source, format!("cannot read standard input: {e}")),
             });
             continue;
@@ -164,19 +164,9 @@ fn candidate(path: &Path) -> bool {
     )
 }
 
-/// Where a text came from, which decides a few defaults.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Input<'a> {
-    Stdin,
-    /// A file named on the command line: checked whatever its extension.
-    Named(&'a Path),
-    /// A file found in a folder: YAML files that are not templates (CI
-    /// workflows, ...) are skipped rather than reported.
-    Found(&'a Path),
-}
-
-/// Reads and checks one file; `None` when a file found in a folder turns out
-/// not to be something doorman checks.
+/// Reads and checks one file; `None` when a YAML file found in a folder is
+/// not a template (a CI workflow, a config file): skipped, not reported. A
+/// file named on the command line is checked whatever its extension.
 fn lint_file(path: &Path, found_in_folder: bool, opts: &Options) -> Option<FileResult> {
     let source = path.display().to_string();
     let text = match std::fs::read(path) {
@@ -196,11 +186,6 @@ fn lint_file(path: &Path, found_in_folder: bool, opts: &Options) -> Option<FileR
             ))
         }
     };
-    let input = if found_in_folder {
-        Input::Found(path)
-    } else {
-        Input::Named(path)
-    };
     let is_json = extension(path) == "json";
     if !is_json && !looks_like_json(&text) {
         if found_in_folder && !looks_like_template(&text) {
@@ -208,7 +193,7 @@ fn lint_file(path: &Path, found_in_folder: bool, opts: &Options) -> Option<FileR
         }
         return Some(lint_template_text(&source, &text, opts));
     }
-    Some(lint_text(&source, &text, input, opts))
+    Some(lint_text(&source, &text, Some(path), opts))
 }
 
 fn looks_like_json(text: &str) -> bool {
@@ -243,10 +228,16 @@ fn lint_template_text(source: &str, _text: &str, _opts: &Options) -> FileResult 
 /// Checks a policy document (or a JSON template) given as text. `source`
 /// names it in the result and in every location.
 pub fn lint_policy_text(source: &str, text: &str, opts: &Options) -> FileResult {
-    lint_text(source, text, Input::Stdin, opts)
+    lint_text(source, text, None, opts)
 }
 
-fn lint_text(source: &str, text: &str, input: Input<'_>, opts: &Options) -> FileResult {
+/// Checks a text that is a policy document (plain JSON or URL-encoded) or a
+/// template; `file` is where it was read from, if anywhere.
+fn lint_text(source: &str, text: &str, file: Option<&Path>, opts: &Options) -> FileResult {
+    if !looks_like_json(text) && looks_like_template(text) {
+        // A YAML template on standard input.
+        return lint_template_text(source, text, opts);
+    }
     let policy = match policy::parse_document(text) {
         Ok(p) => p,
         Err(ParseError::NoStatement) if is_json_template(text) => {
@@ -257,7 +248,7 @@ fn lint_text(source: &str, text: &str, input: Input<'_>, opts: &Options) -> File
     let kind = opts.kind.unwrap_or_else(|| PolicyKind::detect(&policy));
     let ctx = Context {
         account_id: opts.account_id.clone(),
-        managed_policy_name: managed_policy_name(input),
+        managed_policy_name: file.and_then(managed_policy_name),
     };
     let lines = if looks_like_json(text) {
         policy::locate::statement_lines(text)
@@ -304,13 +295,8 @@ fn sort_findings(findings: &mut [LocatedFinding]) {
 /// AWS managed policies (and `aws iam get-policy-version` dumps) are saved as
 /// `<PolicyName>.json`. The rules allow-list a few managed execution policies
 /// for `resource-wildcard` only, so a misnamed file can hide nothing worse.
-fn managed_policy_name(input: Input<'_>) -> Option<String> {
-    match input {
-        Input::Named(p) | Input::Found(p) => {
-            p.file_stem().map(|s| s.to_string_lossy().into_owned())
-        }
-        Input::Stdin => None,
-    }
+fn managed_policy_name(file: &Path) -> Option<String> {
+    file.file_stem().map(|s| s.to_string_lossy().into_owned())
 }
 
 fn is_json_template(text: &str) -> bool {

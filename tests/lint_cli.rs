@@ -608,3 +608,24 @@ fn folder_walks_skip_hidden_and_gitignored_files() {
     );
     assert_eq!(status, 1);
 }
+
+#[test]
+fn a_yaml_template_on_stdin_is_linted_as_a_template() {
+    let yaml = std::fs::read(root().join(fixture("lint-dispatch/public-permission.yaml"))).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["lint", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&yaml).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["results"][0]["error"].is_null(), "{v}");
+    assert_eq!(v["results"][0]["findings"][0]["rule"], "public-invoke");
+    assert_eq!(
+        v["results"][0]["findings"][0]["location"]["logical_id"],
+        "PublicInvoke"
+    );
+    assert_eq!(code(&o), 1);
+}
