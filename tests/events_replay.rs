@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 /// verdict needs the role or policy version fetched from IAM.
 const NEEDS_AWS: &[&str] = &[
     "create-event-source-mapping-sqs.json",
+    "create-event-source-mapping-benign.json",
     "set-default-policy-version.json",
 ];
 
@@ -28,7 +29,7 @@ fn samples() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 28, "the samples are missing: {files:?}");
+    assert!(files.len() >= 31, "the samples are missing: {files:?}");
     files
 }
 

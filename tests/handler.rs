@@ -154,6 +154,40 @@ async fn an_sqs_mapping_whose_role_cannot_receive_is_reported() {
 }
 
 #[tokio::test]
+async fn a_dynamodb_stream_mapping_needs_the_stream_read_actions() {
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/orders-processor-role");
+    let fn_arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor";
+    let r = MemoryResolver::default()
+        .with_role(role(
+            "orders-processor-role",
+            &[],
+            &[
+                BASIC,
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole",
+            ],
+        ))
+        .with_function("orders-processor", fn_arn, &role_arn);
+    let p = pipeline(r);
+    let ev = p
+        .handle(&sample("create-event-source-mapping-benign.json"))
+        .await
+        .unwrap();
+    assert!(ev.alert().is_none());
+
+    let r = MemoryResolver::default()
+        .with_role(role(
+            "orders-processor-role",
+            &[("orders", DYNAMO_ONLY)],
+            &[BASIC],
+        ))
+        .with_function("orders-processor", fn_arn, &role_arn);
+    let p = pipeline(r);
+    let alert = one_alert(&p, &sample("create-event-source-mapping-benign.json")).await;
+    assert_eq!(rules(&alert), vec![RuleId::EventSourceMissingPermissions]);
+    assert!(alert.body.findings[0].message.contains("DynamoDB stream"));
+}
+
+#[tokio::test]
 async fn set_default_policy_version_to_action_star_is_admin_access() {
     let arn = format!("arn:aws:iam::{ACCOUNT}:policy/orders-access");
     let mut r = MemoryResolver::default();

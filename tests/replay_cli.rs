@@ -44,7 +44,7 @@ fn json_output_has_every_event_and_the_sns_message() {
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["version"], 1);
     let results = v["results"].as_array().unwrap();
-    assert!(results.len() >= 28);
+    assert!(results.len() >= 31);
     for r in results {
         let source = r["source"].as_str().unwrap();
         assert_eq!(r["error"], Value::Null, "{source}");

@@ -200,16 +200,25 @@ pub(super) async fn assess<R: Resolver>(
             if let Some(role_arn) = role_arn {
                 j.execution_role(function, role_arn).await?;
             }
-            let verb = if change.info.name == "CreateFunction" {
-                "created function"
-            } else {
-                "changed the role or layers of function"
-            };
-            let with = match role_arn {
-                Some(r) => format!(" with role `{}`", resolve::role_name(r)),
-                None => String::new(),
-            };
-            format!("{verb} `{}`{with}", function.name)
+            let name = &function.name;
+            let role = role_arn.as_deref().map(resolve::role_name);
+            match (change.info.name == "CreateFunction", role) {
+                (true, Some(r)) => format!("created function `{name}` with role `{r}`"),
+                (true, None) => format!("created function `{name}`"),
+                (false, Some(r)) => format!("gave function `{name}` the role `{r}`"),
+                (false, None) => format!(
+                    "set the layers of function `{name}` to {}",
+                    if layers.is_empty() {
+                        "none".to_string()
+                    } else {
+                        layers
+                            .iter()
+                            .map(|l| format!("`{l}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+            }
         }
         What::EventSourceMapping {
             function,
