@@ -562,3 +562,41 @@ async fn control_characters_from_the_event_never_reach_the_email() {
         .text
         .contains("evil\\u{d}\\u{a}Bcc: victim@example.com\\u{202e}"));
 }
+
+/// A notifier whose topic is unreachable.
+struct FailingNotifier;
+
+impl doorman::notify::Notifier for FailingNotifier {
+    async fn publish(
+        &self,
+        alert: &doorman::alert::Alert,
+    ) -> Result<(), doorman::notify::NotifyError> {
+        Err(doorman::notify::NotifyError {
+            event_id: alert.event_id().to_string(),
+            reason: "ServiceUnavailable".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_publish_failure_fails_the_invocation_so_lambda_retries() {
+    let p = Pipeline::new(
+        MemoryResolver::default(),
+        FailingNotifier,
+        Settings::default(),
+    );
+    let err = p
+        .handle(&sample("attach-role-policy-admin.json"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HandlerError::Notify(_)));
+    assert_eq!(
+        err.to_string(),
+        "could not publish the alert for event `bd70b9ea-ce1a-5a7c-8ed9-893c466c7586`: ServiceUnavailable"
+    );
+    // Nothing to publish, nothing to fail.
+    assert!(p
+        .handle(&sample("put-role-policy-benign.json"))
+        .await
+        .is_ok());
+}
