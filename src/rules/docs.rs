@@ -131,7 +131,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
         ),
         CredentialsExposure => page!(CredentialsExposure, High, "high", PERMISSION,
             title: "Actions that return credentials",
-            summary: "actions that return credentials (`iam:CreateAccessKey`, `sts:AssumeRole`, `ecr:GetAuthorizationToken` on `*`, ...) on `*`",
+            summary: "actions that return credentials (`iam:CreateAccessKey`, `sts:AssumeRole`, `ec2:GetPasswordData`, ...) on `*`",
             why: "Credentials outlive the function call that created them: an access key created for any user, or a role assumed anywhere, is a door that stays open after the bug is fixed.",
             example: r#"{
   "Version": "2012-10-17",
