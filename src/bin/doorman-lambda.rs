@@ -14,6 +14,21 @@ use doorman::resolve::aws::AwsResolver;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
+/// Bounds on every AWS call. The SDK sets no operation timeout by default, so
+/// a hung IAM or SNS endpoint would hold the invocation until Lambda's own
+/// timeout; bounded, it becomes a timeout error, which the pipeline treats as
+/// transient: the invocation fails and Lambda retries the event. Three
+/// attempts of 5 s fit in the 15 s operation bound, and a few sequential
+/// calls per event fit in the function's 60 s timeout.
+fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(15))
+        .build()
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // JSON logs when the function's log format is JSON; level from
@@ -29,7 +44,10 @@ async fn main() -> Result<(), Error> {
             std::process::exit(1);
         }
     };
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(sdk_timeouts())
+        .load()
+        .await;
     let pipeline = Pipeline::new(
         AwsResolver::new(&sdk),
         SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), config.topic_arn.clone()),
