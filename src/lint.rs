@@ -78,6 +78,72 @@ impl Default for Options {
     }
 }
 
+/// `doorman.toml`: the settings a team commits beside its templates, so
+/// every run in CI and on laptops judges alike. Options given on the command
+/// line win; `--ignore` adds to the file's list.
+///
+/// ```toml
+/// min-severity = "medium"
+/// ignore = ["cross-account-layer"]
+/// account = "111122223333"
+/// ```
+#[cfg(feature = "cli")]
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ConfigFile {
+    min_severity: Option<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    account: Option<String>,
+}
+
+/// The name `doorman lint` looks for in the current folder.
+pub const CONFIG_FILE: &str = "doorman.toml";
+
+#[cfg(feature = "cli")]
+impl Options {
+    /// Reads a config file into options; every problem names the file.
+    pub fn from_config_file(path: &Path) -> Result<Options, String> {
+        let shown = path.display();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let msg = e.message().trim_end().to_string();
+            match e.span().map(|s| line_of(&text, s.start)) {
+                Some(line) => format!("{shown}:{line}: {msg}"),
+                None => format!("{shown}: {msg}"),
+            }
+        })?;
+        let mut opts = Options::default();
+        if let Some(s) = file.min_severity {
+            opts.min_severity = s
+                .parse()
+                .map_err(|e| format!("{shown}: `min-severity`: {e}"))?;
+        }
+        for rule in file.ignore {
+            opts.ignore.push(
+                rule.parse()
+                    .map_err(|e| format!("{shown}: `ignore`: {e}"))?,
+            );
+        }
+        if let Some(account) = file.account {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "{shown}: `account`: `{account}` is not an AWS account id; it has 12 digits"
+                ));
+            }
+            opts.account_id = Some(account);
+        }
+        Ok(opts)
+    }
+}
+
+#[cfg(feature = "cli")]
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(1, |t| t.matches('\n').count() + 1)
+}
+
 impl Options {
     fn keeps(&self, f: &Finding) -> bool {
         f.severity >= self.min_severity && !self.ignore.contains(&f.rule)

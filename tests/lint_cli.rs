@@ -195,6 +195,69 @@ fn min_severity_drops_what_is_below() {
     );
 }
 
+/// Runs `doorman lint --format json ARGS` in `dir` (for `doorman.toml`).
+fn json_in(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["lint", "--format", "json"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run doorman");
+    let v = serde_json::from_str(&stdout(&o)).unwrap_or(Value::Null);
+    (code(&o), v, stderr(&o))
+}
+
+/// A scratch folder holding `doorman.toml` with `config` and a copy of the
+/// S3 invoke fixture (high `service-invoke-no-source`).
+fn project_with_config(name: &str, config: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("doorman-config-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("doorman.toml"), config).unwrap();
+    std::fs::copy(
+        root().join(fixture("policies/bad/s3-invoke-no-source.json")),
+        dir.join("s3.json"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn doorman_toml_in_the_current_folder_sets_ignore_and_min_severity() {
+    let dir = project_with_config("ignore", "ignore = [\"service-invoke-no-source\"]\n");
+    let (status, v, err) = json_in(&dir, &["s3.json"]);
+    assert_eq!((status, rules(&v)), (0, vec![]), "{v} {err}");
+    let dir = project_with_config("severity", "min-severity = \"critical\"\n");
+    let (status, v, _) = json_in(&dir, &["s3.json"]);
+    assert_eq!((status, rules(&v)), (0, vec![]), "{v}");
+    // The command line wins over the file.
+    let (status, v, _) = json_in(&dir, &["--min-severity", "high", "s3.json"]);
+    assert_eq!(status, 1);
+    assert_eq!(rules(&v), ["service-invoke-no-source"]);
+}
+
+#[test]
+fn a_bad_config_file_is_an_error_naming_the_file_with_a_hint() {
+    let dir = project_with_config("bad", "\nignore = [\"admn-access\"]\n");
+    let (status, _, err) = json_in(&dir, &["s3.json"]);
+    assert_eq!(status, 2);
+    assert!(
+        err.contains(
+            "doorman.toml: `ignore`: unknown rule `admn-access`; did you mean `admin-access`?"
+        ),
+        "{err}"
+    );
+    let dir = project_with_config("unknown-key", "\nminimum = \"high\"\n");
+    let (status, _, err) = json_in(&dir, &["--config", "doorman.toml", "s3.json"]);
+    assert_eq!(status, 2);
+    assert!(
+        err.contains("doorman.toml:2: unknown field `minimum`"),
+        "{err}"
+    );
+    let (status, _, err) = json_in(&dir, &["--config", "missing.toml", "s3.json"]);
+    assert_eq!(status, 2);
+    assert!(err.contains("missing.toml: cannot read it"), "{err}");
+}
+
 #[test]
 fn kind_overrides_detection() {
     // A permission policy judged as a trust policy: it has a `Resource`.

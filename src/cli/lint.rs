@@ -1,6 +1,6 @@
 //! `doorman lint`: argument parsing and printing around [`crate::lint`].
 use super::{write_stdout, EXIT_ERROR};
-use crate::lint::{lint_paths, Options, Summary};
+use crate::lint::{lint_paths, Options, Summary, CONFIG_FILE};
 use crate::report::{self, Format};
 use crate::rules::{PolicyKind, RuleId, Severity};
 use std::io::IsTerminal;
@@ -21,9 +21,9 @@ pub struct LintArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Report only findings at or above this severity
-    /// (critical, high, medium, low, info).
-    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
-    pub min_severity: Severity,
+    /// (critical, high, medium, low, info) [default: low].
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
     /// Do not report this rule (repeatable); `doorman explain` lists the ids.
     #[arg(long, value_name = "RULE", value_parser = parse_rule)]
     pub ignore: Vec<RuleId>,
@@ -35,6 +35,11 @@ pub struct LintArgs {
     /// account".
     #[arg(long, value_name = "ID", value_parser = parse_account)]
     pub account: Option<String>,
+    /// Settings file (`min-severity`, `ignore`, `account`); without it,
+    /// `doorman.toml` in the current folder is read if there is one.
+    /// Options given here win over the file; `--ignore` adds to its list.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Policy JSON files, templates, or folders (every `*.json` inside, and
     /// the templates among `*.yaml`/`*.yml`/`*.template`); `-` reads stdin.
     #[arg(required = true, value_name = "PATH")]
@@ -64,11 +69,12 @@ fn parse_account(s: &str) -> Result<String, String> {
 }
 
 pub fn run(args: LintArgs) -> u8 {
-    let opts = Options {
-        min_severity: args.min_severity,
-        ignore: args.ignore,
-        kind: args.kind,
-        account_id: args.account,
+    let opts = match options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("doorman: {e}");
+            return EXIT_ERROR;
+        }
     };
     let results = lint_paths(&args.paths, &opts);
     let format = match args.format {
@@ -86,6 +92,30 @@ pub fn run(args: LintArgs) -> u8 {
             EXIT_ERROR
         }
     }
+}
+
+/// The options of a run: the config file's (explicit, or `doorman.toml`
+/// in the current folder), overridden by the command line.
+fn options(args: &LintArgs) -> Result<Options, String> {
+    let default_file = std::path::Path::new(CONFIG_FILE);
+    let mut opts = match &args.config {
+        Some(path) => Options::from_config_file(path)?,
+        None if default_file.is_file() => Options::from_config_file(default_file)?,
+        None => Options::default(),
+    };
+    if let Some(s) = args.min_severity {
+        opts.min_severity = s;
+    }
+    for rule in &args.ignore {
+        if !opts.ignore.contains(rule) {
+            opts.ignore.push(*rule);
+        }
+    }
+    if args.account.is_some() {
+        opts.account_id.clone_from(&args.account);
+    }
+    opts.kind = args.kind;
+    Ok(opts)
 }
 
 /// Colour for a terminal, unless `NO_COLOR` is set (no-color.org).
