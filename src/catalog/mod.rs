@@ -373,7 +373,7 @@ impl ActionSet {
     pub fn all() -> Self {
         let n = len();
         let mut bits = vec![u64::MAX; n.div_ceil(64)];
-        if n % 64 != 0 {
+        if !n.is_multiple_of(64) {
             if let Some(last) = bits.last_mut() {
                 *last = (1u64 << (n % 64)) - 1;
             }
