@@ -49,8 +49,21 @@ impl fmt::Debug for AccessLevels {
     }
 }
 
-/// One IAM action.
-#[derive(Debug)]
+/// One row of the generated table: where the action's name is in the name
+/// blob, its service, access levels and resource indices. Integers only, so
+/// the table needs no relocation at load time (see `scripts/gen-catalog`).
+#[derive(Debug, Clone, Copy)]
+struct Row(u32, u8, u16, u8, u32, u8);
+
+impl Row {
+    fn name(self) -> &'static str {
+        let start = self.0 as usize;
+        &data::NAMES[start..start + self.1 as usize]
+    }
+}
+
+/// One IAM action, as a view on the catalog's tables.
+#[derive(Debug, Clone, Copy)]
 pub struct ActionInfo {
     /// The service prefix, lowercase: `s3`.
     pub service: &'static str,
@@ -63,6 +76,16 @@ pub struct ActionInfo {
 }
 
 impl ActionInfo {
+    fn of(row: Row) -> ActionInfo {
+        let start = row.4 as usize;
+        ActionInfo {
+            service: data::SERVICES[row.2 as usize].0,
+            name: row.name(),
+            access: AccessLevels(row.3),
+            resources: &data::RESOURCE_INDEX[start..start + row.5 as usize],
+        }
+    }
+
     /// Whether the action can be scoped to resource ARNs at all.
     pub fn accepts_resource(&self) -> bool {
         !self.resources.is_empty()
@@ -70,7 +93,7 @@ impl ActionInfo {
 
     /// The ARN patterns of the resource types the action accepts, with AWS's
     /// placeholders: `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
-    pub fn resource_arns(&self) -> impl Iterator<Item = &'static str> + '_ {
+    pub fn resource_arns(&self) -> impl Iterator<Item = &'static str> + 'static {
         self.resources
             .iter()
             .map(|&i| data::RESOURCE_ARNS[i as usize])
@@ -88,8 +111,8 @@ impl fmt::Display for ActionInfo {
 pub struct ActionId(u32);
 
 impl ActionId {
-    pub fn info(self) -> &'static ActionInfo {
-        &data::ACTIONS[self.0 as usize]
+    pub fn info(self) -> ActionInfo {
+        ActionInfo::of(data::ACTIONS[self.0 as usize])
     }
 }
 
@@ -125,7 +148,7 @@ pub fn lookup(action: &str) -> Option<ActionId> {
     let range = service_range(service)?;
     let slice = &data::ACTIONS[range.clone()];
     let i = slice
-        .binary_search_by(|a| cmp_ignore_case(a.name, name))
+        .binary_search_by(|a| cmp_ignore_case(a.name(), name))
         .ok()?;
     Some(ActionId((range.start + i) as u32))
 }
@@ -135,11 +158,11 @@ pub fn lookup(action: &str) -> Option<ActionId> {
 /// matches nothing, as in IAM.
 pub fn matching(pattern: &str) -> impl Iterator<Item = ActionId> + '_ {
     matching_range(pattern).filter_map(move |(i, glob)| {
-        let a = &data::ACTIONS[i];
+        let row = data::ACTIONS[i];
         let ok = match glob {
             Glob::Any => true,
-            Glob::Name(p) => glob_match_ignore_case(p, a.name),
-            Glob::Full(p) => glob_match_ignore_case(p, &format!("{}:{}", a.service, a.name)),
+            Glob::Name(p) => glob_match_ignore_case(p, row.name()),
+            Glob::Full(p) => glob_match_ignore_case(p, &ActionInfo::of(row).to_string()),
         };
         ok.then_some(ActionId(i as u32))
     })
@@ -173,8 +196,8 @@ fn matching_range(pattern: &str) -> impl Iterator<Item = (usize, Glob<'_>)> + '_
                     Some(at) => {
                         let prefix = &name[..at];
                         let slice = &data::ACTIONS[range.clone()];
-                        let start = slice.partition_point(|a| cmp_prefix(a.name, prefix).is_lt());
-                        let end = slice.partition_point(|a| !cmp_prefix(a.name, prefix).is_gt());
+                        let start = slice.partition_point(|a| cmp_prefix(a.name(), prefix).is_lt());
+                        let end = slice.partition_point(|a| !cmp_prefix(a.name(), prefix).is_gt());
                         let sub = range.start + start..range.start + end;
                         let glob = if name[at..] == *"*" {
                             Glob::Any
@@ -205,8 +228,8 @@ fn cmp_prefix(name: &str, prefix: &str) -> std::cmp::Ordering {
 pub fn suggest(pattern: &str) -> Option<String> {
     let (service, name) = pattern.split_once(':')?;
     let lower_service = service.to_ascii_lowercase();
-    let candidates: Box<dyn Iterator<Item = &ActionInfo>> = match service_range(service) {
-        Some(r) => Box::new(data::ACTIONS[r].iter()),
+    let candidates = match service_range(service) {
+        Some(r) => data::ACTIONS[r].iter().map(|&row| ActionInfo::of(row)),
         None => {
             // A typo in the service prefix: suggest the closest prefix.
             let best = data::SERVICES
