@@ -14,6 +14,7 @@
 //! matching. Failed calls (`errorCode`) and names doorman does not cover are
 //! [`Decoded::Ignored`], not errors.
 
+use crate::policy::type_name;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -381,17 +382,6 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
             info: Box::new(info),
             reason,
         }),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

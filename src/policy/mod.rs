@@ -16,6 +16,7 @@
 pub mod locate;
 mod parse;
 
+pub(crate) use parse::type_name;
 pub use parse::{parse_document, parse_value, ParseError};
 
 use std::fmt;

@@ -54,7 +54,8 @@ fn json_error_message(e: &serde_json::Error) -> String {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// The JSON type of a value, for messages ("found a number").
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
