@@ -28,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -251,7 +252,15 @@ def main():
     args = ap.parse_args()
 
     doorman = str(Path(args.doorman).resolve())
-    corpus = Path(args.corpus)
+    corpus = Path(args.corpus).resolve()
+    args.events = str(Path(args.events).resolve())
+    if args.replay_event:
+        args.replay_event = str(Path(args.replay_event).resolve())
+    if args.bootstrap:
+        args.bootstrap = str(Path(args.bootstrap).resolve())
+    # Run from an empty folder: `doorman lint` reads a `doorman.toml` from
+    # the current folder, and the benchmark measures the default settings.
+    os.chdir(tempfile.mkdtemp(prefix="doorman-bench-"))
     files = load_corpus(corpus)
     rows = []  # (what, measured, bar, status)
     fig = {"machine": machine(), "files": len(files)}
