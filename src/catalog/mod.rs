@@ -187,9 +187,12 @@ fn matching_range(pattern: &str) -> impl Iterator<Item = (usize, Glob<'_>)> + '_
                 let range = service_range(service).unwrap_or(0..0);
                 let wild = name.find(['*', '?']);
                 match wild {
-                    None => match lookup(pattern) {
-                        Some(id) => (id.0 as usize..id.0 as usize + 1, Glob::Any),
-                        None => (0..0, Glob::Any),
+                    // An exact name: one binary search in the service's range.
+                    None => match data::ACTIONS[range.clone()]
+                        .binary_search_by(|a| cmp_ignore_case(a.name(), name))
+                    {
+                        Ok(i) => (range.start + i..range.start + i + 1, Glob::Any),
+                        Err(_) => (0..0, Glob::Any),
                     },
                     Some(0) if name == "*" => (range, Glob::Any),
                     Some(0) => (range, Glob::Name(name)),
@@ -232,15 +235,19 @@ pub fn suggest(pattern: &str) -> Option<String> {
         Some(r) => data::ACTIONS[r].iter().map(|&row| ActionInfo::of(row)),
         None => {
             // A typo in the service prefix: suggest the closest prefix.
+            // Levenshtein is at least the length difference: skip the rest.
             let best = data::SERVICES
                 .iter()
+                .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
                 .map(|(p, _, _)| (strsim::levenshtein(p, &lower_service), *p))
                 .min()?;
             return (best.0 <= 2).then(|| format!("{}:{}", best.1, name));
         }
     };
     let lower_name = name.to_ascii_lowercase();
+    let limit = (lower_name.len() / 3).max(2);
     let (dist, best) = candidates
+        .filter(|a| a.name.len().abs_diff(lower_name.len()) <= limit)
         .map(|a| {
             (
                 strsim::levenshtein(&a.name.to_ascii_lowercase(), &lower_name),
@@ -248,7 +255,6 @@ pub fn suggest(pattern: &str) -> Option<String> {
             )
         })
         .min_by_key(|(d, _)| *d)?;
-    let limit = (lower_name.len() / 3).max(2);
     (dist <= limit).then(|| best.to_string())
 }
 

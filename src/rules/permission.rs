@@ -20,8 +20,7 @@ const LISTED: usize = 5;
 
 pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
     let denied = denied_everywhere(policy);
-    let credential_actions = ids(CREDENTIAL_ACTIONS);
-    let sensitive_reads = ids(SENSITIVE_READS);
+    let known = Known::get();
     let mut findings = Vec::new();
     // What the whole policy allows on `*` without a restricting condition:
     // the input of `privilege-escalation`, with the statement granting each part.
@@ -29,11 +28,15 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
     let mut any_admin = false;
 
     for s in &policy.statements {
-        findings.extend(unknown_actions(s));
+        let Expansion {
+            mut granted,
+            unknown,
+            exact,
+        } = expansion(s);
+        findings.extend(unknown_actions(s, &unknown));
         if !s.is_allow() {
             continue;
         }
-        let mut granted = granted_actions(s);
         granted.subtract(&denied);
         let on_any = s.resource_is_any();
         let restricted = has_restricting_condition(s);
@@ -53,11 +56,11 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         if granted.is_empty() {
             continue;
         }
-        findings.extend(resource_mismatches(s));
+        findings.extend(resource_mismatches(s, &exact));
         if !on_any {
             continue;
         }
-        findings.extend(pass_role_wildcard(s, &granted));
+        findings.extend(pass_role_wildcard(s, &granted, known.pass_role));
         if restricted {
             continue;
         }
@@ -73,7 +76,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         findings.extend(level_rule(
             s,
             &granted,
-            |id| credential_actions.contains(&id),
+            |id| known.credential_actions.contains(&id),
             RuleId::CredentialsExposure,
             Severity::High,
             "returns credentials",
@@ -82,7 +85,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         findings.extend(level_rule(
             s,
             &granted,
-            |id| sensitive_reads.contains(&id),
+            |id| known.sensitive_reads.contains(&id),
             RuleId::SensitiveDataRead,
             Severity::Medium,
             "reads sensitive data",
@@ -94,7 +97,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         open_grants.push((s, granted));
     }
     if !any_admin {
-        findings.extend(privilege_escalation(&open_grants));
+        findings.extend(privilege_escalation(&open_grants, known));
     }
     findings
 }
@@ -109,19 +112,76 @@ fn is_allow_listed(ctx: &Context) -> bool {
 
 /// The actions a statement's `Action`/`NotAction` names, through the catalog.
 pub fn granted_actions(s: &Statement) -> ActionSet {
+    expansion(s).granted
+}
+
+/// What a statement's action patterns name, each pattern through the
+/// catalog once.
+struct Expansion<'a> {
+    /// What the statement grants (for `NotAction`, everything else).
+    granted: ActionSet,
+    /// Patterns that match nothing.
+    unknown: Vec<&'a str>,
+    /// The actions named exactly, without a wildcard.
+    exact: Vec<ActionId>,
+}
+
+fn expansion(s: &Statement) -> Expansion<'_> {
     let mut named = ActionSet::new();
+    let mut unknown = Vec::new();
+    let mut exact = Vec::new();
     for p in s.actions.patterns() {
+        let wildcard = p.contains(['*', '?']);
+        let mut any = false;
         for id in catalog::matching(p) {
             named.insert(id);
+            any = true;
+            if !wildcard {
+                exact.push(id);
+            }
+        }
+        if !any {
+            unknown.push(p.as_str());
         }
     }
-    match s.actions {
+    let granted = match s.actions {
         Actions::Action(_) => named,
         Actions::NotAction(_) => {
             let mut all = ActionSet::all();
             all.subtract(&named);
             all
         }
+    };
+    Expansion {
+        granted,
+        unknown,
+        exact,
+    }
+}
+
+/// The catalog ids the rules name, looked up once per process (a few dozen
+/// binary searches, on first use).
+struct Known {
+    credential_actions: Vec<ActionId>,
+    sensitive_reads: Vec<ActionId>,
+    pass_role: Option<ActionId>,
+    /// Per escalation path, the ids of its actions (`None` if the catalog
+    /// lacks one, which disables that path).
+    paths: Vec<Option<Vec<ActionId>>>,
+}
+
+impl Known {
+    fn get() -> &'static Known {
+        static KNOWN: std::sync::OnceLock<Known> = std::sync::OnceLock::new();
+        KNOWN.get_or_init(|| Known {
+            credential_actions: ids(CREDENTIAL_ACTIONS),
+            sensitive_reads: ids(SENSITIVE_READS),
+            pass_role: catalog::lookup("iam:PassRole"),
+            paths: ESCALATION_PATHS
+                .iter()
+                .map(|p| p.needs.iter().map(|a| catalog::lookup(a)).collect())
+                .collect(),
+        })
     }
 }
 
@@ -236,11 +296,9 @@ fn service_wildcards(s: &Statement, granted: &ActionSet) -> Vec<Finding> {
 }
 
 /// `unknown-action`: a pattern that matches nothing in the catalog.
-fn unknown_actions(s: &Statement) -> Vec<Finding> {
-    s.actions
-        .patterns()
+fn unknown_actions(s: &Statement, unknown: &[&str]) -> Vec<Finding> {
+    unknown
         .iter()
-        .filter(|p| catalog::matching(p).next().is_none())
         .map(|p| {
             let hint = match catalog::suggest(p) {
                 Some(best) => format!("did you mean `{best}`? "),
@@ -263,19 +321,16 @@ fn unknown_actions(s: &Statement) -> Vec<Finding> {
 
 /// `resource-mismatch`: an action (named exactly) that accepts resource ARNs,
 /// none of which the statement's `Resource` entries can be.
-fn resource_mismatches(s: &Statement) -> Vec<Finding> {
-    let (Actions::Action(patterns), Some(Resources::Resource(resources))) =
-        (&s.actions, &s.resources)
+fn resource_mismatches(s: &Statement, exact: &[ActionId]) -> Vec<Finding> {
+    let (Actions::Action(_), Some(Resources::Resource(resources))) = (&s.actions, &s.resources)
     else {
         return Vec::new();
     };
     if resources.iter().any(|r| r == "*") {
         return Vec::new();
     }
-    patterns
+    exact
         .iter()
-        .filter(|p| !p.contains(['*', '?']))
-        .filter_map(|p| catalog::lookup(p))
         .filter(|id| {
             let a = id.info();
             a.accepts_resource()
@@ -310,9 +365,12 @@ fn resource_mismatches(s: &Statement) -> Vec<Finding> {
 
 /// `pass-role-wildcard`: `iam:PassRole` on any role. `iam:PassedToService`
 /// narrows the service, not the role, so it does not silence the finding.
-fn pass_role_wildcard(s: &Statement, granted: &ActionSet) -> Option<Finding> {
-    let pass_role = catalog::lookup("iam:PassRole")?;
-    if !granted.contains(pass_role) {
+fn pass_role_wildcard(
+    s: &Statement,
+    granted: &ActionSet,
+    pass_role: Option<ActionId>,
+) -> Option<Finding> {
+    if !granted.contains(pass_role?) {
         return None;
     }
     let scoped = s.conditions.iter().any(|c| {
@@ -560,9 +618,11 @@ const ESCALATION_PATHS: &[EscalationPath] = &[
 
 /// `privilege-escalation`: the union of unrestricted grants on `*` contains
 /// every action of a known escalation path.
-fn privilege_escalation(open_grants: &[(&Statement, ActionSet)]) -> Option<Finding> {
-    let granting = |action: &str| -> Option<&Statement> {
-        let id = catalog::lookup(action)?;
+fn privilege_escalation(open_grants: &[(&Statement, ActionSet)], known: &Known) -> Option<Finding> {
+    if open_grants.is_empty() {
+        return None;
+    }
+    let granting = |id: ActionId| -> Option<&Statement> {
         open_grants
             .iter()
             .find(|(_, set)| set.contains(id))
@@ -570,9 +630,10 @@ fn privilege_escalation(open_grants: &[(&Statement, ActionSet)]) -> Option<Findi
     };
     let found: Vec<(&EscalationPath, &Statement)> = ESCALATION_PATHS
         .iter()
-        .filter_map(|path| {
+        .zip(&known.paths)
+        .filter_map(|(path, ids)| {
             let statements: Option<Vec<&Statement>> =
-                path.needs.iter().map(|a| granting(a)).collect();
+                ids.as_ref()?.iter().map(|&id| granting(id)).collect();
             Some((path, statements?.into_iter().next()?))
         })
         .collect();
