@@ -177,9 +177,7 @@ pub fn lint_paths<P: AsRef<Path>>(paths: &[P], opts: &Options) -> Vec<FileResult
                 walk(path, &mut files, &mut errors);
                 files.sort();
                 results.extend(errors);
-                for file in files {
-                    results.extend(lint_file(&file, true, opts));
-                }
+                results.extend(lint_files(&files, opts));
             }
             Ok(_) => results.extend(lint_file(path, false, opts)),
             Err(e) => results.push(FileResult::error(
@@ -189,6 +187,43 @@ pub fn lint_paths<P: AsRef<Path>>(paths: &[P], opts: &Options) -> Vec<FileResult
         }
     }
     results
+}
+
+/// Judges the files of a folder on every core, as ripgrep does: files are
+/// independent, and a repository of policies should not wait on one core.
+/// Results keep the files' (sorted) order.
+fn lint_files(files: &[PathBuf], opts: &Options) -> Vec<FileResult> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if workers < 2 || files.len() < 8 {
+        return files
+            .iter()
+            .filter_map(|f| lint_file(f, true, opts))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut judged: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.min(files.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        mine.extend(lint_file(file, true, opts).map(|r| (i, r)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A worker's panic is a bug: re-raise it rather than lose files.
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    judged.sort_by_key(|(i, _)| *i);
+    judged.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Collects the candidate files under `dir` the way ripgrep does: hidden
