@@ -152,34 +152,53 @@ pub fn summary_line(s: &Summary) -> String {
 // ---------------------------------------------------------------------------
 // JSON (SPEC §6)
 
+/// The SPEC §6 report: `{"version": 1, "results": [...]}`. `replay` uses the
+/// same shape with results that carry more (its own result type).
 #[derive(Serialize)]
-struct JsonReport<'a> {
-    version: u32,
-    results: Vec<JsonResult<'a>>,
+pub(crate) struct JsonReport<R> {
+    pub version: u32,
+    pub results: Vec<R>,
+}
+
+impl<R: Serialize> JsonReport<R> {
+    pub fn new(results: Vec<R>) -> Self {
+        JsonReport {
+            version: 1,
+            results,
+        }
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn render(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// One input's result: what `lint` prints, and the first fields of `replay`'s.
+#[derive(Serialize)]
+pub(crate) struct JsonResult<'a> {
+    pub source: &'a str,
+    pub findings: Vec<JsonFinding<'a>>,
+    pub error: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct JsonResult<'a> {
-    source: &'a str,
-    findings: Vec<JsonFinding<'a>>,
-    error: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct JsonFinding<'a> {
-    rule: RuleId,
-    severity: Severity,
-    message: &'a str,
-    fix: &'a str,
-    location: &'a Location,
+pub(crate) struct JsonFinding<'a> {
+    pub rule: RuleId,
+    pub severity: Severity,
+    pub message: &'a str,
+    pub fix: &'a str,
+    /// Borrowed from a lint result, or made for a replayed alert's finding.
+    pub location: std::borrow::Cow<'a, Location>,
 }
 
 /// `{"version":1,"results":[{"source","findings":[...],"error"}]}`; absent
 /// location fields are `null`, never left out, so consumers see one shape.
 pub fn json(results: &[FileResult]) -> String {
-    let report = JsonReport {
-        version: 1,
-        results: results
+    JsonReport::new(
+        results
             .iter()
             .map(|r| JsonResult {
                 source: &r.source,
@@ -191,16 +210,14 @@ pub fn json(results: &[FileResult]) -> String {
                         severity: f.finding.severity,
                         message: &f.finding.message,
                         fix: &f.finding.fix,
-                        location: &f.location,
+                        location: std::borrow::Cow::Borrowed(&f.location),
                     })
                     .collect(),
                 error: r.error.as_deref(),
             })
             .collect(),
-    };
-    let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
-    s.push('\n');
-    s
+    )
+    .render()
 }
 
 // ---------------------------------------------------------------------------

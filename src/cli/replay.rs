@@ -12,10 +12,12 @@ use crate::event::EventInfo;
 use crate::lint::Location;
 use crate::notify::MemoryNotifier;
 use crate::pipeline::{Evaluation, Pipeline, Settings, Verdict};
+use crate::report::{self, JsonFinding, JsonReport};
 use crate::resolve::offline::OfflineResolver;
-use crate::rules::{RuleId, Severity};
+use crate::rules::Severity;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -311,30 +313,16 @@ pub fn text(results: &[ReplayResult]) -> String {
 // ---------------------------------------------------------------------------
 // JSON (SPEC §6)
 
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    version: u32,
-    results: Vec<JsonResult<'a>>,
-}
-
+/// A replay result: the lint result's fields (`source`, `findings`,
+/// `error`), then what replay adds.
 #[derive(Serialize)]
 struct JsonResult<'a> {
-    source: &'a str,
-    findings: Vec<JsonFinding<'a>>,
-    error: Option<&'a str>,
+    #[serde(flatten)]
+    base: report::JsonResult<'a>,
     event: Option<JsonEvent<'a>>,
     alert: Option<JsonAlert<'a>>,
     /// Checks the offline resolver could not run.
     not_checked: &'a [String],
-}
-
-#[derive(Serialize)]
-struct JsonFinding<'a> {
-    rule: RuleId,
-    severity: Severity,
-    message: &'a str,
-    fix: &'a str,
-    location: Location,
 }
 
 #[derive(Serialize)]
@@ -386,13 +374,13 @@ fn json_findings<'a>(file: &str, alert: Option<&'a Alert>) -> Vec<JsonFinding<'a
             severity: f.severity,
             message: &f.message,
             fix: &f.fix,
-            location: Location {
+            location: Cow::Owned(Location {
                 file: file.to_string(),
                 line: None,
                 statement: f.statement.as_ref().map(|s| s.index),
                 sid: f.statement.as_ref().and_then(|s| s.sid.clone()),
                 logical_id: None,
-            },
+            }),
         })
         .collect()
 }
@@ -401,15 +389,16 @@ fn json_findings<'a>(file: &str, alert: Option<&'a Alert>) -> Vec<JsonFinding<'a
 /// `findings` are the ones the alert lists (at or above `--min-severity`).
 pub fn json(results: &[ReplayResult]) -> String {
     const NONE: &[String] = &[];
-    let report = JsonReport {
-        version: 1,
-        results: results
+    JsonReport::new(
+        results
             .iter()
             .map(|r| match &r.evaluation {
                 Err(e) => JsonResult {
-                    source: &r.source,
-                    findings: Vec::new(),
-                    error: Some(e),
+                    base: report::JsonResult {
+                        source: &r.source,
+                        findings: Vec::new(),
+                        error: Some(e),
+                    },
                     event: None,
                     alert: None,
                     not_checked: NONE,
@@ -424,9 +413,11 @@ pub fn json(results: &[ReplayResult]) -> String {
                         ),
                     };
                     JsonResult {
-                        source: &r.source,
-                        findings,
-                        error: None,
+                        base: report::JsonResult {
+                            source: &r.source,
+                            findings,
+                            error: None,
+                        },
                         event: Some(json_event(&ev.event, ignored)),
                         alert: ev.alert().map(|a| JsonAlert {
                             subject: &a.subject,
@@ -439,10 +430,8 @@ pub fn json(results: &[ReplayResult]) -> String {
                 }
             })
             .collect(),
-    };
-    let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
-    s.push('\n');
-    s
+    )
+    .render()
 }
 
 #[cfg(test)]
