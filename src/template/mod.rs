@@ -31,9 +31,10 @@ use yaml::{Entry, Node, Value};
 pub const NOT_A_TEMPLATE: &str = "not a CloudFormation template: it has no `Resources` section";
 
 /// Whether `text` is a template: YAML or JSON whose top level has a
-/// `Resources` or `AWSTemplateFormatVersion` key.
+/// `Resources` or `AWSTemplateFormatVersion` key. A template with a repeated
+/// key still is one (and [`lint_template`] reports the repeat as an error).
 pub fn looks_like_template(text: &str) -> bool {
-    yaml::parse(text).is_ok_and(|root| {
+    yaml::parse_lenient(text).is_ok_and(|(root, _)| {
         root.get("Resources").is_some() || root.get("AWSTemplateFormatVersion").is_some()
     })
 }

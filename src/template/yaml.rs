@@ -3,10 +3,19 @@
 //! (`!Ref X` → `{"Ref": "X"}`, `!Sub s` → `{"Fn::Sub": s}`), so the rest of
 //! the template code sees one shape.
 //!
-//! Built on `saphyr-parser`'s event API, which exposes tags and positions (a
-//! value-level YAML crate loses both).
+//! Built on `libyaml-safer`, a safe-Rust port of libyaml: cfn-lint and the
+//! SAM CLI load templates with PyYAML, whose scanner is libyaml's, so doorman
+//! accepts the same documents they accept. A YAML 1.2 parser such as
+//! saphyr-parser refuses a common way to inline a JSON policy, a flow mapping
+//! or quoted scalar whose continuation lines are less indented than its key,
+//! which PyYAML reads without complaint. Its event API keeps tags (`!Ref`)
+//! and positions; a value-level YAML crate would lose both.
+//!
+//! Duplicate mapping keys are an error naming both lines, as in cfn-lint
+//! (E0000): keeping either value silently could hide what CloudFormation
+//! deploys (`AuthType: AWS_IAM` then `AuthType: NONE`).
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use libyaml_safer::{EventData, Parser, ScalarStyle};
 
 /// One value of the template and the line it starts on (1-based; 0 when not
 /// known, e.g. a JSON template read by the JSON fallback).
@@ -90,17 +99,49 @@ impl Node {
 const MAX_NODES: usize = 1_000_000;
 
 /// Parses a YAML (or JSON, a YAML subset) template. The error names the
-/// problem and where it is.
+/// problem and where it is; a key written twice in one mapping is an error
+/// naming both lines.
 pub fn parse(text: &str) -> Result<Node, String> {
+    let (node, duplicates) = parse_lenient(text)?;
+    match duplicates.first() {
+        None => Ok(node),
+        Some(d) => Err(d.to_string()),
+    }
+}
+
+/// A key written twice in one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub key: String,
+    pub first_line: usize,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "duplicate key `{}` at line {} (first at line {}): a key may appear once in a mapping (cfn-lint E0000), and tools disagree on which value is deployed",
+            self.key.escape_default(),
+            self.line,
+            self.first_line
+        )
+    }
+}
+
+/// Parses like [`parse`], but returns the tree even when keys repeat (the
+/// first value kept), with the repeats: enough to tell that a text is a
+/// template, which must then be reported, not skipped.
+pub fn parse_lenient(text: &str) -> Result<(Node, Vec<Duplicate>), String> {
     match parse_yaml(text) {
-        Ok(node) => Ok(node),
+        Ok(parsed) => Ok(parsed),
         Err(yaml_err) => {
             // JSON with tab indentation is valid JSON but not always valid
             // YAML: read it as JSON, without line numbers, rather than fail.
             let trimmed = text.trim_start_matches('\u{feff}').trim_start();
             if trimmed.starts_with('{') {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) {
-                    return Ok(from_json(&v));
+                    return Ok((from_json(&v), Vec::new()));
                 }
             }
             Err(yaml_err)
@@ -111,84 +152,102 @@ pub fn parse(text: &str) -> Result<Node, String> {
 enum Frame {
     Seq {
         line: usize,
-        anchor: usize,
+        anchor: Option<String>,
         tag: Option<String>,
         items: Vec<Node>,
     },
     Map {
         line: usize,
-        anchor: usize,
+        anchor: Option<String>,
         tag: Option<String>,
         entries: Vec<Entry>,
         key: Option<(String, usize)>,
     },
 }
 
-fn parse_yaml(text: &str) -> Result<Node, String> {
+fn yaml_error(e: &libyaml_safer::Error) -> String {
+    let mut msg = format!("not valid YAML: {}", e.problem());
+    if let Some(context) = e.context() {
+        msg = format!("{msg} ({context})");
+    }
+    match e.problem_mark() {
+        Some(m) => format!("{msg} at line {} column {}", m.line + 1, m.column + 1),
+        None => msg,
+    }
+}
+
+fn parse_yaml(text: &str) -> Result<(Node, Vec<Duplicate>), String> {
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: std::collections::HashMap<usize, Node> = std::collections::HashMap::new();
+    let mut anchors: std::collections::HashMap<String, Node> = std::collections::HashMap::new();
+    let mut duplicates = Vec::new();
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
-    for item in Parser::new_from_str(text) {
-        let (event, span): (Event<'_>, Span) = item.map_err(|e| {
-            format!(
-                "not valid YAML: {} at line {} column {}",
-                e.info(),
-                e.marker().line(),
-                e.marker().col() + 1
-            )
-        })?;
-        let line = span.start.line();
-        let done = match event {
-            Event::StreamStart | Event::DocumentStart(_) | Event::Nothing => None,
-            Event::StreamEnd | Event::DocumentEnd => {
+    let mut parser = Parser::new();
+    parser.set_input(text.as_bytes());
+    for item in parser {
+        let event = item.map_err(|e| yaml_error(&e))?;
+        let line = usize::try_from(event.start_mark.line).unwrap_or(usize::MAX - 1) + 1;
+        let done = match event.data {
+            EventData::StreamStart { .. }
+            | EventData::DocumentStart { .. }
+            | EventData::StreamEnd => None,
+            EventData::DocumentEnd { .. } => {
+                // CloudFormation reads the first document only.
                 if root.is_some() {
                     break;
                 }
                 None
             }
-            Event::Alias(id) => {
+            EventData::Alias { anchor } => {
                 let node = anchors
-                    .get(&id)
+                    .get(&anchor)
                     .cloned()
                     .ok_or_else(|| format!("not valid YAML: unknown alias at line {line}"))?;
                 nodes += count(&node);
                 Some(node)
             }
-            Event::Scalar(value, style, anchor, tag) => {
-                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+            EventData::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+                ..
+            } => {
                 let plain = style == ScalarStyle::Plain;
-                let v = if plain && matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
+                let v = if plain
+                    && tag.is_none()
+                    && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                {
                     Value::Null
                 } else {
-                    Value::Scalar(value.into_owned())
+                    Value::Scalar(value)
                 };
                 let node = apply_tag(tag.as_deref(), Node::new(line, v));
-                if anchor > 0 {
-                    anchors.insert(anchor, node.clone());
+                if let Some(a) = anchor {
+                    anchors.insert(a, node.clone());
                 }
                 Some(node)
             }
-            Event::SequenceStart(anchor, tag) => {
+            EventData::SequenceStart { anchor, tag, .. } => {
                 stack.push(Frame::Seq {
                     line,
                     anchor,
-                    tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    tag,
                     items: Vec::new(),
                 });
                 None
             }
-            Event::MappingStart(anchor, tag) => {
+            EventData::MappingStart { anchor, tag, .. } => {
                 stack.push(Frame::Map {
                     line,
                     anchor,
-                    tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    tag,
                     entries: Vec::new(),
                     key: None,
                 });
                 None
             }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+            EventData::SequenceEnd | EventData::MappingEnd => match stack.pop() {
                 Some(Frame::Seq {
                     line,
                     anchor,
@@ -196,8 +255,8 @@ fn parse_yaml(text: &str) -> Result<Node, String> {
                     items,
                 }) => {
                     let node = apply_tag(tag.as_deref(), Node::new(line, Value::Seq(items)));
-                    if anchor > 0 {
-                        anchors.insert(anchor, node.clone());
+                    if let Some(a) = anchor {
+                        anchors.insert(a, node.clone());
                     }
                     Some(node)
                 }
@@ -209,8 +268,8 @@ fn parse_yaml(text: &str) -> Result<Node, String> {
                     ..
                 }) => {
                     let node = apply_tag(tag.as_deref(), Node::new(line, Value::Map(entries)));
-                    if anchor > 0 {
-                        anchors.insert(anchor, node.clone());
+                    if let Some(a) = anchor {
+                        anchors.insert(a, node.clone());
                     }
                     Some(node)
                 }
@@ -241,8 +300,13 @@ fn parse_yaml(text: &str) -> Result<Node, String> {
                     *key = Some((k, node.line));
                 }
                 Some((k, key_line)) => {
-                    // CloudFormation rejects duplicate keys; keep the first.
-                    if !entries.iter().any(|e| e.key == k) {
+                    if let Some(first) = entries.iter().find(|e| e.key == k) {
+                        duplicates.push(Duplicate {
+                            key: k,
+                            first_line: first.key_line,
+                            line: key_line,
+                        });
+                    } else {
                         entries.push(Entry {
                             key: k,
                             key_line,
@@ -253,7 +317,7 @@ fn parse_yaml(text: &str) -> Result<Node, String> {
             },
         }
     }
-    Ok(root.unwrap_or(Node::new(1, Value::Null)))
+    Ok((root.unwrap_or(Node::new(1, Value::Null)), duplicates))
 }
 
 fn count(node: &Node) -> usize {
@@ -342,6 +406,32 @@ mod tests {
         let err = parse("a: [1, 2\nb: c\n").unwrap_err();
         assert!(err.starts_with("not valid YAML: "), "{err}");
         assert!(err.contains(" at line "), "{err}");
+    }
+
+    #[test]
+    fn under_indented_flow_and_quoted_continuations_parse_as_pyyaml_does() {
+        let text = "a:\n  b: {\"k\": [1,\n2], \"m\": !Ref X}\n  c: \"one\n two\"\nd: 1\n";
+        let n = parse(text).unwrap();
+        let b = n.get("a").unwrap().get("b").unwrap();
+        assert_eq!(b.get("k").unwrap().items().len(), 2);
+        assert_eq!(b.get("m").unwrap().single_key().unwrap().0, "Ref");
+        let c = n.get("a").unwrap().entry("c").unwrap();
+        assert_eq!((c.value.as_str(), c.key_line), (Some("one two"), 4));
+        assert_eq!(n.entry("d").unwrap().key_line, 6);
+    }
+
+    #[test]
+    fn duplicate_keys_are_an_error_naming_both_lines() {
+        let err = parse("R:\n  AuthType: AWS_IAM\n  Other: 1\n  AuthType: NONE\n").unwrap_err();
+        assert!(
+            err.starts_with("duplicate key `AuthType` at line 4 (first at line 2)"),
+            "{err}"
+        );
+        let (tree, dups) = parse_lenient("R: 1\nR: 2\n").unwrap();
+        assert_eq!(tree.get("R").unwrap().as_str(), Some("1"));
+        assert_eq!(dups.len(), 1);
+        // The same key in two different mappings is no duplicate.
+        assert!(parse("a: {k: 1}\nb: {k: 2}\n").is_ok());
     }
 
     #[test]
