@@ -7,18 +7,42 @@
 //! `arn:aws:s3:::${Bucket}/*`. The rules treat text with `${` as a resource
 //! they cannot judge, never as `*`: an ARN built with `!Sub` or `!GetAtt` is a
 //! scoped ARN, so intrinsics cause no `resource-wildcard`, `resource-mismatch`
-//! or cross-account finding. Pseudo parameters that are known for any stack
-//! are substituted: `AWS::Partition` → `aws`, `AWS::URLSuffix` →
-//! `amazonaws.com`, and `AWS::AccountId` → [`TEMPLATE_ACCOUNT`], the account
-//! the rules are told is the template's own.
+//! or cross-account finding. Inside a placeholder `::` is written `.`
+//! (`${AWS.Region}`) so it never adds ARN segments; [`Resolver::readable`]
+//! turns every placeholder back into the template's spelling before a message
+//! is shown.
+//!
+//! What the template itself fixes is resolved (SPEC §3.0): `AWS::Partition`
+//! → `aws`, `AWS::URLSuffix` → `amazonaws.com`; a `!Ref` to a parameter is
+//! its literal `Default` or, with `AllowedValues`, each allowed value in turn
+//! (a [`Choices`] picks one, as it picks a branch of each `Fn::If`).
+//!
+//! Accounts: `AWS::AccountId` is a stand-in account ([`TEMPLATE_ACCOUNT`])
+//! that the rule context names as the template's own. An account only known
+//! at deploy time (`arn:aws:iam::${SourceAcct}:root`, a principal that is a
+//! parameter without a value) is *another* account: it gets a stand-in of its
+//! own, so the cross-account rules judge it, and messages show it as
+//! `${SourceAcct}`. Values that can only name the template's own account stay
+//! placeholders: `!GetAtt Role.Arn`, and `!ImportValue`, whose exports are
+//! those of the stack's account and region.
 
 use super::yaml::{Node, Value};
 use serde_json::{Map, Value as Json};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 /// The stand-in for `AWS::AccountId`: a well-formed account id that the
 /// template's rule context names as its own, so `${AWS::AccountId}` in a
-/// principal or condition means "this account".
-pub const TEMPLATE_ACCOUNT: &str = "000000000000";
+/// principal or condition means "this account". Never shown: messages say
+/// `${AWS::AccountId}`.
+pub const TEMPLATE_ACCOUNT: &str = "990000000000";
+
+/// Stand-ins for accounts known only at deploy time start after it.
+const UNKNOWN_ACCOUNT_BASE: u64 = 990_000_000_001;
+
+/// At most this many combinations of `Fn::If` branches and allowed values
+/// are judged per document; further choice points take their first value.
+const MAX_VARIANTS: usize = 32;
 
 /// The placeholder for a value known only at deploy time: `${Name}`, with
 /// `::` written `.` (`${AWS.Region}`) so the placeholder never adds ARN
@@ -33,42 +57,542 @@ pub fn is_placeholder(s: &str) -> bool {
     s.contains("${")
 }
 
-/// The policy JSON of a template value. `AWS::NoValue` drops the element it
-/// stands in, as CloudFormation does.
+/// The policy JSON of a template value, with no parameters known and every
+/// `Fn::If` on its true branch. `AWS::NoValue` drops the element it stands
+/// in, as CloudFormation does.
+#[cfg(test)]
 pub fn to_json(node: &Node) -> Json {
-    to_json_opt(node).unwrap_or(Json::Null)
+    Resolver::default().base().to_json(node)
 }
 
-fn to_json_opt(node: &Node) -> Option<Json> {
-    if let Some((key, arg)) = node.single_key() {
-        if key == "Ref" || key.starts_with("Fn::") {
-            return intrinsic(key, arg);
+
+/// What the template says about one parameter.
+#[derive(Debug, Clone, Default)]
+struct Param {
+    /// The literal values it may take: its `AllowedValues`, else its
+    /// `Default`; empty when unknown.
+    values: Vec<String>,
+    /// `CommaDelimitedList` and `List<...>`: `!Ref` gives a list.
+    list: bool,
+}
+
+/// One pick of each choice point of a document: a branch of every `Fn::If`
+/// condition and a value of every parameter with several allowed values.
+/// What is not picked takes the true branch / the first value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Choices {
+    conditions: BTreeMap<String, bool>,
+    params: BTreeMap<String, String>,
+}
+
+impl Choices {
+    /// The picks shared by all of `list` (none when it is empty): what a
+    /// finding seen in exactly those combinations depends on.
+    pub fn common(list: &[&Choices]) -> Choices {
+        let Some((first, rest)) = list.split_first() else {
+            return Choices::default();
+        };
+        let mut out = (*first).clone();
+        for other in rest {
+            out.conditions
+                .retain(|k, v| other.conditions.get(k) == Some(v));
+            out.params.retain(|k, v| other.params.get(k) == Some(v));
+        }
+        out
+    }
+
+    /// "when condition `IsProd` is false, parameter `Env` is `prod`", or
+    /// empty when nothing was chosen.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .conditions
+            .iter()
+            .map(|(c, v)| format!("condition `{c}` is {v}"))
+            .collect();
+        parts.extend(
+            self.params
+                .iter()
+                .map(|(p, v)| format!("parameter `{p}` is `{v}`")),
+        );
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("when {}", parts.join(" and "))
         }
     }
-    Some(match &node.value {
-        Value::Null => Json::Null,
-        Value::Scalar(s) => Json::String(s.clone()),
-        Value::Seq(items) => Json::Array(items.iter().filter_map(to_json_opt).collect()),
-        Value::Map(entries) => {
-            let mut m = Map::new();
-            for e in entries {
-                if let Some(v) = to_json_opt(&e.value) {
-                    m.insert(e.key.clone(), v);
+}
+
+/// Resolves a template's values with what the template knows: its
+/// parameters, and which accounts are unknown.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    params: BTreeMap<String, Param>,
+    /// Readable names (`${SourceAcct}`) of the accounts given a stand-in,
+    /// by stand-in number.
+    unknown_accounts: RefCell<Vec<String>>,
+}
+
+impl Resolver {
+    /// A resolver for a template with this `Parameters` section.
+    pub fn new(parameters: Option<&Node>) -> Self {
+        let mut params = BTreeMap::new();
+        for e in parameters.and_then(Node::as_map).unwrap_or_default() {
+            let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
+            // An SSM parameter's `Default` is the name of the SSM parameter,
+            // not its value.
+            let from_ssm = ty.starts_with("AWS::SSM::Parameter");
+            let list = ty == "CommaDelimitedList" || ty.starts_with("List<");
+            let literal = |n: &Node| match &n.value {
+                Value::Scalar(s) => Some(s.clone()),
+                _ => None,
+            };
+            let allowed: Vec<String> = e
+                .value
+                .get("AllowedValues")
+                .map(|a| a.items().into_iter().filter_map(literal).collect())
+                .unwrap_or_default();
+            let values = if from_ssm {
+                Vec::new()
+            } else if !allowed.is_empty() {
+                allowed
+            } else {
+                // An empty `Default` is the usual "not set": unknown.
+                e.value
+                    .get("Default")
+                    .and_then(literal)
+                    .filter(|d| !d.is_empty())
+                    .into_iter()
+                    .collect()
+            };
+            params.insert(e.key.clone(), Param { values, list });
+        }
+        Resolver {
+            params,
+            unknown_accounts: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn view<'r>(&'r self, choices: &'r Choices) -> View<'r> {
+        View { r: self, choices }
+    }
+
+    /// The view with no choice made: true branches, first allowed values.
+    pub fn base(&self) -> View<'_> {
+        static NO_CHOICE: Choices = Choices {
+            conditions: BTreeMap::new(),
+            params: BTreeMap::new(),
+        };
+        self.view(&NO_CHOICE)
+    }
+
+    fn is_param(&self, name: &str) -> bool {
+        self.params.contains_key(name)
+    }
+
+    /// The stand-in account for a deploy-time value named `readable`.
+    fn unknown_account(&self, readable: &str) -> String {
+        let mut names = self.unknown_accounts.borrow_mut();
+        let i = match names.iter().position(|n| n == readable) {
+            Some(i) => i,
+            None => {
+                names.push(readable.to_string());
+                names.len() - 1
+            }
+        };
+        (UNKNOWN_ACCOUNT_BASE + i as u64).to_string()
+    }
+
+    /// Every combination of choices a document offers (at least one): each
+    /// `Fn::If` condition true and false, each parameter with several
+    /// allowed values at each of them.
+    pub fn variants(&self, node: &Node) -> Vec<Choices> {
+        let mut conditions = Vec::new();
+        let mut params = Vec::new();
+        self.choice_points(node, &mut conditions, &mut params);
+        let mut out = vec![Choices::default()];
+        for c in conditions {
+            if out.len() * 2 > MAX_VARIANTS {
+                break;
+            }
+            out = out
+                .into_iter()
+                .flat_map(|ch| {
+                    [true, false].map(|v| {
+                        let mut ch = ch.clone();
+                        ch.conditions.insert(c.clone(), v);
+                        ch
+                    })
+                })
+                .collect();
+        }
+        for p in params {
+            let values = &self.params[&p].values;
+            if out.len() * values.len() > MAX_VARIANTS {
+                break;
+            }
+            out = out
+                .into_iter()
+                .flat_map(|ch| {
+                    let p = &p;
+                    values.iter().map(move |v| {
+                        let mut ch = ch.clone();
+                        ch.params.insert(p.clone(), v.clone());
+                        ch
+                    })
+                })
+                .collect();
+        }
+        out
+    }
+
+    fn choice_points(&self, node: &Node, conditions: &mut Vec<String>, params: &mut Vec<String>) {
+        let param = |name: &str, params: &mut Vec<String>| {
+            if self.params.get(name).is_some_and(|p| p.values.len() > 1)
+                && !params.iter().any(|p| p == name)
+            {
+                params.push(name.to_string());
+            }
+        };
+        if let Some((key, arg)) = node.single_key() {
+            match key {
+                "Fn::If" => {
+                    if let Some(c) = arg.items().first().and_then(|c| c.as_str()) {
+                        if !conditions.iter().any(|x| x == c) {
+                            conditions.push(c.to_string());
+                        }
+                    }
+                }
+                "Ref" => {
+                    if let Some(name) = arg.as_str() {
+                        param(name, params);
+                    }
+                }
+                "Fn::Sub" => {
+                    let template = match &arg.value {
+                        Value::Scalar(s) => Some(s.as_str()),
+                        Value::Seq(items) => items.first().and_then(|n| n.as_str()),
+                        _ => None,
+                    };
+                    for name in template.map(sub_names).unwrap_or_default() {
+                        param(name, params);
+                    }
+                }
+                _ => {}
+            }
+        }
+        match &node.value {
+            Value::Seq(items) => {
+                for i in items {
+                    self.choice_points(i, conditions, params);
                 }
             }
-            Json::Object(m)
+            Value::Map(entries) => {
+                for e in entries {
+                    self.choice_points(&e.value, conditions, params);
+                }
+            }
+            _ => {}
         }
-    })
+    }
+
+    /// `text` as the template spells it: stand-in accounts and placeholders
+    /// back to `${AWS::AccountId}`, `${SourceAcct}`, `${AWS::Region}`.
+    pub fn readable(&self, text: &str) -> String {
+        let mut out = text.replace(TEMPLATE_ACCOUNT, "${AWS::AccountId}");
+        for (i, name) in self.unknown_accounts.borrow().iter().enumerate() {
+            out = out.replace(&(UNKNOWN_ACCOUNT_BASE + i as u64).to_string(), name);
+        }
+        out.replace("${AWS.", "${AWS::").replace("${Fn.", "${Fn::")
+    }
 }
 
-/// The text a value stands for, for places that need a string (an ARN, a
-/// principal): resolved, or a placeholder.
-pub fn to_text(node: &Node) -> String {
-    match to_json(node) {
-        Json::String(s) => s,
-        Json::Null => placeholder("AWS::NoValue"),
-        other => format!("${{{}}}", compact(&other)),
+/// The `${Name}` variables of a `Fn::Sub` string (not `${!Literal}`).
+fn sub_names(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if !name.starts_with('!') {
+            out.push(name);
+        }
+        rest = &after[end + 1..];
     }
+    out
+}
+
+/// A [`Resolver`] with one pick of each choice point.
+#[derive(Clone)]
+pub struct View<'r> {
+    r: &'r Resolver,
+    choices: &'r Choices,
+}
+
+impl<'r> View<'r> {
+    /// The policy JSON of a template value. `AWS::NoValue` drops the element
+    /// it stands in, as CloudFormation does.
+    pub fn to_json(&self, node: &Node) -> Json {
+        self.to_json_opt(node).unwrap_or(Json::Null)
+    }
+
+    /// The text a value stands for, for places that need a string (an ARN,
+    /// a principal): resolved, or a placeholder.
+    pub fn to_text(&self, node: &Node) -> String {
+        match self.to_json(node) {
+            Json::String(s) => s,
+            Json::Null => placeholder("AWS::NoValue"),
+            other => format!("${{{}}}", compact(&other)),
+        }
+    }
+
+    /// The node this one stands for once `Fn::If` is decided (`None` for
+    /// `AWS::NoValue`): for lines of the parts of a document.
+    pub fn select<'n>(&self, node: &'n Node) -> Option<&'n Node> {
+        let mut node = node;
+        loop {
+            match node.single_key() {
+                Some(("Fn::If", arg)) => {
+                    let items = arg.items();
+                    let branch = if self.condition(items.first().copied()) {
+                        1
+                    } else {
+                        2
+                    };
+                    node = items.get(branch).copied()?;
+                }
+                Some(("Ref", arg)) if arg.as_str() == Some("AWS::NoValue") => return None,
+                _ => return Some(node),
+            }
+        }
+    }
+
+    fn condition(&self, name: Option<&Node>) -> bool {
+        name.and_then(Node::as_str)
+            .and_then(|c| self.choices.conditions.get(c).copied())
+            .unwrap_or(true)
+    }
+
+    /// The literal value of a parameter under these choices, if known.
+    fn param(&self, name: &str) -> Option<Json> {
+        let p = self.r.params.get(name)?;
+        let value = self.choices.params.get(name).or_else(|| p.values.first())?;
+        Some(if p.list {
+            Json::Array(
+                value
+                    .split(',')
+                    .map(|s| Json::String(s.trim().to_string()))
+                    .collect(),
+            )
+        } else {
+            Json::String(value.clone())
+        })
+    }
+
+    /// A policy document with its principals judged as accounts: a
+    /// principal that is a parameter with no known value is an unknown, so
+    /// another, account (SPEC §3.0).
+    pub fn policy_json(&self, node: &Node) -> Json {
+        let mut doc = self.to_json(node);
+        if let Some(statements) = doc.get_mut("Statement") {
+            let list: Vec<&mut Json> = match statements {
+                Json::Array(items) => items.iter_mut().collect(),
+                other => vec![other],
+            };
+            for s in list {
+                for key in ["Principal", "NotPrincipal"] {
+                    if let Some(aws) = s.get_mut(key).and_then(|p| p.get_mut("AWS")) {
+                        self.principal_accounts(aws);
+                    }
+                }
+            }
+        }
+        doc
+    }
+
+    /// Makes an AWS principal that is a parameter with no value (`${P}`)
+    /// the stand-in of an unknown account.
+    pub fn principal_accounts(&self, aws: &mut Json) {
+        match aws {
+            Json::Array(items) => items.iter_mut().for_each(|i| self.principal_accounts(i)),
+            Json::String(s) => {
+                if let Some(name) = whole_placeholder(s).filter(|n| self.r.is_param(n)) {
+                    *s = self.r.unknown_account(&format!("${{{name}}}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn to_json_opt(&self, node: &Node) -> Option<Json> {
+        if let Some((key, arg)) = node.single_key() {
+            if key == "Ref" || key.starts_with("Fn::") {
+                return self.intrinsic(key, arg).map(|v| match v {
+                    Json::String(s) => Json::String(self.account_field(s)),
+                    other => other,
+                });
+            }
+        }
+        Some(match &node.value {
+            Value::Null => Json::Null,
+            Value::Scalar(s) => Json::String(s.clone()),
+            Value::Seq(items) => {
+                Json::Array(items.iter().filter_map(|i| self.to_json_opt(i)).collect())
+            }
+            Value::Map(entries) => {
+                let mut m = Map::new();
+                for e in entries {
+                    if let Some(v) = self.to_json_opt(&e.value) {
+                        m.insert(e.key.clone(), v);
+                    }
+                }
+                Json::Object(m)
+            }
+        })
+    }
+
+    /// An ARN whose account is a deploy-time value (`${SourceAcct}`, not an
+    /// IAM policy variable such as `${aws:PrincipalAccount}`) gets the
+    /// stand-in of an unknown account there.
+    fn account_field(&self, text: String) -> String {
+        if !text.starts_with("arn:") {
+            return text;
+        }
+        let parts: Vec<&str> = text.splitn(6, ':').collect();
+        let Some(name) = parts.get(4).and_then(|a| whole_placeholder(a)) else {
+            return text;
+        };
+        let stand_in = self.r.unknown_account(&self.r.readable(&placeholder(name)));
+        let mut parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+        parts[4] = stand_in;
+        parts.join(":")
+    }
+
+    fn intrinsic(&self, name: &str, arg: &Node) -> Option<Json> {
+        let text = |s: String| Some(Json::String(s));
+        match name {
+            "Ref" => {
+                let target = arg.as_str().unwrap_or("?");
+                if target == "AWS::NoValue" {
+                    return None;
+                }
+                if let Some(p) = pseudo(target) {
+                    return text(p.to_string());
+                }
+                self.param(target).or_else(|| text(placeholder(target)))
+            }
+            "Fn::GetAtt" => {
+                let path = match &arg.value {
+                    Value::Scalar(s) => s.clone(),
+                    Value::Seq(items) => items
+                        .iter()
+                        .map(|i| self.to_text(i))
+                        .collect::<Vec<_>>()
+                        .join("."),
+                    _ => "?".to_string(),
+                };
+                text(placeholder(&path))
+            }
+            "Fn::Sub" => {
+                let (template, vars) = match &arg.value {
+                    Value::Scalar(s) => (s.clone(), None),
+                    Value::Seq(items) if !items.is_empty() => {
+                        (items[0].as_str().unwrap_or("").to_string(), items.get(1))
+                    }
+                    _ => return text(placeholder("Fn::Sub")),
+                };
+                text(self.substitute(&template, vars))
+            }
+            "Fn::Join" => {
+                let items = arg.items();
+                let sep = items.first().and_then(|n| n.as_str()).unwrap_or("");
+                let parts: Vec<String> = items
+                    .get(1)
+                    .map(|list| match self.to_json(list) {
+                        // The list may come from `!If` or a list parameter.
+                        Json::Array(values) => values
+                            .iter()
+                            .map(|v| match v {
+                                Json::String(s) => s.clone(),
+                                other => format!("${{{}}}", compact(other)),
+                            })
+                            .collect(),
+                        Json::String(s) => vec![s],
+                        _ => vec![self.to_text(list)],
+                    })
+                    .unwrap_or_default();
+                text(parts.join(sep))
+            }
+            "Fn::If" => {
+                // Each branch is judged in a variant of its own
+                // ([`Resolver::variants`]); this one takes the chosen branch.
+                let items = arg.items();
+                let branch = if self.condition(items.first().copied()) {
+                    1
+                } else {
+                    2
+                };
+                items.get(branch).and_then(|n| self.to_json_opt(n))
+            }
+            "Fn::Select" => {
+                let items = arg.items();
+                let index = items
+                    .first()
+                    .and_then(|n| n.as_str())
+                    .and_then(|s| s.parse::<usize>().ok());
+                let list = items.get(1).map(|l| self.to_json(l));
+                match (index, list) {
+                    (Some(i), Some(Json::Array(values))) => values
+                        .get(i)
+                        .cloned()
+                        .or_else(|| text(placeholder("Fn::Select"))),
+                    _ => text(placeholder("Fn::Select")),
+                }
+            }
+            other => text(placeholder(other)),
+        }
+    }
+
+    /// `Fn::Sub`: pseudo parameters and parameters known offline are filled
+    /// in, variables given in the second argument are resolved,
+    /// `${!Literal}` becomes `${Literal}`, and every other `${Name}` stays
+    /// as the placeholder it is.
+    fn substitute(&self, template: &str, vars: Option<&Node>) -> String {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                return out;
+            };
+            let name = &after[..end];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else if let Some(v) = vars.and_then(|v| v.get(name)) {
+                out.push_str(&self.to_text(v));
+            } else if let Some(p) = pseudo(name) {
+                out.push_str(p);
+            } else if let Some(Json::String(v)) = self.param(name) {
+                out.push_str(&v);
+            } else {
+                out.push_str(&placeholder(name));
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// `Name` of a text that is exactly one placeholder `${Name}` (never an IAM
+/// policy variable like `${aws:username}`, which has a colon).
+fn whole_placeholder(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix("${")?.strip_suffix('}')?;
+    (!inner.is_empty() && !inner.contains([':', '$', '{', '}'])).then_some(inner)
 }
 
 fn compact(v: &Json) -> String {
@@ -87,110 +611,6 @@ fn pseudo(name: &str) -> Option<&'static str> {
         "AWS::AccountId" => Some(TEMPLATE_ACCOUNT),
         _ => None,
     }
-}
-
-fn intrinsic(name: &str, arg: &Node) -> Option<Json> {
-    let text = |s: String| Some(Json::String(s));
-    match name {
-        "Ref" => {
-            let target = arg.as_str().unwrap_or("?");
-            if target == "AWS::NoValue" {
-                return None;
-            }
-            text(
-                pseudo(target)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| placeholder(target)),
-            )
-        }
-        "Fn::GetAtt" => {
-            let path = match &arg.value {
-                Value::Scalar(s) => s.clone(),
-                Value::Seq(items) => items.iter().map(to_text).collect::<Vec<_>>().join("."),
-                _ => "?".to_string(),
-            };
-            text(placeholder(&path))
-        }
-        "Fn::Sub" => {
-            let (template, vars) = match &arg.value {
-                Value::Scalar(s) => (s.clone(), None),
-                Value::Seq(items) if !items.is_empty() => {
-                    (items[0].as_str().unwrap_or("").to_string(), items.get(1))
-                }
-                _ => return text(placeholder("Fn::Sub")),
-            };
-            text(substitute(&template, vars))
-        }
-        "Fn::Join" => {
-            let items = arg.items();
-            let sep = items.first().and_then(|n| n.as_str()).unwrap_or("");
-            let parts: Vec<String> = items
-                .get(1)
-                .map(|list| {
-                    // The list itself may be an intrinsic (`!Split`): opaque.
-                    if list.single_key().is_some() {
-                        vec![to_text(list)]
-                    } else {
-                        list.items().into_iter().map(to_text).collect()
-                    }
-                })
-                .unwrap_or_default();
-            text(parts.join(sep))
-        }
-        "Fn::If" => {
-            // Either branch may be deployed; take the one that is a value
-            // (`AWS::NoValue` drops the element), preferring the true branch.
-            let items = arg.items();
-            let a = items.get(1).and_then(|n| to_json_opt(n));
-            let b = items.get(2).and_then(|n| to_json_opt(n));
-            a.or(b)
-        }
-        "Fn::Select" => {
-            let items = arg.items();
-            let index = items
-                .first()
-                .and_then(|n| n.as_str())
-                .and_then(|s| s.parse::<usize>().ok());
-            match (index, items.get(1)) {
-                (Some(i), Some(list)) if matches!(list.value, Value::Seq(_)) => {
-                    list.items().get(i).and_then(|n| to_json_opt(n))
-                }
-                _ => text(placeholder("Fn::Select")),
-            }
-        }
-        other => text(placeholder(other)),
-    }
-}
-
-/// `Fn::Sub`: pseudo parameters known offline are filled in, variables given
-/// in the second argument are resolved, `${!Literal}` becomes `${Literal}`,
-/// and every other `${Name}` stays as the placeholder it is.
-fn substitute(template: &str, vars: Option<&Node>) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        let name = &after[..end];
-        if let Some(literal) = name.strip_prefix('!') {
-            out.push_str("${");
-            out.push_str(literal);
-            out.push('}');
-        } else if let Some(v) = vars.and_then(|v| v.get(name)) {
-            out.push_str(&to_text(v));
-        } else if let Some(p) = pseudo(name) {
-            out.push_str(p);
-        } else {
-            out.push_str(&placeholder(name));
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
@@ -217,12 +637,12 @@ mod tests {
         );
         assert_eq!(
             json("v: !Sub 'arn:aws:iam::${AWS::AccountId}:root'"),
-            "arn:aws:iam::000000000000:root"
+            format!("arn:aws:iam::{TEMPLATE_ACCOUNT}:root")
         );
         assert_eq!(json("v: !Ref AWS::AccountId"), TEMPLATE_ACCOUNT);
         assert_eq!(
             json("v: !Sub ['arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${Q}', {Q: !GetAtt Q.QueueName}]"),
-            "arn:aws:sqs:${AWS.Region}:000000000000:${Q.QueueName}"
+            format!("arn:aws:sqs:${{AWS.Region}}:{TEMPLATE_ACCOUNT}:${{Q.QueueName}}")
         );
         assert_eq!(
             json("v: !Join ['', ['arn:', !Ref AWS::Partition, ':s3:::b/*']]"),
@@ -233,10 +653,89 @@ mod tests {
     }
 
     #[test]
-    fn if_takes_a_branch_and_no_value_drops_the_element() {
-        assert_eq!(json("v: !If [C, a, b]"), "a");
-        assert_eq!(json("v: !If [C, !Ref AWS::NoValue, b]"), "b");
-        assert_eq!(json("v: [a, !Ref AWS::NoValue]"), serde_json::json!(["a"]));
+    fn if_offers_both_branches_and_no_value_drops_the_element() {
+        let doc = parse("v: [x, !If [C, !Ref AWS::NoValue, b]]").unwrap();
+        let v = doc.get("v").unwrap();
+        let r = Resolver::default();
+        let variants = r.variants(v);
+        assert_eq!(variants.len(), 2);
+        let got: Vec<(Json, String)> = variants
+            .iter()
+            .map(|c| (r.view(c).to_json(v), c.describe()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    serde_json::json!(["x"]),
+                    "when condition `C` is true".into()
+                ),
+                (
+                    serde_json::json!(["x", "b"]),
+                    "when condition `C` is false".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn parameters_are_their_literal_default_or_each_allowed_value() {
+        let t = parse(
+            "Parameters:\n  Open: {Type: String, Default: '*'}\n  Env: {Type: String, AllowedValues: [dev, prod], Default: dev}\n  Acct: {Type: String}\n  Empty: {Type: String, Default: ''}\n  Ssm: {Type: 'AWS::SSM::Parameter::Value<String>', Default: /x}\n  L: {Type: CommaDelimitedList, Default: 'a,b'}\n",
+        )
+        .unwrap();
+        let r = Resolver::new(t.get("Parameters"));
+        let v = |yaml: &str| {
+            let n = parse(yaml).unwrap();
+            r.base().to_json(n.get("v").unwrap())
+        };
+        assert_eq!(v("v: !Ref Open"), "*");
+        assert_eq!(v("v: !Sub 'arn:aws:s3:::${Open}'"), "arn:aws:s3:::*");
+        assert_eq!(v("v: !Ref Acct"), "${Acct}");
+        assert_eq!(v("v: !Ref Empty"), "${Empty}");
+        assert_eq!(v("v: !Ref Ssm"), "${Ssm}");
+        assert_eq!(v("v: !Ref L"), serde_json::json!(["a", "b"]));
+        let n = parse("v: !Sub 'role/${Env}-app'").unwrap();
+        let node = n.get("v").unwrap();
+        let all: Vec<Json> = r
+            .variants(node)
+            .iter()
+            .map(|c| r.view(c).to_json(node))
+            .collect();
+        assert_eq!(
+            all,
+            vec![Json::from("role/dev-app"), "role/prod-app".into()]
+        );
+    }
+
+    #[test]
+    fn an_account_known_only_at_deploy_time_is_another_account_shown_readably() {
+        let t = parse("Parameters:\n  SourceAcct: {Type: String}\n").unwrap();
+        let r = Resolver::new(t.get("Parameters"));
+        let n = parse("v: !Sub 'arn:aws:iam::${SourceAcct}:root'\nw: !Ref SourceAcct\n").unwrap();
+        let arn = r.base().to_text(n.get("v").unwrap());
+        let account = arn.split(':').nth(4).unwrap().to_string();
+        assert!(account.len() == 12 && account != TEMPLATE_ACCOUNT, "{arn}");
+        assert_eq!(r.readable(&arn), "arn:aws:iam::${SourceAcct}:root");
+        // A principal that is the parameter itself is that account too.
+        let mut aws = r.base().to_json(n.get("w").unwrap());
+        r.base().principal_accounts(&mut aws);
+        assert_eq!(aws.as_str(), Some(account.as_str()));
+        // Our own account and placeholders read as the template wrote them.
+        assert_eq!(
+            r.readable(&format!("arn:aws:sqs:${{AWS.Region}}:{TEMPLATE_ACCOUNT}:q")),
+            "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:q"
+        );
+        // A role of the template stays a placeholder (our account), and an
+        // IAM policy variable is no deploy-time value.
+        let n =
+            parse("v: !GetAtt Role.Arn\nw: !Sub 'arn:aws:iam::${!aws:PrincipalAccount}:root'\n")
+                .unwrap();
+        assert_eq!(r.base().to_text(n.get("v").unwrap()), "${Role.Arn}");
+        assert_eq!(
+            r.base().to_text(n.get("w").unwrap()),
+            "arn:aws:iam::${aws:PrincipalAccount}:root"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::lint::{LocatedFinding, Location};
 use crate::policy::{parse_value, Policy};
 use crate::rules::execution_role::{self, ExecutionRole, NamedPolicy};
 use crate::rules::{self, lambda_config, managed, Context, Finding, PolicyKind, RuleId, Severity};
+use intrinsic::{Choices, Resolver};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 use yaml::{Entry, Node, Value};
@@ -43,6 +44,15 @@ pub fn looks_like_template(text: &str) -> bool {
 /// YAML (with line and column) or not a template; findings otherwise, ordered
 /// by line.
 pub fn lint_template(source: &str, text: &str) -> Result<Vec<LocatedFinding>, String> {
+    lint_template_with_notes(source, text).map(|(findings, _)| findings)
+}
+
+/// [`lint_template`], with notes on what was left unjudged (a document
+/// pulled in by `Fn::Transform`/`AWS::Include` exists only at deploy time).
+pub fn lint_template_with_notes(
+    source: &str,
+    text: &str,
+) -> Result<(Vec<LocatedFinding>, Vec<String>), String> {
     let root = yaml::parse(text)?;
     let resources = root
         .get("Resources")
@@ -51,16 +61,20 @@ pub fn lint_template(source: &str, text: &str) -> Result<Vec<LocatedFinding>, St
     let mut linter = Linter {
         source,
         resources,
+        globals: root.get("Globals").and_then(|g| g.get("Function")),
+        resolver: Resolver::new(root.get("Parameters")),
         ctx: Context {
             account_id: Some(TEMPLATE_ACCOUNT.to_string()),
             ..Context::default()
         },
         out: Vec::new(),
+        notes: Vec::new(),
     };
     linter.run();
-    if let Some(globals) = root.get("Globals").and_then(|g| g.get("Function")) {
-        linter.globals(globals);
+    if let Some(globals) = linter.globals {
+        linter.global_url(globals);
     }
+    let notes = linter.notes;
     let mut out = linter.out;
     out.sort_by_key(|f| {
         (
@@ -70,14 +84,19 @@ pub fn lint_template(source: &str, text: &str) -> Result<Vec<LocatedFinding>, St
         )
     });
     out.dedup();
-    Ok(out)
+    Ok((out, notes))
 }
 
 struct Linter<'a> {
     source: &'a str,
     resources: &'a [Entry],
+    /// SAM `Globals.Function`, which every `AWS::Serverless::Function`
+    /// inherits.
+    globals: Option<&'a Node>,
+    resolver: Resolver,
     ctx: Context,
     out: Vec<LocatedFinding>,
+    notes: Vec<String>,
 }
 
 /// What the template says about one role, for the hygiene rules.
@@ -130,7 +149,37 @@ impl<'a> Linter<'a> {
             .map(|e| &e.value)
     }
 
-    fn push(&mut self, finding: Finding, logical_id: &str, line: usize) {
+    /// The text a value stands for, with no choice made (first branch,
+    /// first allowed value).
+    fn text(&self, node: &Node) -> String {
+        self.resolver.base().to_text(node)
+    }
+
+    /// Every text a value may stand for, one per choice of `Fn::If`
+    /// branches and allowed values, with the choice (empty when there is
+    /// none).
+    fn texts(&self, node: &Node) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for choices in self.resolver.variants(node) {
+            let view = self.resolver.view(&choices);
+            if view.select(node).is_none() {
+                continue;
+            }
+            let t = view.to_text(node);
+            if !out.iter().any(|(seen, _)| *seen == t) {
+                out.push((t, choices.describe()));
+            }
+        }
+        if out.len() == 1 {
+            out[0].1.clear();
+        }
+        out
+    }
+
+    fn push(&mut self, mut finding: Finding, logical_id: &str, line: usize) {
+        // Stand-in accounts and placeholders as the template spells them.
+        finding.message = self.resolver.readable(&finding.message);
+        finding.fix = self.resolver.readable(&finding.fix);
         let at = finding.statement.clone();
         self.out.push(LocatedFinding {
             location: Location {
@@ -144,50 +193,14 @@ impl<'a> Linter<'a> {
         });
     }
 
-    /// Parses a policy document of the template; a document that is not a
-    /// policy at all is reported as `invalid-policy` where it is.
-    fn policy_of(&mut self, doc: &Node, logical_id: &str, what: &str) -> Option<Policy> {
-        // CloudFormation also takes a document written as a JSON string.
-        let parsed = match intrinsic::to_json(doc) {
-            Json::String(text) => crate::policy::parse_document(&text),
-            value => parse_value(&value),
-        };
-        match parsed {
-            Ok(p) => Some(p),
-            Err(e) => {
-                let f = Finding::new(
-                    RuleId::InvalidPolicy,
-                    Severity::High,
-                    format!("{what} of `{logical_id}`: {e}"),
-                    "write a policy document with `Version` and a `Statement` list".to_string(),
-                );
-                self.push(f, logical_id, doc.line);
-                None
-            }
-        }
-    }
-
-    /// Judges one policy document with every rule of its kind. Findings on
-    /// a statement get that statement's line.
-    fn judge(&mut self, policy: &Policy, kind: PolicyKind, doc: &Node, logical_id: &str) {
-        let statement_lines: Vec<usize> = doc
-            .get("Statement")
-            .map(|s| s.items().iter().map(|n| n.line).collect())
-            .unwrap_or_default();
-        for f in rules::evaluate(policy, kind, &self.ctx) {
-            // An action written as an intrinsic cannot be looked up.
-            if f.rule == RuleId::UnknownAction && intrinsic::is_placeholder(&f.message) {
-                continue;
-            }
-            let line = f
-                .statement
-                .as_ref()
-                .and_then(|s| statement_lines.get(s.index).copied())
-                .unwrap_or(doc.line);
-            self.push(f, logical_id, line);
-        }
-    }
-
+    /// Judges one policy document with every rule of its kind, once per
+    /// combination of `Fn::If` branches and allowed parameter values it
+    /// holds (SPEC §3.0): a finding of only some of them says which. Returns
+    /// the document as first read (true branches), for the hygiene rules.
+    ///
+    /// A combination IAM would refuse (a statement left without `Resource`
+    /// when a condition is false) cannot be deployed, so it grants nothing:
+    /// it is judged only when every combination is refused.
     fn judge_doc(
         &mut self,
         doc: &Node,
@@ -195,9 +208,114 @@ impl<'a> Linter<'a> {
         logical_id: &str,
         what: &str,
     ) -> Option<Policy> {
-        let policy = self.policy_of(doc, logical_id, what)?;
-        self.judge(&policy, kind, doc, logical_id);
-        Some(policy)
+        let variants = self.resolver.variants(doc);
+        struct Judged {
+            choice: usize,
+            policy: Result<Policy, String>,
+            findings: Vec<(Finding, usize)>,
+            line: usize,
+        }
+        let mut judged: Vec<Judged> = Vec::new();
+        for (i, choices) in variants.iter().enumerate() {
+            let view = self.resolver.view(choices);
+            let Some(selected) = view.select(doc) else {
+                continue;
+            };
+            if let Some(("Fn::Transform", _)) = selected.single_key() {
+                let note = format!(
+                    "{what} of `{logical_id}` (line {}) is not judged: `Fn::Transform` (e.g. `AWS::Include`) makes it at deploy time",
+                    selected.line
+                );
+                if !self.notes.contains(&note) {
+                    self.notes.push(note);
+                }
+                continue;
+            }
+            // CloudFormation also takes a document written as a JSON string.
+            let parsed = match view.policy_json(selected) {
+                Json::String(text) => crate::policy::parse_document(&text),
+                value => parse_value(&value),
+            };
+            let policy = parsed.map_err(|e| e.to_string());
+            let mut findings = Vec::new();
+            if let Ok(policy) = &policy {
+                let statement_lines: Vec<usize> = selected
+                    .get("Statement")
+                    .and_then(|s| view.select(s))
+                    .map(|s| {
+                        s.items()
+                            .into_iter()
+                            .filter_map(|n| view.select(n))
+                            .map(|n| n.line)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for f in rules::evaluate(policy, kind, &self.ctx) {
+                    // An action written as an intrinsic cannot be looked up.
+                    if f.rule == RuleId::UnknownAction && intrinsic::is_placeholder(&f.message) {
+                        continue;
+                    }
+                    let line = f
+                        .statement
+                        .as_ref()
+                        .and_then(|s| statement_lines.get(s.index).copied())
+                        .unwrap_or(selected.line);
+                    findings.push((f, line));
+                }
+            }
+            judged.push(Judged {
+                choice: i,
+                policy,
+                findings,
+                line: selected.line,
+            });
+        }
+        let refused = |j: &Judged| {
+            j.policy.is_err()
+                || j.findings
+                    .iter()
+                    .any(|(f, _)| f.rule == RuleId::InvalidPolicy)
+        };
+        if judged.iter().any(|j| !refused(j)) {
+            judged.retain(|j| !refused(j));
+        }
+        let first = judged.first()?;
+        if let Err(e) = &first.policy {
+            let f = Finding::new(
+                RuleId::InvalidPolicy,
+                Severity::High,
+                format!("{what} of `{logical_id}`: {e}"),
+                "write a policy document with `Version` and a `Statement` list".to_string(),
+            );
+            let line = first.line;
+            self.push(f, logical_id, line);
+            return None;
+        }
+        let policy = first.policy.as_ref().ok().cloned();
+        // Each finding once, with the combinations it appears in.
+        let mut found: Vec<(Finding, usize, Vec<usize>)> = Vec::new();
+        for j in &judged {
+            for (f, line) in &j.findings {
+                match found.iter_mut().find(|(g, l, _)| g == f && l == line) {
+                    Some((_, _, seen)) => seen.push(j.choice),
+                    None => found.push((f.clone(), *line, vec![j.choice])),
+                }
+            }
+        }
+        for (mut f, line, seen) in found {
+            if seen.len() < judged.len() {
+                let picks: Vec<&Choices> = seen.iter().map(|&i| &variants[i]).collect();
+                let mut when = Choices::common(&picks).describe();
+                if when.is_empty() {
+                    when = variants[seen[0]].describe();
+                }
+                if !when.is_empty() {
+                    f.message = format!("{} ({when})", f.message);
+                }
+            }
+            self.push(f, logical_id, line);
+        }
+        policy
     }
 
     fn run(&mut self) {
@@ -220,7 +338,11 @@ impl<'a> Linter<'a> {
                     };
                     self.identity_policies(id, p, &format!("{holder} `{id}`"));
                 }
-                "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                "AWS::IAM::Policy"
+                | "AWS::IAM::ManagedPolicy"
+                | "AWS::IAM::RolePolicy"
+                | "AWS::IAM::UserPolicy"
+                | "AWS::IAM::GroupPolicy" => {
                     if let Some(doc) = p.get("PolicyDocument") {
                         self.judge_doc(doc, PolicyKind::Permission, id, "PolicyDocument");
                     }
@@ -230,7 +352,7 @@ impl<'a> Linter<'a> {
                     functions.push(function_info(id, p));
                 }
                 "AWS::Lambda::Function" => {
-                    self.layers(id, p);
+                    self.layers(id, p, false);
                     functions.push(function_info(id, p));
                 }
                 "AWS::Lambda::Permission" => self.permission(id, entry.key_line, p),
@@ -238,26 +360,18 @@ impl<'a> Linter<'a> {
                     if let Some(e) = p.entry("AuthType") {
                         let target = p
                             .get("TargetFunctionArn")
-                            .map(intrinsic::to_text)
+                            .map(|t| self.text(t))
                             .unwrap_or_else(|| id.to_string());
                         let label = referenced_id(&target).unwrap_or(&target).to_string();
-                        if let Some(f) = lambda_config::public_function_url(
-                            &intrinsic::to_text(&e.value),
-                            &label,
-                        ) {
-                            self.push(f, id, e.key_line);
-                        }
+                        self.url_auth(&e.value, &label, id, e.key_line);
                     }
                 }
                 "AWS::Lambda::LayerVersionPermission" => {
-                    let principal = p
-                        .get("Principal")
-                        .map(intrinsic::to_text)
-                        .unwrap_or_default();
-                    let org = p.get("OrganizationId").map(intrinsic::to_text);
+                    let principal = p.get("Principal").map(|n| self.text(n)).unwrap_or_default();
+                    let org = p.get("OrganizationId").map(|n| self.text(n));
                     let layer = p
                         .get("LayerVersionArn")
-                        .map(intrinsic::to_text)
+                        .map(|n| self.text(n))
                         .unwrap_or_else(|| id.to_string());
                     let label = referenced_id(&layer).unwrap_or(&layer).to_string();
                     if let Some(f) = lambda_config::public_layer(&principal, org.as_deref(), &label)
@@ -279,7 +393,7 @@ impl<'a> Linter<'a> {
             else {
                 continue;
             };
-            let target = intrinsic::to_text(function);
+            let target = self.text(function);
             if let Some(f) = functions.iter_mut().find(|f| {
                 referenced_id(&target) == Some(f.id) || f.name.as_deref() == Some(&target)
             }) {
@@ -323,7 +437,7 @@ impl<'a> Linter<'a> {
                 };
                 let name = item
                     .get("PolicyName")
-                    .map(intrinsic::to_text)
+                    .map(|n| self.text(n))
                     .unwrap_or_else(|| "inline".to_string());
                 if let Some(policy) =
                     self.judge_doc(doc, PolicyKind::Permission, id, "PolicyDocument")
@@ -334,7 +448,7 @@ impl<'a> Linter<'a> {
         }
         if let Some(list) = p.get("ManagedPolicyArns") {
             for item in list.items() {
-                let arn = intrinsic::to_text(item);
+                let arn = self.text(item);
                 if let Some(f) = managed::check_attachment(&arn, holder) {
                     self.push(f, id, item.line);
                 }
@@ -358,29 +472,37 @@ impl<'a> Linter<'a> {
     fn attach_separate_policies(&self, roles: &mut BTreeMap<&'a str, RoleInfo>) {
         for entry in self.resources {
             let r = &entry.value;
-            if !matches!(type_of(r), "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy") {
+            if !matches!(
+                type_of(r),
+                "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy"
+            ) {
                 continue;
             }
             let Some(p) = props(r) else { continue };
+            let view = self.resolver.base();
             let Some(policy) = p
                 .get("PolicyDocument")
-                .and_then(|d| parse_value(&intrinsic::to_json(d)).ok())
+                .and_then(|d| parse_value(&view.policy_json(d)).ok())
             else {
                 continue;
             };
+            // `Roles` of a policy, `RoleName` of an `AWS::IAM::RolePolicy`.
             let mut targets: Vec<String> = p
                 .get("Roles")
-                .map(|l| l.items().into_iter().map(intrinsic::to_text).collect())
-                .unwrap_or_default();
+                .into_iter()
+                .flat_map(Node::items)
+                .chain(p.get("RoleName"))
+                .map(|n| view.to_text(n))
+                .collect();
             for (role_id, info) in roles.iter() {
                 let uses = self
                     .resource(role_id)
                     .and_then(props)
                     .and_then(|rp| rp.get("ManagedPolicyArns"))
                     .is_some_and(|l| {
-                        l.items().into_iter().any(|i| {
-                            referenced_id(&intrinsic::to_text(i)) == Some(entry.key.as_str())
-                        })
+                        l.items()
+                            .into_iter()
+                            .any(|i| referenced_id(&self.text(i)) == Some(entry.key.as_str()))
                     });
                 if uses && !info.role.policies.iter().any(|np| np.name == entry.key) {
                     targets.push(format!("${{{role_id}}}"));
@@ -419,17 +541,16 @@ impl<'a> Linter<'a> {
                             continue;
                         };
                         if key == "Ref" || key.starts_with("Fn::") {
-                            let arn = intrinsic::to_text(item);
+                            let arn = self.text(item);
                             if let Some(f) = managed::check_attachment(&arn, &holder) {
                                 self.push(f, id, item.line);
                             }
-                        } else if let Some(doc) = sam::expand(key, params) {
+                        } else if let Some(doc) = sam::expand(key, params, &self.resolver.base()) {
                             if let Ok(policy) = parse_value(&doc) {
-                                let doc_node = Node {
-                                    line: item.line,
-                                    value: Value::Null,
-                                };
-                                self.judge(&policy, PolicyKind::Permission, &doc_node, id);
+                                for f in rules::evaluate(&policy, PolicyKind::Permission, &self.ctx)
+                                {
+                                    self.push(f, id, item.line);
+                                }
                             }
                         }
                     }
@@ -438,36 +559,53 @@ impl<'a> Linter<'a> {
             }
         }
         if let Some(auth) = p.get("FunctionUrlConfig").and_then(|c| c.entry("AuthType")) {
-            if let Some(f) =
-                lambda_config::public_function_url(&intrinsic::to_text(&auth.value), id)
-            {
-                self.push(f, id, auth.key_line);
-            }
+            self.url_auth(&auth.value, id, id, auth.key_line);
         }
-        self.layers(id, p);
+        self.layers(id, p, true);
     }
 
-    /// SAM `Globals.Function`: its `Layers` and `FunctionUrlConfig` apply to
-    /// every function of the template, so they are reported once, there.
-    fn globals(&mut self, g: &Node) {
+    /// SAM `Globals.Function.FunctionUrlConfig` applies to every function of
+    /// the template, so it is reported once, there.
+    fn global_url(&mut self, g: &Node) {
         if let Some(auth) = g.get("FunctionUrlConfig").and_then(|c| c.entry("AuthType")) {
             let all = "every function of the template (Globals)";
-            if let Some(f) =
-                lambda_config::public_function_url(&intrinsic::to_text(&auth.value), all)
-            {
-                self.push(f, "Globals", auth.key_line);
-            }
+            self.url_auth(&auth.value, all, "Globals", auth.key_line);
         }
-        self.layers("Globals", g);
     }
 
-    /// `Layers` of a function: `cross-account-layer`.
-    fn layers(&mut self, id: &str, p: &Node) {
-        let Some(list) = p.get("Layers") else { return };
-        for item in list.items() {
-            let arn = intrinsic::to_text(item);
-            if let Some(f) = lambda_config::cross_account_layer(&arn, Some(TEMPLATE_ACCOUNT), id) {
-                self.push(f, id, item.line);
+    /// `AuthType` of a function URL: `public-function-url` when any branch
+    /// of it is `NONE`.
+    fn url_auth(&mut self, value: &Node, label: &str, id: &str, line: usize) {
+        for (auth, when) in self.texts(value) {
+            if let Some(mut f) = lambda_config::public_function_url(&auth, label) {
+                if !when.is_empty() {
+                    f.message = format!("{} ({when})", f.message);
+                }
+                self.push(f, id, line);
+            }
+        }
+    }
+
+    /// `Layers` of a function: `cross-account-layer`. A SAM function also
+    /// runs the layers of `Globals.Function.Layers` (SAM puts them before its
+    /// own): each is reported on the function, at the line in `Globals`.
+    fn layers(&mut self, id: &str, p: &Node, inherits_globals: bool) {
+        let globals = self
+            .globals
+            .filter(|_| inherits_globals)
+            .and_then(|g| g.get("Layers"));
+        for list in globals.into_iter().chain(p.get("Layers")) {
+            for item in list.items() {
+                for (arn, when) in self.texts(item) {
+                    if let Some(mut f) =
+                        lambda_config::cross_account_layer(&arn, Some(TEMPLATE_ACCOUNT), id)
+                    {
+                        if !when.is_empty() {
+                            f.message = format!("{} ({when})", f.message);
+                        }
+                        self.push(f, id, item.line);
+                    }
+                }
             }
         }
     }
@@ -475,7 +613,7 @@ impl<'a> Linter<'a> {
     /// `AWS::Lambda::Permission` as the resource-policy statement Lambda
     /// writes for it, judged by the resource-policy rules.
     fn permission(&mut self, id: &str, line: usize, p: &Node) {
-        let text = |k: &str| p.get(k).map(intrinsic::to_text);
+        let text = |k: &str| p.get(k).map(|n| self.text(n));
         let principal = text("Principal").unwrap_or_default();
         let principal_json = if principal == "*" {
             json!("*")
@@ -483,7 +621,10 @@ impl<'a> Linter<'a> {
         {
             json!({ "Service": principal })
         } else {
-            json!({ "AWS": principal })
+            // A principal known only at deploy time is another account.
+            let mut aws = json!(principal);
+            self.resolver.base().principal_accounts(&mut aws);
+            json!({ "AWS": aws })
         };
         let function = text("FunctionName").unwrap_or_else(|| "${FunctionName}".to_string());
         let resource = if function.starts_with("arn:") || intrinsic::is_placeholder(&function) {
@@ -549,7 +690,7 @@ impl<'a> Linter<'a> {
         let mut by_role: BTreeMap<String, Vec<&FunctionInfo<'a>>> = BTreeMap::new();
         for f in functions {
             let Some(role) = f.role else { continue };
-            let text = intrinsic::to_text(&role.value);
+            let text = self.text(&role.value);
             let key = referenced_id(&text)
                 .filter(|r| roles.contains_key(r))
                 .map(str::to_string)
@@ -585,7 +726,7 @@ impl<'a> Linter<'a> {
         }
         for f in functions {
             let Some(role_entry) = f.role else { continue };
-            let text = intrinsic::to_text(&role_entry.value);
+            let text = self.text(&role_entry.value);
             let Some(info) = referenced_id(&text).and_then(|r| roles.get(r)) else {
                 continue;
             };
@@ -624,7 +765,7 @@ impl Linter<'_> {
     /// when it has one, a placeholder otherwise), so the polling rule can
     /// tell what kind of source it is.
     fn event_source_arn(&self, node: &Node) -> Option<String> {
-        let text = intrinsic::to_text(node);
+        let text = self.text(node);
         if text.starts_with("arn:") {
             return Some(text);
         }
@@ -834,7 +975,7 @@ Resources:
     }
 
     #[test]
-    fn globals_layers_and_url_are_reported_once() {
+    fn globals_layers_are_reported_on_each_function_that_inherits_them() {
         let t = "\
 Globals:
   Function:
@@ -849,9 +990,25 @@ Resources:
     Properties:
       Policies: [AWSLambdaBasicExecutionRole]
 ";
+        // The layer is reported on each function that runs it, at its line
+        // in `Globals`; a plain Lambda function does not inherit `Globals`.
+        let t = format!(
+            "{t}  G:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies: [AWSLambdaBasicExecutionRole]\n  Plain:\n    Type: AWS::Lambda::Function\n    Properties:\n      Handler: x\n"
+        );
         assert_eq!(
-            rules_at(t),
-            vec![("cross-account-layer".into(), "Globals".into(), 4)]
+            rules_at(&t),
+            vec![
+                ("cross-account-layer".into(), "F".into(), 4),
+                ("cross-account-layer".into(), "G".into(), 4),
+            ]
+        );
+        let f = lint_template("t.yaml", &t).unwrap();
+        assert!(
+            f[0].finding.message.starts_with(
+                "function `F` uses layer `arn:aws:lambda:us-east-1:444455556666:layer:tools:7`"
+            ),
+            "{}",
+            f[0].finding.message
         );
     }
 

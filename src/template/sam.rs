@@ -4,7 +4,7 @@
 //! `policy_templates.json`; an unknown template name expands to nothing and
 //! produces no finding.
 
-use super::intrinsic::to_text;
+use super::intrinsic::View;
 use super::yaml::Node;
 use serde_json::{json, Value as Json};
 
@@ -226,12 +226,12 @@ const TEMPLATES: &[Template] = &[
 
 /// The policy document SAM generates for `name: params`, or `None` for a
 /// template doorman does not know.
-pub fn expand(name: &str, params: &Node) -> Option<Json> {
+pub fn expand(name: &str, params: &Node, view: &View<'_>) -> Option<Json> {
     let (_, statements) = TEMPLATES.iter().find(|(n, _)| *n == name)?;
     let statements: Vec<Json> = statements
         .iter()
         .map(|(actions, resources)| {
-            let resources: Vec<String> = resources.iter().map(|r| fill(r, params)).collect();
+            let resources: Vec<String> = resources.iter().map(|r| fill(r, params, view)).collect();
             json!({"Effect": "Allow", "Action": actions, "Resource": resources})
         })
         .collect();
@@ -240,13 +240,13 @@ pub fn expand(name: &str, params: &Node) -> Option<Json> {
 
 /// Fills `${Param}` from the template's parameters and the pseudo parameters
 /// known offline; what stays unknown keeps its `${...}` placeholder.
-fn fill(pattern: &str, params: &Node) -> String {
+fn fill(pattern: &str, params: &Node, view: &View<'_>) -> String {
     let mut out = pattern
         .replace("${AWS::Partition}", "aws")
         .replace("${AWS::AccountId}", super::intrinsic::TEMPLATE_ACCOUNT);
     if let Some(entries) = params.as_map() {
         for e in entries {
-            out = out.replace(&format!("${{{}}}", e.key), &to_text(&e.value));
+            out = out.replace(&format!("${{{}}}", e.key), &view.to_text(&e.value));
         }
     }
     out.replace(
@@ -263,15 +263,17 @@ mod tests {
     #[test]
     fn dynamodb_read_policy_expands_to_the_table_and_its_indexes() {
         let params = parse("TableName: !Ref Orders").unwrap();
-        let doc = expand("DynamoDBReadPolicy", &params).unwrap();
+        let r = super::super::intrinsic::Resolver::default();
+        let view = r.base();
+        let doc = expand("DynamoDBReadPolicy", &params, &view).unwrap();
         assert_eq!(
             doc["Statement"][0]["Resource"],
             json!([
-                "arn:aws:dynamodb:${AWS.Region}:000000000000:table/${Orders}",
-                "arn:aws:dynamodb:${AWS.Region}:000000000000:table/${Orders}/index/*"
+                "arn:aws:dynamodb:${AWS.Region}:990000000000:table/${Orders}",
+                "arn:aws:dynamodb:${AWS.Region}:990000000000:table/${Orders}/index/*"
             ])
         );
-        assert!(expand("S3CrudPolicy", &params).is_some());
-        assert_eq!(expand("NoSuchPolicy", &params), None);
+        assert!(expand("S3CrudPolicy", &params, &view).is_some());
+        assert_eq!(expand("NoSuchPolicy", &params, &view), None);
     }
 }
