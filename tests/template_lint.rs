@@ -380,3 +380,243 @@ Resources:
     );
     assert_eq!(invalid.location.line, Some(11));
 }
+
+// --- templates as CloudFormation reads them (issue 9) -----------------------
+
+/// Whether a message shows a stand-in account or a placeholder spelt the
+/// internal way (`${AWS.Region}`) instead of as the template wrote it.
+fn shows_internal_spelling(text: &str) -> bool {
+    let stand_in = text
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|digits| digits.len() == 12 && digits.starts_with("9900000000"));
+    stand_in
+        || text.contains(doorman::template::TEMPLATE_ACCOUNT)
+        || text.contains("000000000000")
+        || text.contains("${AWS.")
+        || text.contains("${Fn.")
+}
+
+#[test]
+fn yaml_forms_pyyaml_accepts_parse_with_findings_at_their_lines() {
+    // Continuation lines less indented than their key: a flow sequence (the
+    // trust policy), a flow mapping (the admin policy), a double-quoted and
+    // a single-quoted JSON string.
+    let findings = lint_fixture("yaml-forms.yaml");
+    let got = summary(&findings);
+    let want = [
+        ("admin-access", "FlowRole", 16),
+        ("pass-role-wildcard", "QuotedPolicy", 20),
+        ("resource-wildcard", "QuotedPolicy", 20),
+        ("privilege-escalation", "SingleQuotedPolicy", 27),
+        ("credentials-exposure", "SingleQuotedPolicy", 27),
+        ("resource-wildcard", "SingleQuotedPolicy", 27),
+    ];
+    for (rule, id, line) in want {
+        assert!(
+            got.contains(&(rule.to_string(), id.to_string(), line)),
+            "{rule} on {id} at line {line} missing from {got:?}"
+        );
+    }
+    // The trust policy in a flow sequence was read: it trusts Lambda only.
+    assert!(
+        !got.iter().any(|(r, _, _)| r.starts_with("trust-")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn duplicate_keys_are_an_error_naming_both_lines() {
+    let text = std::fs::read_to_string(fixture("duplicate-keys.yaml")).unwrap();
+    let err = lint_template("duplicate-keys.yaml", &text).unwrap_err();
+    assert!(
+        err.starts_with("duplicate key `AuthType` at line 9 (first at line 8)"),
+        "{err}"
+    );
+    // Through the binary: an error result (exit 2), never a silent pick.
+    let out = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "tests/fixtures/templates/duplicate-keys.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = v["results"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("line 9") && error.contains("line 8"),
+        "{error}"
+    );
+    // The same key in a JSON template is caught too.
+    let json = "{\"Resources\": {\"U\": {\"Type\": \"AWS::Lambda::Url\",\n \"Properties\": {\"AuthType\": \"AWS_IAM\",\n \"AuthType\": \"NONE\"}}}}";
+    let err = lint_template("t.json", json).unwrap_err();
+    assert!(err.contains("line 3 (first at line 2)"), "{err}");
+}
+
+#[test]
+fn intrinsics_are_judged_as_cloudformation_resolves_them() {
+    let findings = lint_fixture("intrinsics-judged.yaml");
+    let got = summary(&findings);
+    let want = [
+        // Globals layers: on each function that inherits them, at their line.
+        ("cross-account-layer", "First", 22),
+        ("cross-account-layer", "Second", 22),
+        // An account known only at deploy time is another account.
+        ("trust-cross-account", "CrossAccountRole", 29),
+        // The false branch of `Fn::If`, with the parameter's Default `*`.
+        ("pass-role-wildcard", "BranchPolicy", 48),
+        ("resource-wildcard", "BranchPolicy", 48),
+        // RolePolicy, GroupPolicy and UserPolicy are permission policies.
+        ("admin-access", "RoleInline", 58),
+        ("admin-access", "GroupInline", 78),
+        ("admin-access", "UserAdmin", 86),
+        // `!If [IsProd, AWS_IAM, NONE]`: public when the condition is false.
+        ("public-function-url", "Second", 102),
+    ];
+    let want: Vec<(String, String, usize)> = want
+        .iter()
+        .map(|(r, id, l)| (r.to_string(), id.to_string(), *l))
+        .collect();
+    assert_eq!(got, want, "{findings:#?}");
+    let message = |rule: &str, id: &str| {
+        findings
+            .iter()
+            .find(|f| {
+                f.finding.rule.to_string() == rule && f.location.logical_id.as_deref() == Some(id)
+            })
+            .map(|f| f.finding.message.clone())
+            .unwrap()
+    };
+    let trust = message("trust-cross-account", "CrossAccountRole");
+    assert!(
+        trust.contains("AWS `arn:aws:iam::${SourceAcct}:root` (account `${SourceAcct}`, not the role's account `${AWS::AccountId}`)"),
+        "{trust}"
+    );
+    assert!(message("pass-role-wildcard", "BranchPolicy")
+        .ends_with("(when condition `IsProd` is false)"));
+    assert!(
+        message("public-function-url", "Second").ends_with("(when condition `IsProd` is false)")
+    );
+    assert!(message("cross-account-layer", "Second").starts_with("function `Second` uses layer"));
+    for f in &findings {
+        assert!(
+            !shows_internal_spelling(&f.finding.message)
+                && !shows_internal_spelling(&f.finding.fix),
+            "{:#?}",
+            f.finding
+        );
+    }
+    // The `AWS::Include` document is not judged (no `invalid-policy`), and a
+    // note says so.
+    let text = std::fs::read_to_string(fixture("intrinsics-judged.yaml")).unwrap();
+    let (_, notes) =
+        doorman::template::lint_template_with_notes("intrinsics-judged.yaml", &text).unwrap();
+    assert_eq!(
+        notes,
+        ["PolicyDocument of `UserInline` (line 67) is not judged: `Fn::Transform` (e.g. `AWS::Include`) makes it at deploy time"]
+    );
+}
+
+#[test]
+fn a_parameter_with_allowed_values_is_judged_at_each_of_them() {
+    let text = r#"
+Parameters:
+  Scope:
+    Type: String
+    AllowedValues: ["arn:aws:iam::111122223333:role/app-*", "*"]
+Resources:
+  P:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: iam:PassRole
+            Resource: !Ref Scope
+"#;
+    let findings = lint_template("t.yaml", text).unwrap();
+    let pass_role: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.finding.rule.to_string() == "pass-role-wildcard")
+        .map(|f| f.finding.message.as_str())
+        .collect();
+    assert_eq!(pass_role.len(), 1, "{findings:#?}");
+    assert!(
+        pass_role[0].ends_with("(when parameter `Scope` is `*`)"),
+        "{}",
+        pass_role[0]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// However an account, region or principal is written with intrinsics,
+    /// no message shows a stand-in account or a mangled intrinsic.
+    #[test]
+    fn messages_show_intrinsics_as_written(
+        account in prop::sample::select(vec![
+            "${AWS::AccountId}", "${SourceAcct}", "${Defaulted}", "444455556666", "${Cust.AccountId}",
+        ]),
+        region in prop::sample::select(vec!["${AWS::Region}", "us-east-1", "*"]),
+        principal in prop::sample::select(vec![
+            "!Ref SourceAcct", "!Ref AWS::AccountId", "'*'", "!GetAtt Other.Arn", "!ImportValue shared",
+        ]),
+        resource in prop::sample::select(vec!["'*'", "!Ref Defaulted", "!Ref SourceAcct"]),
+    ) {
+        let text = format!(r#"
+Parameters:
+  SourceAcct: {{Type: String}}
+  Defaulted: {{Type: String, Default: "*"}}
+Globals:
+  Function:
+    Layers: [!Sub "arn:aws:lambda:{region}:{account}:layer:l:1"]
+Resources:
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {{AWS: !Sub "arn:aws:iam::{account}:root"}}
+            Action: sts:AssumeRole
+          - Effect: Allow
+            Principal: {{AWS: {principal}}}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [iam:PassRole, sqs:SendMessage]
+                Resource: [{resource}, !Sub "arn:aws:sqs:{region}:{account}:q"]
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Role: !GetAtt R.Arn
+  Perm:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref F
+      Principal: {principal}
+      SourceAccount: !Sub "{account}"
+"#);
+        let findings = lint_template("t.yaml", &text).unwrap();
+        for f in &findings {
+            prop_assert!(
+                !shows_internal_spelling(&f.finding.message) && !shows_internal_spelling(&f.finding.fix),
+                "{:#?}", f.finding
+            );
+        }
+        // An account of a parameter without a value is another account.
+        if account == "${SourceAcct}" {
+            let reported = findings.iter().any(|f| f.finding.rule.to_string() == "trust-cross-account"
+                && f.finding.message.contains("${SourceAcct}"));
+            prop_assert!(reported, "{:#?}", findings);
+        }
+    }
+}

@@ -65,7 +65,6 @@ pub fn to_json(node: &Node) -> Json {
     Resolver::default().base().to_json(node)
 }
 
-
 /// What the template says about one parameter.
 #[derive(Debug, Clone, Default)]
 struct Param {
