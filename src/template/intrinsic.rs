@@ -100,24 +100,58 @@ impl Choices {
         out
     }
 
-    /// "when condition `IsProd` is false, parameter `Env` is `prod`", or
-    /// empty when nothing was chosen.
-    pub fn describe(&self) -> String {
+    /// The picks, one phrase each: "condition `IsProd` is false".
+    pub fn parts(&self) -> Vec<String> {
         let mut parts: Vec<String> = self
             .conditions
             .iter()
-            .map(|(c, v)| format!("condition `{c}` is {v}"))
+            .map(|(c, v)| condition_part(c, *v))
             .collect();
         parts.extend(
             self.params
                 .iter()
-                .map(|(p, v)| format!("parameter `{p}` is `{v}`")),
+                .map(|(p, v)| format!("parameter `{p}` is `{}`", v.escape_default())),
         );
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!("when {}", parts.join(" and "))
+        parts
+    }
+}
+
+fn condition_part(name: &str, value: bool) -> String {
+    format!("condition `{name}` is {value}")
+}
+
+/// "when A and B" of the phrases of some picks; empty for none.
+pub fn when(parts: &[String]) -> String {
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("when {}", parts.join(" and "))
+    }
+}
+
+/// Every node `node` may stand for once each `Fn::If` on its way is
+/// decided, with the picks that lead there (`AWS::NoValue` leads nowhere):
+/// for elements of a resource (a list of policies, one policy of it) whose
+/// presence depends on a condition.
+pub fn branches(node: &Node) -> Vec<(&Node, Vec<String>)> {
+    match node.single_key() {
+        Some(("Fn::If", arg)) => {
+            let items = arg.items();
+            let Some(condition) = items.first().and_then(|c| c.as_str()) else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            for (branch, value) in [(1, true), (2, false)] {
+                let Some(n) = items.get(branch) else { continue };
+                for (leaf, mut parts) in branches(n) {
+                    parts.insert(0, condition_part(condition, value));
+                    out.push((leaf, parts));
+                }
+            }
+            out
         }
+        Some(("Ref", arg)) if arg.as_str() == Some("AWS::NoValue") => Vec::new(),
+        _ => vec![(node, Vec::new())],
     }
 }
 
@@ -660,7 +694,7 @@ mod tests {
         assert_eq!(variants.len(), 2);
         let got: Vec<(Json, String)> = variants
             .iter()
-            .map(|c| (r.view(c).to_json(v), c.describe()))
+            .map(|c| (r.view(c).to_json(v), when(&c.parts())))
             .collect();
         assert_eq!(
             got,

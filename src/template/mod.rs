@@ -69,6 +69,7 @@ pub fn lint_template_with_notes(
         },
         out: Vec::new(),
         notes: Vec::new(),
+        when: Vec::new(),
     };
     linter.run();
     if let Some(globals) = linter.globals {
@@ -97,6 +98,10 @@ struct Linter<'a> {
     ctx: Context,
     out: Vec<LocatedFinding>,
     notes: Vec<String>,
+    /// The `Fn::If` picks that lead to the element being judged (a policy in
+    /// a list that holds it only under a condition): every finding on it
+    /// says them.
+    when: Vec<String>,
 }
 
 /// What the template says about one role, for the hygiene rules.
@@ -158,8 +163,8 @@ impl<'a> Linter<'a> {
     /// Every text a value may stand for, one per choice of `Fn::If`
     /// branches and allowed values, with the choice (empty when there is
     /// none).
-    fn texts(&self, node: &Node) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = Vec::new();
+    fn texts(&self, node: &Node) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
         for choices in self.resolver.variants(node) {
             let view = self.resolver.view(&choices);
             if view.select(node).is_none() {
@@ -167,13 +172,23 @@ impl<'a> Linter<'a> {
             }
             let t = view.to_text(node);
             if !out.iter().any(|(seen, _)| *seen == t) {
-                out.push((t, choices.describe()));
+                out.push((t, choices.parts()));
             }
         }
         if out.len() == 1 {
             out[0].1.clear();
         }
         out
+    }
+
+    /// Adds "(when ...)" to a finding that holds only under the picks
+    /// `parts` (and those of the element being judged).
+    fn annotate(&self, finding: &mut Finding, parts: &[String]) {
+        let all: Vec<String> = self.when.iter().chain(parts).cloned().collect();
+        let when = intrinsic::when(&all);
+        if !when.is_empty() {
+            finding.message = format!("{} ({when})", finding.message);
+        }
     }
 
     fn push(&mut self, mut finding: Finding, logical_id: &str, line: usize) {
@@ -288,6 +303,8 @@ impl<'a> Linter<'a> {
                 "write a policy document with `Version` and a `Statement` list".to_string(),
             );
             let line = first.line;
+            let mut f = f;
+            self.annotate(&mut f, &[]);
             self.push(f, logical_id, line);
             return None;
         }
@@ -303,16 +320,15 @@ impl<'a> Linter<'a> {
             }
         }
         for (mut f, line, seen) in found {
+            let mut parts = Vec::new();
             if seen.len() < judged.len() {
                 let picks: Vec<&Choices> = seen.iter().map(|&i| &variants[i]).collect();
-                let mut when = Choices::common(&picks).describe();
-                if when.is_empty() {
-                    when = variants[seen[0]].describe();
-                }
-                if !when.is_empty() {
-                    f.message = format!("{} ({when})", f.message);
+                parts = Choices::common(&picks).parts();
+                if parts.is_empty() {
+                    parts = variants[seen[0]].parts();
                 }
             }
+            self.annotate(&mut f, &parts);
             self.push(f, logical_id, line);
         }
         policy
@@ -430,26 +446,26 @@ impl<'a> Linter<'a> {
     fn identity_policies(&mut self, id: &str, p: &Node, holder: &str) -> (Vec<NamedPolicy>, bool) {
         let mut named = Vec::new();
         let mut complete = true;
-        if let Some(list) = p.get("Policies") {
-            for item in list.items() {
-                let Some(doc) = item.get("PolicyDocument") else {
-                    continue;
-                };
-                let name = item
-                    .get("PolicyName")
-                    .map(|n| self.text(n))
-                    .unwrap_or_else(|| "inline".to_string());
-                if let Some(policy) =
-                    self.judge_doc(doc, PolicyKind::Permission, id, "PolicyDocument")
-                {
-                    named.push(NamedPolicy { name, policy });
-                }
+        for (item, when) in list_items(p.get("Policies")) {
+            let Some(doc) = item.get("PolicyDocument") else {
+                continue;
+            };
+            let name = item
+                .get("PolicyName")
+                .map(|n| self.text(n))
+                .unwrap_or_else(|| "inline".to_string());
+            self.when = when;
+            let judged = self.judge_doc(doc, PolicyKind::Permission, id, "PolicyDocument");
+            self.when.clear();
+            if let Some(policy) = judged {
+                named.push(NamedPolicy { name, policy });
             }
         }
-        if let Some(list) = p.get("ManagedPolicyArns") {
-            for item in list.items() {
+        if p.get("ManagedPolicyArns").is_some() {
+            for (item, when) in list_items(p.get("ManagedPolicyArns")) {
                 let arn = self.text(item);
-                if let Some(f) = managed::check_attachment(&arn, holder) {
+                if let Some(mut f) = managed::check_attachment(&arn, holder) {
+                    self.annotate(&mut f, &when);
                     self.push(f, id, item.line);
                 }
                 if let Some(policy) = NamedPolicy::aws_managed(&arn) {
@@ -525,11 +541,13 @@ impl<'a> Linter<'a> {
     /// `AWS::Serverless::Function`: `Policies`, `FunctionUrlConfig`, `Layers`.
     fn sam_function(&mut self, id: &str, p: &Node) {
         let holder = format!("function `{id}`");
-        if let Some(list) = p.get("Policies") {
-            for item in list.items() {
+        if p.get("Policies").is_some() {
+            for (item, when) in list_items(p.get("Policies")) {
+                self.when = when;
                 match &item.value {
                     Value::Scalar(name) => {
-                        if let Some(f) = managed::check_attachment(name, &holder) {
+                        if let Some(mut f) = managed::check_attachment(name, &holder) {
+                            self.annotate(&mut f, &[]);
                             self.push(f, id, item.line);
                         }
                     }
@@ -542,13 +560,16 @@ impl<'a> Linter<'a> {
                         };
                         if key == "Ref" || key.starts_with("Fn::") {
                             let arn = self.text(item);
-                            if let Some(f) = managed::check_attachment(&arn, &holder) {
+                            if let Some(mut f) = managed::check_attachment(&arn, &holder) {
+                                self.annotate(&mut f, &[]);
                                 self.push(f, id, item.line);
                             }
                         } else if let Some(doc) = sam::expand(key, params, &self.resolver.base()) {
                             if let Ok(policy) = parse_value(&doc) {
-                                for f in rules::evaluate(&policy, PolicyKind::Permission, &self.ctx)
+                                for mut f in
+                                    rules::evaluate(&policy, PolicyKind::Permission, &self.ctx)
                                 {
+                                    self.annotate(&mut f, &[]);
                                     self.push(f, id, item.line);
                                 }
                             }
@@ -557,6 +578,7 @@ impl<'a> Linter<'a> {
                     _ => {}
                 }
             }
+            self.when.clear();
         }
         if let Some(auth) = p.get("FunctionUrlConfig").and_then(|c| c.entry("AuthType")) {
             self.url_auth(&auth.value, id, id, auth.key_line);
@@ -576,11 +598,9 @@ impl<'a> Linter<'a> {
     /// `AuthType` of a function URL: `public-function-url` when any branch
     /// of it is `NONE`.
     fn url_auth(&mut self, value: &Node, label: &str, id: &str, line: usize) {
-        for (auth, when) in self.texts(value) {
+        for (auth, choice) in self.texts(value) {
             if let Some(mut f) = lambda_config::public_function_url(&auth, label) {
-                if !when.is_empty() {
-                    f.message = format!("{} ({when})", f.message);
-                }
+                self.annotate(&mut f, &choice);
                 self.push(f, id, line);
             }
         }
@@ -595,14 +615,13 @@ impl<'a> Linter<'a> {
             .filter(|_| inherits_globals)
             .and_then(|g| g.get("Layers"));
         for list in globals.into_iter().chain(p.get("Layers")) {
-            for item in list.items() {
-                for (arn, when) in self.texts(item) {
+            for (item, when) in list_items(Some(list)) {
+                for (arn, choice) in self.texts(item) {
                     if let Some(mut f) =
                         lambda_config::cross_account_layer(&arn, Some(TEMPLATE_ACCOUNT), id)
                     {
-                        if !when.is_empty() {
-                            f.message = format!("{} ({when})", f.message);
-                        }
+                        let parts: Vec<String> = when.iter().chain(&choice).cloned().collect();
+                        self.annotate(&mut f, &parts);
                         self.push(f, id, item.line);
                     }
                 }
@@ -796,6 +815,20 @@ impl Linter<'_> {
             _ => None,
         }
     }
+}
+
+/// The elements of a list property, each with the `Fn::If` picks that lead
+/// to it: the list itself or any element may be a `Fn::If`.
+fn list_items(list: Option<&Node>) -> Vec<(&Node, Vec<String>)> {
+    let mut out = Vec::new();
+    for (l, outer) in list.map(intrinsic::branches).unwrap_or_default() {
+        for item in l.items() {
+            for (leaf, inner) in intrinsic::branches(item) {
+                out.push((leaf, outer.iter().chain(&inner).cloned().collect()));
+            }
+        }
+    }
+    out
 }
 
 fn function_info<'a>(id: &'a str, p: &'a Node) -> FunctionInfo<'a> {
@@ -1010,6 +1043,59 @@ Resources:
             "{}",
             f[0].finding.message
         );
+    }
+
+    #[test]
+    fn policies_and_layers_present_only_under_a_condition_are_judged() {
+        let t = "\
+Conditions:
+  C: !Equals [a, b]
+Resources:
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+      ManagedPolicyArns: !If
+        - C
+        - [arn:aws:iam::aws:policy/AdministratorAccess]
+        - !Ref AWS::NoValue
+      Policies:
+        - !If
+          - C
+          - PolicyName: a
+            PolicyDocument:
+              Statement: [{Effect: Allow, Action: iam:PassRole, Resource: '*'}]
+          - !Ref AWS::NoValue
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies: !If [C, [AmazonS3FullAccess], [AWSLambdaBasicExecutionRole]]
+      Layers: !If [C, [arn:aws:lambda:us-east-1:444455556666:layer:x:1], !Ref AWS::NoValue]
+";
+        let found = lint_template("t.yaml", t).unwrap();
+        let got: Vec<(String, String, usize)> = rules_at(t);
+        for want in [
+            ("broad-managed-policy", "R", 14),
+            ("pass-role-wildcard", "R", 21),
+            ("broad-managed-policy", "F", 26),
+            ("cross-account-layer", "F", 27),
+        ] {
+            assert!(
+                got.contains(&(want.0.into(), want.1.into(), want.2)),
+                "{want:?} not in {got:?}"
+            );
+        }
+        for f in &found {
+            assert!(
+                f.finding.message.ends_with("(when condition `C` is true)"),
+                "{}",
+                f.finding.message
+            );
+        }
     }
 
     #[test]
