@@ -8,10 +8,18 @@
 //! (SPEC §3.4): which function uses which role, and what that role allows.
 //!
 //! Resource types: `AWS::IAM::Role`, `AWS::IAM::Policy`,
-//! `AWS::IAM::ManagedPolicy`, `AWS::IAM::User`/`Group` (policies only),
+//! `AWS::IAM::ManagedPolicy`, `AWS::IAM::RolePolicy`/`UserPolicy`/
+//! `GroupPolicy`, `AWS::IAM::User`/`Group` (policies only),
 //! `AWS::Serverless::Function`, `AWS::Lambda::Function`,
 //! `AWS::Lambda::Permission`, `AWS::Lambda::Url`,
 //! `AWS::Lambda::LayerVersionPermission`. Everything else is skipped.
+//!
+//! Values are read as CloudFormation resolves them (SPEC §3.0): each
+//! combination of `Fn::If` branches and allowed parameter values is judged,
+//! and a finding that holds in only some says which ("when condition
+//! `IsProd` is false"); an account known only at deploy time is another
+//! account. A document made by `Fn::Transform` (`AWS::Include`) exists only
+//! at deploy time: it is skipped with a note, not reported as invalid.
 
 mod intrinsic;
 mod sam;
@@ -383,18 +391,17 @@ impl<'a> Linter<'a> {
                     }
                 }
                 "AWS::Lambda::LayerVersionPermission" => {
-                    let principal = p.get("Principal").map(|n| self.text(n)).unwrap_or_default();
-                    let org = p.get("OrganizationId").map(|n| self.text(n));
-                    let layer = p
-                        .get("LayerVersionArn")
-                        .map(|n| self.text(n))
-                        .unwrap_or_else(|| id.to_string());
-                    let label = referenced_id(&layer).unwrap_or(&layer).to_string();
-                    if let Some(f) = lambda_config::public_layer(&principal, org.as_deref(), &label)
-                    {
-                        let line = p.entry("Principal").map_or(entry.key_line, |e| e.key_line);
-                        self.push(f, id, line);
-                    }
+                    let line = p.entry("Principal").map_or(entry.key_line, |e| e.key_line);
+                    self.judge_variants(p, id, line, |_, view| {
+                        let text = |k: &str| p.get(k).map(|n| view.to_text(n));
+                        let principal = text("Principal").unwrap_or_default();
+                        let layer = text("LayerVersionArn").unwrap_or_else(|| id.to_string());
+                        let label = referenced_id(&layer).unwrap_or(&layer).to_string();
+                        let org = text("OrganizationId");
+                        lambda_config::public_layer(&principal, org.as_deref(), &label)
+                            .into_iter()
+                            .collect()
+                    });
                 }
                 _ => {}
             }
@@ -630,9 +637,50 @@ impl<'a> Linter<'a> {
     }
 
     /// `AWS::Lambda::Permission` as the resource-policy statement Lambda
-    /// writes for it, judged by the resource-policy rules.
+    /// writes for it, judged by the resource-policy rules once per combination of `Fn::If` branches and allowed
+    /// values of its properties.
     fn permission(&mut self, id: &str, line: usize, p: &Node) {
-        let text = |k: &str| p.get(k).map(|n| self.text(n));
+        self.judge_variants(p, id, line, |linter, view| {
+            linter.permission_findings(view, id, p)
+        });
+    }
+
+    /// Runs `judge` once per combination of choices `node` offers, and
+    /// pushes each finding once at `line`, saying the picks it needs when
+    /// it holds in only some combinations.
+    fn judge_variants(
+        &mut self,
+        node: &Node,
+        id: &str,
+        line: usize,
+        judge: impl Fn(&Self, &intrinsic::View<'_>) -> Vec<Finding>,
+    ) {
+        let variants = self.resolver.variants(node);
+        let mut found: Vec<(Finding, Vec<usize>)> = Vec::new();
+        for (i, choices) in variants.iter().enumerate() {
+            for f in judge(self, &self.resolver.view(choices)) {
+                match found.iter_mut().find(|(g, _)| *g == f) {
+                    Some((_, seen)) => seen.push(i),
+                    None => found.push((f, vec![i])),
+                }
+            }
+        }
+        for (mut f, seen) in found {
+            let mut parts = Vec::new();
+            if seen.len() < variants.len() {
+                let picks: Vec<&Choices> = seen.iter().map(|&i| &variants[i]).collect();
+                parts = Choices::common(&picks).parts();
+                if parts.is_empty() {
+                    parts = variants[seen[0]].parts();
+                }
+            }
+            self.annotate(&mut f, &parts);
+            self.push(f, id, line);
+        }
+    }
+
+    fn permission_findings(&self, view: &intrinsic::View<'_>, id: &str, p: &Node) -> Vec<Finding> {
+        let text = |k: &str| p.get(k).map(|n| view.to_text(n));
         let principal = text("Principal").unwrap_or_default();
         let principal_json = if principal == "*" {
             json!("*")
@@ -642,7 +690,7 @@ impl<'a> Linter<'a> {
         } else {
             // A principal known only at deploy time is another account.
             let mut aws = json!(principal);
-            self.resolver.base().principal_accounts(&mut aws);
+            view.principal_accounts(&mut aws);
             json!({ "AWS": aws })
         };
         let function = text("FunctionName").unwrap_or_else(|| "${FunctionName}".to_string());
@@ -690,17 +738,16 @@ impl<'a> Linter<'a> {
         }
         let doc = json!({"Version": "2012-10-17", "Statement": [statement]});
         let Ok(policy) = parse_value(&doc) else {
-            return;
+            return Vec::new();
         };
-        let node = Node {
-            line,
-            value: Value::Null,
-        };
-        for mut f in rules::evaluate(&policy, PolicyKind::Resource, &self.ctx) {
-            // The statement is doorman's rendering, not something in the file.
-            f.statement = None;
-            self.push(f, id, node.line);
-        }
+        rules::evaluate(&policy, PolicyKind::Resource, &self.ctx)
+            .into_iter()
+            .map(|mut f| {
+                // The statement is doorman's rendering, not something in the file.
+                f.statement = None;
+                f
+            })
+            .collect()
     }
 
     /// Execution-role hygiene across the template's functions.
@@ -1096,6 +1143,49 @@ Resources:
                 f.finding.message
             );
         }
+    }
+
+    #[test]
+    fn permissions_are_judged_at_each_branch_and_unknown_callers_are_other_accounts() {
+        let t = "\
+Parameters:
+  Caller: {Type: String}
+Conditions:
+  Open: !Equals [a, b]
+Resources:
+  Q:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !GetAtt F.Arn
+      Principal: !Ref Caller
+  L:
+    Type: AWS::Lambda::LayerVersionPermission
+    Properties:
+      Action: lambda:GetLayerVersion
+      LayerVersionArn: !Ref Layer
+      Principal: !If [Open, '*', '111122223333']
+";
+        assert_eq!(
+            rules_at(t),
+            vec![
+                ("cross-account-invoke".into(), "Q".into(), 7),
+                ("public-layer".into(), "L".into(), 18),
+            ]
+        );
+        let found = lint_template("t.yaml", t).unwrap();
+        assert!(
+            found[0]
+                .finding
+                .message
+                .contains("AWS `${Caller}` (account `${Caller}`"),
+            "{}",
+            found[0].finding.message
+        );
+        assert!(found[1]
+            .finding
+            .message
+            .ends_with("(when condition `Open` is true)"));
     }
 
     #[test]
