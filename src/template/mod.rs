@@ -1169,8 +1169,8 @@ Resources:
         assert_eq!(
             rules_at(t),
             vec![
-                ("cross-account-invoke".into(), "Q".into(), 7),
-                ("public-layer".into(), "L".into(), 18),
+                ("cross-account-invoke".into(), "Q".into(), 6),
+                ("public-layer".into(), "L".into(), 17),
             ]
         );
         let found = lint_template("t.yaml", t).unwrap();
