@@ -495,11 +495,10 @@ fn intrinsics_are_judged_as_cloudformation_resolves_them() {
         trust.contains("AWS `arn:aws:iam::${SourceAcct}:root` (account `${SourceAcct}`, not the role's account `${AWS::AccountId}`)"),
         "{trust}"
     );
-    assert!(message("pass-role-wildcard", "BranchPolicy")
-        .ends_with("(when condition `IsProd` is false)"));
-    assert!(
-        message("public-function-url", "Second").ends_with("(when condition `IsProd` is false)")
-    );
+    // `IsProd` follows `Stage`, whose allowed values are all judged.
+    let when = "(when condition `IsProd` is false and parameter `Stage` is `dev`)";
+    assert!(message("pass-role-wildcard", "BranchPolicy").ends_with(when));
+    assert!(message("public-function-url", "Second").ends_with(when));
     assert!(message("cross-account-layer", "Second").starts_with("function `Second` uses layer"));
     for f in &findings {
         assert!(

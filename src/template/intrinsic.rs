@@ -73,6 +73,9 @@ struct Param {
     values: Vec<String>,
     /// `CommaDelimitedList` and `List<...>`: `!Ref` gives a list.
     list: bool,
+    /// It has `AllowedValues`: no other value can be deployed, so a
+    /// condition on it can be decided (a `Default` can be overridden).
+    closed: bool,
 }
 
 /// One pick of each choice point of a document: a branch of every `Fn::If`
@@ -160,14 +163,17 @@ pub fn branches(node: &Node) -> Vec<(&Node, Vec<String>)> {
 #[derive(Debug, Default)]
 pub struct Resolver {
     params: BTreeMap<String, Param>,
+    /// The `Conditions` section: a condition on parameters with allowed
+    /// values is decided, so impossible combinations are not judged.
+    conditions: BTreeMap<String, Node>,
     /// Readable names (`${SourceAcct}`) of the accounts given a stand-in,
     /// by stand-in number.
     unknown_accounts: RefCell<Vec<String>>,
 }
 
 impl Resolver {
-    /// A resolver for a template with this `Parameters` section.
-    pub fn new(parameters: Option<&Node>) -> Self {
+    /// A resolver for a template with these `Parameters` and `Conditions`.
+    pub fn new(parameters: Option<&Node>, conditions: Option<&Node>) -> Self {
         let mut params = BTreeMap::new();
         for e in parameters.and_then(Node::as_map).unwrap_or_default() {
             let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
@@ -184,6 +190,7 @@ impl Resolver {
                 .get("AllowedValues")
                 .map(|a| a.items().into_iter().filter_map(literal).collect())
                 .unwrap_or_default();
+            let closed = !from_ssm && !allowed.is_empty();
             let values = if from_ssm {
                 Vec::new()
             } else if !allowed.is_empty() {
@@ -197,10 +204,24 @@ impl Resolver {
                     .into_iter()
                     .collect()
             };
-            params.insert(e.key.clone(), Param { values, list });
+            params.insert(
+                e.key.clone(),
+                Param {
+                    values,
+                    list,
+                    closed,
+                },
+            );
         }
+        let conditions = conditions
+            .and_then(Node::as_map)
+            .unwrap_or_default()
+            .iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect();
         Resolver {
             params,
+            conditions,
             unknown_accounts: RefCell::new(Vec::new()),
         }
     }
@@ -275,7 +296,119 @@ impl Resolver {
                 })
                 .collect();
         }
-        out
+        // A condition decided by the picked parameter values takes that
+        // value; combinations that become the same are judged once.
+        let mut unique: Vec<Choices> = Vec::new();
+        for mut ch in out {
+            let names: Vec<String> = ch.conditions.keys().cloned().collect();
+            for name in names {
+                if let Some(v) = self.decide(&name, &ch, 0) {
+                    ch.conditions.insert(name, v);
+                }
+            }
+            if !unique.contains(&ch) {
+                unique.push(ch);
+            }
+        }
+        unique
+    }
+
+    /// The value of condition `name` under `choices`, when its definition
+    /// only compares literals and parameters with allowed values.
+    fn decide(&self, name: &str, choices: &Choices, depth: usize) -> Option<bool> {
+        let def = self.conditions.get(name)?;
+        self.decide_node(def, choices, depth + 1)
+    }
+
+    fn decide_node(&self, node: &Node, choices: &Choices, depth: usize) -> Option<bool> {
+        if depth > 16 {
+            return None;
+        }
+        let (key, arg) = node.single_key()?;
+        let items = arg.items();
+        match key {
+            "Fn::Equals" => {
+                let a = self.literal(items.first()?, choices)?;
+                let b = self.literal(items.get(1)?, choices)?;
+                Some(a == b)
+            }
+            "Fn::Not" => self
+                .decide_node(items.first()?, choices, depth + 1)
+                .map(|v| !v),
+            "Fn::And" | "Fn::Or" => {
+                let values: Vec<Option<bool>> = items
+                    .iter()
+                    .map(|n| self.decide_node(n, choices, depth + 1))
+                    .collect();
+                let decisive = key == "Fn::Or";
+                if values.contains(&Some(decisive)) {
+                    Some(decisive)
+                } else if values.iter().all(Option::is_some) {
+                    Some(!decisive)
+                } else {
+                    None
+                }
+            }
+            "Condition" => self.decide(arg.as_str()?, choices, depth),
+            _ => None,
+        }
+    }
+
+    /// The value of an operand of `Fn::Equals` when no deploy can change
+    /// it: a literal, `AWS::Partition`/`AWS::URLSuffix`, or a parameter with
+    /// allowed values (as picked).
+    fn literal(&self, node: &Node, choices: &Choices) -> Option<String> {
+        match (&node.value, node.single_key()) {
+            (Value::Scalar(s), _) => Some(s.clone()),
+            (_, Some(("Ref", arg))) => {
+                let name = arg.as_str()?;
+                if let Some(p) = pseudo(name).filter(|_| name != "AWS::AccountId") {
+                    return Some(p.to_string());
+                }
+                let p = self.params.get(name).filter(|p| p.closed)?;
+                choices
+                    .params
+                    .get(name)
+                    .or_else(|| p.values.first())
+                    .cloned()
+            }
+            _ => None,
+        }
+    }
+
+    /// The parameters a condition's definition reads.
+    fn condition_params(&self, name: &str, params: &mut Vec<String>, depth: usize) {
+        let Some(def) = self.conditions.get(name) else {
+            return;
+        };
+        if depth > 16 {
+            return;
+        }
+        let mut stack = vec![def];
+        while let Some(n) = stack.pop() {
+            match n.single_key() {
+                Some(("Ref", arg)) => {
+                    if let Some(p) = arg.as_str() {
+                        if self.params.get(p).is_some_and(|p| p.values.len() > 1)
+                            && !params.iter().any(|x| x == p)
+                        {
+                            params.push(p.to_string());
+                        }
+                    }
+                }
+                Some(("Condition", arg)) => {
+                    if let Some(c) = arg.as_str() {
+                        self.condition_params(c, params, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+            match &n.value {
+                Value::Seq(items) => stack.extend(items.iter()),
+                Value::Map(entries) => stack.extend(entries.iter().map(|e| &e.value)),
+                _ => {}
+            }
+        }
     }
 
     fn choice_points(&self, node: &Node, conditions: &mut Vec<String>, params: &mut Vec<String>) {
@@ -292,6 +425,7 @@ impl Resolver {
                     if let Some(c) = arg.items().first().and_then(|c| c.as_str()) {
                         if !conditions.iter().any(|x| x == c) {
                             conditions.push(c.to_string());
+                            self.condition_params(c, params, 0);
                         }
                     }
                 }
@@ -401,8 +535,14 @@ impl<'r> View<'r> {
     }
 
     fn condition(&self, name: Option<&Node>) -> bool {
-        name.and_then(Node::as_str)
-            .and_then(|c| self.choices.conditions.get(c).copied())
+        let Some(c) = name.and_then(Node::as_str) else {
+            return true;
+        };
+        self.choices
+            .conditions
+            .get(c)
+            .copied()
+            .or_else(|| self.r.decide(c, self.choices, 0))
             .unwrap_or(true)
     }
 
@@ -717,7 +857,7 @@ mod tests {
             "Parameters:\n  Open: {Type: String, Default: '*'}\n  Env: {Type: String, AllowedValues: [dev, prod], Default: dev}\n  Acct: {Type: String}\n  Empty: {Type: String, Default: ''}\n  Ssm: {Type: 'AWS::SSM::Parameter::Value<String>', Default: /x}\n  L: {Type: CommaDelimitedList, Default: 'a,b'}\n",
         )
         .unwrap();
-        let r = Resolver::new(t.get("Parameters"));
+        let r = Resolver::new(t.get("Parameters"), t.get("Conditions"));
         let v = |yaml: &str| {
             let n = parse(yaml).unwrap();
             r.base().to_json(n.get("v").unwrap())
@@ -744,7 +884,7 @@ mod tests {
     #[test]
     fn an_account_known_only_at_deploy_time_is_another_account_shown_readably() {
         let t = parse("Parameters:\n  SourceAcct: {Type: String}\n").unwrap();
-        let r = Resolver::new(t.get("Parameters"));
+        let r = Resolver::new(t.get("Parameters"), t.get("Conditions"));
         let n = parse("v: !Sub 'arn:aws:iam::${SourceAcct}:root'\nw: !Ref SourceAcct\n").unwrap();
         let arn = r.base().to_text(n.get("v").unwrap());
         let account = arn.split(':').nth(4).unwrap().to_string();
@@ -769,6 +909,28 @@ mod tests {
             r.base().to_text(n.get("w").unwrap()),
             "arn:aws:iam::${aws:PrincipalAccount}:root"
         );
+    }
+
+    #[test]
+    fn conditions_on_allowed_values_are_decided_and_others_are_not() {
+        let t = parse(
+            "Parameters:\n  Stage: {Type: String, AllowedValues: [dev, prod]}\n  Free: {Type: String, Default: x}\nConditions:\n  IsProd: !Equals [!Ref Stage, prod]\n  IsDev: !Not [!Condition IsProd]\n  IsX: !Equals [!Ref Free, x]\n",
+        )
+        .unwrap();
+        let r = Resolver::new(t.get("Parameters"), t.get("Conditions"));
+        // IsProd and IsDev follow Stage: two combinations, not eight.
+        let n = parse("v: [!If [IsProd, a, b], !If [IsDev, c, d]]").unwrap();
+        let v = n.get("v").unwrap();
+        let got: Vec<Json> = r.variants(v).iter().map(|c| r.view(c).to_json(v)).collect();
+        assert_eq!(
+            got,
+            vec![serde_json::json!(["b", "c"]), serde_json::json!(["a", "d"])]
+        );
+        // A parameter with only a `Default` can be given any value at
+        // deploy time: both branches stay.
+        let n = parse("v: !If [IsX, a, b]").unwrap();
+        let v = n.get("v").unwrap();
+        assert_eq!(r.variants(v).len(), 2);
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn lint_template_with_notes(
         source,
         resources,
         globals: root.get("Globals").and_then(|g| g.get("Function")),
-        resolver: Resolver::new(root.get("Parameters")),
+        resolver: Resolver::new(root.get("Parameters"), root.get("Conditions")),
         ctx: Context {
             account_id: Some(TEMPLATE_ACCOUNT.to_string()),
             ..Context::default()
@@ -1096,7 +1096,7 @@ Resources:
     fn policies_and_layers_present_only_under_a_condition_are_judged() {
         let t = "\
 Conditions:
-  C: !Equals [a, b]
+  C: !Equals [!Ref AWS::Region, us-east-1]
 Resources:
   R:
     Type: AWS::IAM::Role
@@ -1151,7 +1151,7 @@ Resources:
 Parameters:
   Caller: {Type: String}
 Conditions:
-  Open: !Equals [a, b]
+  Open: !Equals [!Ref AWS::Region, us-east-1]
 Resources:
   Q:
     Type: AWS::Lambda::Permission
