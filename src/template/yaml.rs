@@ -98,6 +98,11 @@ impl Node {
 /// "billion laughs" document must not exhaust memory).
 const MAX_NODES: usize = 1_000_000;
 
+/// How deep mappings and sequences may nest before the input is refused:
+/// real templates stay far below it, and the tree is walked recursively, so
+/// a pathological `[[[[...` must not overflow the stack.
+const MAX_DEPTH: usize = 256;
+
 /// Parses a YAML (or JSON, a YAML subset) template. The error names the
 /// problem and where it is; a key written twice in one mapping is an error
 /// naming both lines.
@@ -203,6 +208,13 @@ fn parse_yaml(text: &str) -> Result<(Node, Vec<Duplicate>), String> {
                     .get(&anchor)
                     .cloned()
                     .ok_or_else(|| format!("not valid YAML: unknown alias at line {line}"))?;
+                // An alias copies its node here: it must not nest deeper
+                // than a written value may.
+                if stack.len() + depth(&node) > MAX_DEPTH {
+                    return Err(format!(
+                        "not valid YAML: nested deeper than {MAX_DEPTH} levels (through aliases) at line {line}"
+                    ));
+                }
                 nodes += count(&node);
                 Some(node)
             }
@@ -227,6 +239,14 @@ fn parse_yaml(text: &str) -> Result<(Node, Vec<Duplicate>), String> {
                     anchors.insert(a, node.clone());
                 }
                 Some(node)
+            }
+            EventData::SequenceStart { .. } | EventData::MappingStart { .. }
+                if stack.len() >= MAX_DEPTH =>
+            {
+                return Err(format!(
+                    "not valid YAML: nested deeper than {MAX_DEPTH} levels at line {line} column {}",
+                    event.start_mark.column + 1
+                ));
             }
             EventData::SequenceStart { anchor, tag, .. } => {
                 stack.push(Frame::Seq {
@@ -318,6 +338,15 @@ fn parse_yaml(text: &str) -> Result<(Node, Vec<Duplicate>), String> {
         }
     }
     Ok((root.unwrap_or(Node::new(1, Value::Null)), duplicates))
+}
+
+/// Levels of mappings and sequences in `node` (0 for a scalar).
+fn depth(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Map(entries) => 1 + entries.iter().map(|e| depth(&e.value)).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn count(node: &Node) -> usize {
@@ -432,6 +461,31 @@ mod tests {
         assert_eq!(dups.len(), 1);
         // The same key in two different mappings is no duplicate.
         assert!(parse("a: {k: 1}\nb: {k: 2}\n").is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let err = parse(&deep).unwrap_err();
+        assert!(err.contains("nested deeper than 256 levels"), "{err}");
+        let fine = format!("a: {}{}\n", "[".repeat(200), "]".repeat(200));
+        assert!(parse(&fine).is_ok());
+        // Aliases cannot stack one deep value inside another.
+        let mut chain = String::new();
+        for i in 0..6 {
+            let inner = if i == 0 {
+                "x".to_string()
+            } else {
+                format!("*a{}", i - 1)
+            };
+            chain.push_str(&format!(
+                "a{i}: &a{i} {}{inner}{}\n",
+                "[".repeat(100),
+                "]".repeat(100)
+            ));
+        }
+        let err = parse(&chain).unwrap_err();
+        assert!(err.contains("through aliases"), "{err}");
     }
 
     #[test]
