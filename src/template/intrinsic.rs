@@ -15,7 +15,9 @@
 //! What the template itself fixes is resolved (SPEC §3.0): `AWS::Partition`
 //! → `aws`, `AWS::URLSuffix` → `amazonaws.com`; a `!Ref` to a parameter is
 //! its literal `Default` or, with `AllowedValues`, each allowed value in turn
-//! (a [`Choices`] picks one, as it picks a branch of each `Fn::If`).
+//! (a [`Choices`] picks one, as it picks a branch of each `Fn::If`; a
+//! condition on such parameters is decided for each); `Fn::FindInMap` reads
+//! the template's `Mappings`.
 //!
 //! Accounts: `AWS::AccountId` is a stand-in account ([`TEMPLATE_ACCOUNT`])
 //! that the rule context names as the template's own. An account only known
@@ -23,8 +25,8 @@
 //! parameter without a value) is *another* account: it gets a stand-in of its
 //! own, so the cross-account rules judge it, and messages show it as
 //! `${SourceAcct}`. Values that can only name the template's own account stay
-//! placeholders: `!GetAtt Role.Arn`, and `!ImportValue`, whose exports are
-//! those of the stack's account and region.
+//! placeholders: its resources (`!GetAtt Role.Arn`), and `!ImportValue`,
+//! whose exports are those of the stack's account and region.
 
 use super::yaml::{Node, Value};
 use serde_json::{Map, Value as Json};
@@ -166,6 +168,11 @@ pub struct Resolver {
     /// The `Conditions` section: a condition on parameters with allowed
     /// values is decided, so impossible combinations are not judged.
     conditions: BTreeMap<String, Node>,
+    /// The `Mappings` section, for `Fn::FindInMap`.
+    mappings: Option<Node>,
+    /// Logical ids of the template's resources: a principal that is one of
+    /// them (`!GetAtt Role.Arn`) is in the template's own account.
+    resources: Vec<String>,
     /// Readable names (`${SourceAcct}`) of the accounts given a stand-in,
     /// by stand-in number.
     unknown_accounts: RefCell<Vec<String>>,
@@ -222,8 +229,22 @@ impl Resolver {
         Resolver {
             params,
             conditions,
+            mappings: None,
+            resources: Vec::new(),
             unknown_accounts: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The template's `Mappings` and the logical ids of its `Resources`.
+    pub fn with_template(mut self, mappings: Option<&Node>, resources: Option<&Node>) -> Self {
+        self.mappings = mappings.cloned();
+        self.resources = resources
+            .and_then(Node::as_map)
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.key.clone())
+            .collect();
+        self
     }
 
     pub fn view<'r>(&'r self, choices: &'r Choices) -> View<'r> {
@@ -239,8 +260,13 @@ impl Resolver {
         self.view(&NO_CHOICE)
     }
 
-    fn is_param(&self, name: &str) -> bool {
-        self.params.contains_key(name)
+    /// Whether a whole-value placeholder `${name}` may name an account that
+    /// is not the template's: anything but one of its resources
+    /// (`${Role.Arn}`), an import (exports belong to the stack's own
+    /// account) or a pseudo parameter.
+    fn may_be_other_account(&self, name: &str) -> bool {
+        let head = name.split('.').next().unwrap_or(name);
+        !(self.resources.iter().any(|r| r == head) || head == "AWS" || name == "Fn.ImportValue")
     }
 
     /// The stand-in account for a deploy-time value named `readable`.
@@ -589,8 +615,11 @@ impl<'r> View<'r> {
         match aws {
             Json::Array(items) => items.iter_mut().for_each(|i| self.principal_accounts(i)),
             Json::String(s) => {
-                if let Some(name) = whole_placeholder(s).filter(|n| self.r.is_param(n)) {
-                    *s = self.r.unknown_account(&format!("${{{name}}}"));
+                if let Some(name) = whole_placeholder(s).filter(|n| self.r.may_be_other_account(n))
+                {
+                    *s = self
+                        .r
+                        .unknown_account(&self.r.readable(&format!("${{{name}}}")));
                 }
             }
             _ => {}
@@ -707,6 +736,7 @@ impl<'r> View<'r> {
                 };
                 items.get(branch).and_then(|n| self.to_json_opt(n))
             }
+            "Fn::FindInMap" => text_or(self.find_in_map(arg), "Fn::FindInMap"),
             "Fn::Select" => {
                 let items = arg.items();
                 let index = items
@@ -724,6 +754,32 @@ impl<'r> View<'r> {
             }
             other => text(placeholder(other)),
         }
+    }
+
+    /// `Fn::FindInMap [Map, Top, Second]` from the template's `Mappings`.
+    /// A top-level key known only at deploy time (`!Ref AWS::Region`) is
+    /// resolved when every top-level entry holds the same value.
+    fn find_in_map(&self, arg: &Node) -> Option<Json> {
+        let items = arg.items();
+        let key = |i: usize| -> Option<String> {
+            match self.to_json(items.get(i)?) {
+                Json::String(s) if !is_placeholder(&s) => Some(s),
+                _ => None,
+            }
+        };
+        let map = self.r.mappings.as_ref()?.get(&key(0)?)?;
+        let second = key(2)?;
+        let candidates: Vec<&Node> = match key(1) {
+            Some(top) => vec![map.get(&top)?.get(&second)?],
+            None => map
+                .as_map()?
+                .iter()
+                .map(|e| e.value.get(&second))
+                .collect::<Option<Vec<_>>>()?,
+        };
+        let values: Vec<Json> = candidates.iter().map(|n| self.to_json(n)).collect();
+        let first = values.first()?;
+        values.iter().all(|v| v == first).then(|| first.clone())
     }
 
     /// `Fn::Sub`: pseudo parameters and parameters known offline are filled
@@ -759,6 +815,10 @@ impl<'r> View<'r> {
         out.push_str(rest);
         out
     }
+}
+
+fn text_or(value: Option<Json>, placeholder_name: &str) -> Option<Json> {
+    value.or_else(|| Some(Json::String(placeholder(placeholder_name))))
 }
 
 /// `Name` of a text that is exactly one placeholder `${Name}` (never an IAM
@@ -931,6 +991,52 @@ mod tests {
         let n = parse("v: !If [IsX, a, b]").unwrap();
         let v = n.get("v").unwrap();
         assert_eq!(r.variants(v).len(), 2);
+    }
+
+    #[test]
+    fn find_in_map_reads_the_mappings() {
+        let t = parse(
+            "Mappings:\n  Accounts:\n    prod: {Id: '111122223333'}\n    dev: {Id: '444455556666'}\n  Same:\n    us-east-1: {Id: '777788889999'}\n    eu-west-1: {Id: '777788889999'}\nResources:\n  Role: {Type: AWS::IAM::Role}\n",
+        )
+        .unwrap();
+        let r = Resolver::new(None, None).with_template(t.get("Mappings"), t.get("Resources"));
+        let v = |yaml: &str| {
+            let n = parse(yaml).unwrap();
+            r.base().to_json(n.get("v").unwrap())
+        };
+        assert_eq!(v("v: !FindInMap [Accounts, prod, Id]"), "111122223333");
+        // The region is known only at deploy time, but every region agrees.
+        assert_eq!(
+            v("v: !FindInMap [Same, !Ref AWS::Region, Id]"),
+            "777788889999"
+        );
+        assert_eq!(
+            v("v: !FindInMap [Accounts, !Ref AWS::Region, Id]"),
+            "${Fn.FindInMap}"
+        );
+        assert_eq!(v("v: !FindInMap [Nope, prod, Id]"), "${Fn.FindInMap}");
+        // As a whole principal: the template's own role is ours, a value
+        // the template cannot tell is another account.
+        let principal = |yaml: &str| {
+            let n = parse(yaml).unwrap();
+            let mut aws = r.base().to_json(n.get("v").unwrap());
+            r.base().principal_accounts(&mut aws);
+            r.readable(aws.as_str().unwrap_or_default())
+        };
+        assert_eq!(principal("v: !GetAtt Role.Arn"), "${Role.Arn}");
+        assert_eq!(
+            principal("v: !ImportValue shared-role"),
+            "${Fn::ImportValue}"
+        );
+        let other = {
+            let n = parse("v: !FindInMap [Accounts, !Ref AWS::Region, Id]").unwrap();
+            let mut aws = r.base().to_json(n.get("v").unwrap());
+            r.base().principal_accounts(&mut aws);
+            aws
+        };
+        let digits = other.as_str().unwrap();
+        assert!(digits.len() == 12 && digits != TEMPLATE_ACCOUNT, "{digits}");
+        assert_eq!(r.readable(digits), "${Fn::FindInMap}");
     }
 
     #[test]

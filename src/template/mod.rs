@@ -70,7 +70,8 @@ pub fn lint_template_with_notes(
         source,
         resources,
         globals: root.get("Globals").and_then(|g| g.get("Function")),
-        resolver: Resolver::new(root.get("Parameters"), root.get("Conditions")),
+        resolver: Resolver::new(root.get("Parameters"), root.get("Conditions"))
+            .with_template(root.get("Mappings"), root.get("Resources")),
         ctx: Context {
             account_id: Some(TEMPLATE_ACCOUNT.to_string()),
             ..Context::default()
