@@ -112,17 +112,19 @@ impl Choices {
             .iter()
             .map(|(c, v)| condition_part(c, *v))
             .collect();
-        parts.extend(
-            self.params
-                .iter()
-                .map(|(p, v)| format!("parameter `{p}` is `{}`", v.escape_default())),
-        );
+        parts.extend(self.params.iter().map(|(p, v)| {
+            format!(
+                "parameter `{}` is `{}`",
+                p.escape_default(),
+                v.escape_default()
+            )
+        }));
         parts
     }
 }
 
 fn condition_part(name: &str, value: bool) -> String {
-    format!("condition `{name}` is {value}")
+    format!("condition `{}` is {value}", name.escape_default())
 }
 
 /// "when A and B" of the phrases of some picks; empty for none.
