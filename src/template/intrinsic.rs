@@ -123,7 +123,8 @@ impl Choices {
     }
 }
 
-fn condition_part(name: &str, value: bool) -> String {
+/// "condition `Name` is true".
+pub fn condition_part(name: &str, value: bool) -> String {
     format!("condition `{}` is {value}", name.escape_default())
 }
 
@@ -175,6 +176,9 @@ pub struct Resolver {
     /// Logical ids of the template's resources: a principal that is one of
     /// them (`!GetAtt Role.Arn`) is in the template's own account.
     resources: Vec<String>,
+    /// A condition known to hold for everything read now (the `Condition`
+    /// of the resource being judged): never enumerated as false.
+    fixed: RefCell<Option<String>>,
     /// Readable names (`${SourceAcct}`) of the accounts given a stand-in,
     /// by stand-in number.
     unknown_accounts: RefCell<Vec<String>>,
@@ -233,8 +237,15 @@ impl Resolver {
             conditions,
             mappings: None,
             resources: Vec::new(),
+            fixed: RefCell::new(None),
             unknown_accounts: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Reads what follows with `condition` true (a resource's `Condition`),
+    /// or with no condition fixed.
+    pub fn fix_condition(&self, condition: Option<&str>) {
+        *self.fixed.borrow_mut() = condition.map(str::to_string);
     }
 
     /// The template's `Mappings` and the logical ids of its `Resources`.
@@ -291,8 +302,16 @@ impl Resolver {
         let mut conditions = Vec::new();
         let mut params = Vec::new();
         self.choice_points(node, &mut conditions, &mut params);
-        let mut out = vec![Choices::default()];
+        let mut start = Choices::default();
+        if let Some(c) = self.fixed.borrow().as_ref() {
+            start.conditions.insert(c.clone(), true);
+            self.condition_params(c, &mut params, 0);
+        }
+        let mut out = vec![start];
         for c in conditions {
+            if out[0].conditions.contains_key(&c) {
+                continue;
+            }
             if out.len() * 2 > MAX_VARIANTS {
                 break;
             }
@@ -326,17 +345,32 @@ impl Resolver {
         }
         // A condition decided by the picked parameter values takes that
         // value; combinations that become the same are judged once.
+        // A fixed condition that the picks make false is a combination that
+        // cannot be deployed.
+        let fixed = self.fixed.borrow().clone();
         let mut unique: Vec<Choices> = Vec::new();
         for mut ch in out {
             let names: Vec<String> = ch.conditions.keys().cloned().collect();
+            let mut possible = true;
             for name in names {
-                if let Some(v) = self.decide(&name, &ch, 0) {
-                    ch.conditions.insert(name, v);
+                match self.decide(&name, &ch, 0) {
+                    Some(false) if fixed.as_deref() == Some(name.as_str()) => possible = false,
+                    Some(v) => {
+                        ch.conditions.insert(name, v);
+                    }
+                    None => {}
                 }
             }
-            if !unique.contains(&ch) {
+            if possible && !unique.contains(&ch) {
                 unique.push(ch);
             }
+        }
+        if unique.is_empty() {
+            let mut ch = Choices::default();
+            if let Some(c) = fixed {
+                ch.conditions.insert(c, true);
+            }
+            unique.push(ch);
         }
         unique
     }

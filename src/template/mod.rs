@@ -79,6 +79,7 @@ pub fn lint_template_with_notes(
         out: Vec::new(),
         notes: Vec::new(),
         when: Vec::new(),
+        resource_when: Vec::new(),
     };
     linter.run();
     if let Some(globals) = linter.globals {
@@ -111,6 +112,8 @@ struct Linter<'a> {
     /// a list that holds it only under a condition): every finding on it
     /// says them.
     when: Vec<String>,
+    /// The resource's own `Condition`: it exists only when that is true.
+    resource_when: Vec<String>,
 }
 
 /// What the template says about one role, for the hygiene rules.
@@ -193,7 +196,12 @@ impl<'a> Linter<'a> {
     /// Adds "(when ...)" to a finding that holds only under the picks
     /// `parts` (and those of the element being judged).
     fn annotate(&self, finding: &mut Finding, parts: &[String]) {
-        let all: Vec<String> = self.when.iter().chain(parts).cloned().collect();
+        let mut all: Vec<String> = Vec::new();
+        for part in self.resource_when.iter().chain(&self.when).chain(parts) {
+            if !all.contains(part) {
+                all.push(part.clone());
+            }
+        }
         let when = intrinsic::when(&all);
         if !when.is_empty() {
             finding.message = format!("{} ({when})", finding.message);
@@ -350,6 +358,14 @@ impl<'a> Linter<'a> {
             let id = entry.key.as_str();
             let r = &entry.value;
             let Some(p) = props(r) else { continue };
+            // A resource with a `Condition` exists only when it is true:
+            // its values are read with that condition true, and its
+            // findings say so.
+            let condition = r.get("Condition").and_then(Node::as_str);
+            self.resolver.fix_condition(condition);
+            self.resource_when = condition
+                .map(|c| vec![intrinsic::condition_part(c, true)])
+                .unwrap_or_default();
             match type_of(r) {
                 "AWS::IAM::Role" => {
                     let info = self.role(id, p);
@@ -407,6 +423,8 @@ impl<'a> Linter<'a> {
                 _ => {}
             }
         }
+        self.resolver.fix_condition(None);
+        self.resource_when.clear();
         for entry in self.resources {
             let r = &entry.value;
             if type_of(r) != "AWS::Lambda::EventSourceMapping" {
@@ -1187,6 +1205,50 @@ Resources:
             .finding
             .message
             .ends_with("(when condition `Open` is true)"));
+    }
+
+    #[test]
+    fn a_resource_with_a_condition_is_read_with_it_true() {
+        let t = "\
+Parameters:
+  Stage: {Type: String, AllowedValues: [dev, prod]}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  InUS: !Equals [!Ref AWS::Region, us-east-1]
+Resources:
+  ProdOnly:
+    Type: AWS::IAM::ManagedPolicy
+    Condition: IsProd
+    Properties:
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: !If [IsProd, s3:ListAllMyBuckets, '*']
+            Resource: '*'
+  Admin:
+    Type: AWS::IAM::ManagedPolicy
+    Condition: InUS
+    Properties:
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: '*', Resource: '*'}]
+";
+        // `ProdOnly` exists only when `IsProd` is true: its `'*'` branch
+        // is never deployed.
+        let found = lint_template("t.yaml", t).unwrap();
+        let got: Vec<(String, String)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f.finding.rule.to_string(),
+                    f.location.logical_id.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(got, vec![("admin-access".into(), "Admin".into())]);
+        assert!(found[0]
+            .finding
+            .message
+            .ends_with("(when condition `InUS` is true)"));
     }
 
     #[test]
