@@ -243,6 +243,34 @@ proptest! {
         let _ = lint_template("fuzz.yaml", &text);
     }
 
+    /// YAML-significant tokens in any order (tags, anchors, aliases, flow
+    /// and block indicators, quotes, escapes) give findings or an error,
+    /// never a panic, even where the parser itself would panic.
+    #[test]
+    fn yaml_token_soup_never_panics(
+        body in prop::collection::vec(prop::sample::select(vec![
+            "!Ref", "!Sub", "!If", "!!str", "!<x>", "!%C3", "&a", "*a", "[", "]", "{", "}", ",",
+            ":", "- ", "? ", "|", ">", "'", "\"", "\\", "\\u", "#", "%TAG", "---", "...",
+            "\n", "\n  ", "\t", " ", "x", "Resources", "Statement", "\r\n",
+        ]), 0..60),
+    ) {
+        let text = format!("Resources:\n  R:\n    Properties: {}", body.concat());
+        let _ = lint_template("fuzz.yaml", &text);
+        let _ = lint_template("fuzz.yaml", &body.concat());
+    }
+
+    /// JSON-looking text with escapes (surrogate pairs, quotes, backslashes)
+    /// never panics either.
+    #[test]
+    fn json_with_escapes_never_panics(
+        body in prop::collection::vec(prop::sample::select(vec![
+            "\\ud83d", "\\ude00", "\\u", "\\\"", "\\\\", "\\", "\"", ":", ",", "{", "}", "x", "\n", "é",
+        ]), 0..40),
+    ) {
+        let text = format!("{{\"Resources\": \"{}", body.concat());
+        let _ = lint_template("fuzz.json", &text);
+    }
+
     /// Template-shaped text with random values and tags never panics either.
     #[test]
     fn template_shaped_text_never_panics(

@@ -141,17 +141,70 @@ pub fn parse_lenient(text: &str) -> Result<(Node, Vec<Duplicate>), String> {
     match parse_yaml(text) {
         Ok(parsed) => Ok(parsed),
         Err(yaml_err) => {
-            // JSON with tab indentation is valid JSON but not always valid
-            // YAML: read it as JSON, without line numbers, rather than fail.
             let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-            if trimmed.starts_with('{') {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) {
-                    return Ok((from_json(&v), Vec::new()));
+            if !trimmed.starts_with('{') {
+                return Err(yaml_err);
+            }
+            // JSON writes a character outside the BMP as a surrogate pair
+            // (`\ud83d\ude00`), which YAML refuses: spelt as YAML's
+            // `\U0001F600`, the text keeps its lines and duplicate keys are
+            // still caught.
+            if let Some(rewritten) = surrogate_pairs_as_yaml(text) {
+                if let Ok(parsed) = parse_yaml(&rewritten) {
+                    return Ok(parsed);
                 }
             }
-            Err(yaml_err)
+            // Other JSON that is not YAML: read as JSON, without line
+            // numbers, rather than fail.
+            match serde_json::from_str::<serde_json::Value>(trimmed) {
+                Ok(v) => Ok((from_json(&v), Vec::new())),
+                Err(_) => Err(yaml_err),
+            }
         }
     }
+}
+
+/// `text` with each JSON surrogate-pair escape in a string rewritten as
+/// YAML's 8-digit `\U` escape; `None` when it has none.
+fn surrogate_pairs_as_yaml(text: &str) -> Option<String> {
+    let hex = |s: &str| u32::from_str_radix(s, 16).ok();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    let mut in_string = false;
+    while let Some(c) = rest.chars().next() {
+        if in_string && c == '\\' {
+            let pair = rest
+                .get(2..6)
+                .and_then(hex)
+                .filter(|h| (0xD800..0xDC00).contains(h))
+                .zip(
+                    rest.get(6..8)
+                        .filter(|e| *e == "\\u")
+                        .and_then(|_| rest.get(8..12))
+                        .and_then(hex)
+                        .filter(|l| (0xDC00..0xE000).contains(l)),
+                );
+            if let (Some("u"), Some((high, low))) = (rest.get(1..2), pair) {
+                let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                out.push_str(&format!("\\U{code:08X}"));
+                rest = &rest[12..];
+                changed = true;
+                continue;
+            }
+            // Any other escape: copy it whole, so `\"` does not end the string.
+            let len = rest[1..].chars().next().map_or(0, char::len_utf8);
+            out.push_str(&rest[..1 + len]);
+            rest = &rest[1 + len..];
+            continue;
+        }
+        if c == '"' {
+            in_string = !in_string;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    changed.then_some(out)
 }
 
 enum Frame {
@@ -181,7 +234,38 @@ fn yaml_error(e: &libyaml_safer::Error) -> String {
     }
 }
 
+/// Parses with libyaml-safer, turning a panic of the parser into an error.
+/// libyaml-safer 0.3.0 panics on a few malformed inputs where libyaml (and
+/// PyYAML) report an error: a document ending inside an escape (`"\`), a
+/// tag followed by `,` in a flow collection (`[!Ref, x]`). Bad input must be
+/// an error naming the file, never a crash (`panic = "unwind"` is set in the
+/// release profile, so the panic can be caught).
 fn parse_yaml(text: &str) -> Result<(Node, Vec<Duplicate>), String> {
+    quiet_parser_panics();
+    std::panic::catch_unwind(|| parse_events(text)).unwrap_or_else(|_| {
+        Err("not valid YAML: the parser stopped on malformed input (an escape cut off by the end of the file, or a tag followed by `,`?)".to_string())
+    })
+}
+
+/// Keeps the panics of the YAML parser, which [`parse_yaml`] catches and
+/// reports as errors, off standard error; every other panic is reported as
+/// before.
+fn quiet_parser_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let from_parser = info
+                .location()
+                .is_some_and(|l| l.file().contains("libyaml-safer"));
+            if !from_parser {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn parse_events(text: &str) -> Result<(Node, Vec<Duplicate>), String> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: std::collections::HashMap<String, Node> = std::collections::HashMap::new();
     let mut duplicates = Vec::new();
@@ -450,6 +534,19 @@ mod tests {
     }
 
     #[test]
+    fn json_surrogate_pairs_keep_lines_and_duplicate_checks() {
+        let text = "{\"a\": \"smile \\ud83d\\ude00 \\\" \\\\\",\n \"b\": 1,\n \"b\": 2}";
+        let err = parse(text).unwrap_err();
+        assert!(
+            err.starts_with("duplicate key `b` at line 3 (first at line 2)"),
+            "{err}"
+        );
+        let n = parse("{\"a\": \"x\\ud83d\\ude00\",\n \"b\": 1}").unwrap();
+        assert_eq!(n.get("a").unwrap().as_str(), Some("x\u{1F600}"));
+        assert_eq!(n.entry("b").unwrap().key_line, 2);
+    }
+
+    #[test]
     fn duplicate_keys_are_an_error_naming_both_lines() {
         let err = parse("R:\n  AuthType: AWS_IAM\n  Other: 1\n  AuthType: NONE\n").unwrap_err();
         assert!(
@@ -461,6 +558,18 @@ mod tests {
         assert_eq!(dups.len(), 1);
         // The same key in two different mappings is no duplicate.
         assert!(parse("a: {k: 1}\nb: {k: 2}\n").is_ok());
+    }
+
+    #[test]
+    fn inputs_that_make_the_parser_panic_are_errors() {
+        for text in [
+            "{\"Resources\": \"\\",
+            "a: [!Ref, x]\n",
+            "a: {b: !Sub, c: d}\n",
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.starts_with("not valid YAML: "), "{text:?}: {err}");
+        }
     }
 
     #[test]
