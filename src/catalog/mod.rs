@@ -142,6 +142,12 @@ pub fn service_known(prefix: &str) -> bool {
     service_range(prefix).is_some()
 }
 
+/// How many actions the service with this prefix has (case-insensitive);
+/// 0 for an unknown prefix.
+pub fn service_len(prefix: &str) -> usize {
+    service_range(prefix).map_or(0, |r| r.len())
+}
+
 /// The action named exactly `service:Action` (case-insensitive, as IAM is).
 pub fn lookup(action: &str) -> Option<ActionId> {
     let (service, name) = action.split_once(':')?;

@@ -9,7 +9,6 @@
 //! Rules never do I/O. What they need besides the document comes in [`Context`].
 
 pub mod account;
-pub mod conditions;
 pub mod docs;
 pub mod execution_role;
 pub mod lambda_config;

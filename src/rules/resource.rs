@@ -5,9 +5,9 @@
 //! `lambda:InvokeFunction` on the function ARN to one principal. Only `Allow`
 //! statements count: a Deny never opens the door.
 
-use super::conditions::{is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
 use super::{describe_principal, Context, Finding, RuleId, Severity};
 use crate::catalog::{self, glob_match_ignore_case};
+use crate::eval::condition::{is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
 use crate::policy::{Actions, Policy, Principal, PrincipalKind, Resources, Statement};
 
 /// The actions that run the function through the Lambda API.

@@ -5,9 +5,9 @@
 //! a Deny never opens the door, and an action like `s3:GetObject` in a trust
 //! policy grants nothing.
 
-use super::conditions::{is_globbing, is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
 use super::{describe_principal, Context, Finding, RuleId, Severity};
 use crate::catalog::glob_match_ignore_case;
+use crate::eval::condition::{is_globbing, is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
 use crate::policy::{Actions, Condition, Policy, Principal, PrincipalKind, Statement};
 
 /// The actions that let a principal into a role (or shape its session).
