@@ -95,32 +95,28 @@ pub fn expand(s: &Statement) -> Expansion<'_> {
 /// order. `expansions` are [`expand`] of each statement, in the same order
 /// (the caller needs them too, for `unknown-action` and `resource-mismatch`).
 pub fn grants<'a>(policy: &'a Policy, expansions: &[Expansion<'_>]) -> Vec<Grant<'a>> {
-    let denies: Vec<(&Statement, &ActionSet)> = policy
+    let mut denies: Vec<(&ActionSet, Resolver)> = policy
         .statements
         .iter()
         .zip(expansions)
         .filter(|(s, _)| !s.is_allow() && s.conditions.is_empty())
-        .map(|(s, e)| (s, &e.actions))
+        .map(|(s, e)| (&e.actions, Resolver::new(s.resources.as_ref())))
         .collect();
     policy
         .statements
         .iter()
         .zip(expansions)
         .filter(|(s, _)| s.is_allow())
-        .map(|(s, e)| grant(s, &e.actions, &denies))
+        .map(|(s, e)| grant(s, &e.actions, &mut denies))
         .collect()
 }
 
 fn grant<'a>(
     s: &'a Statement,
     named: &ActionSet,
-    denies: &[(&Statement, &ActionSet)],
+    denies: &mut [(&ActionSet, Resolver)],
 ) -> Grant<'a> {
     let mut allow = Resolver::new(s.resources.as_ref());
-    let mut deny_resolvers: Vec<Resolver> = denies
-        .iter()
-        .map(|(d, _)| Resolver::new(d.resources.as_ref()))
-        .collect();
     let mut actions = ActionSet::new();
     let mut named_left = named.clone();
     let mut every = ActionSet::new();
@@ -130,7 +126,7 @@ fn grant<'a>(
         let info = id.info();
         let allowed = allow.allowed(&info);
         let mut level = allowed.clone();
-        for ((_, denied), resolver) in denies.iter().zip(deny_resolvers.iter_mut()) {
+        for (denied, resolver) in denies.iter_mut() {
             if level == Scope::Nothing {
                 break;
             }

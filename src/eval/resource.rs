@@ -65,7 +65,31 @@ pub fn scope(pattern: &str, action: &ActionInfo) -> Scope {
 
 /// What `pattern` ([`normalise`]d) covers of one resource type, given as the
 /// catalog's ARN format with `${...}` placeholders.
-pub fn scope_of_type(pattern: &str, type_format: &str) -> Scope {
+pub fn scope_of_type(pattern: &str, type_format: &'static str) -> Scope {
+    // The same patterns recur across the statements and files of one run
+    // (`arn:aws:ec2:*:*:instance/*` against every EC2 type): remember the
+    // answers per thread, bounded so a long-lived Lambda cannot grow it.
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<(String, usize), Scope>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    const REMEMBERED: usize = 50_000;
+    let key = (pattern.to_string(), type_format.as_ptr() as usize);
+    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let scope = judge_type(pattern, type_format);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(key, scope.clone());
+    });
+    scope
+}
+
+fn judge_type(pattern: &str, type_format: &str) -> Scope {
     let fields: Vec<&str> = pattern.splitn(6, ':').collect();
     // Judge the region a pattern fixes as "any region": one region of an
     // account is as good as all of them to whoever holds the grant.
@@ -73,11 +97,33 @@ pub fn scope_of_type(pattern: &str, type_format: &str) -> Scope {
         Some(r) if !r.is_empty() && !r.contains(['*', '?', '$']) => *r,
         _ => "*",
     };
-    if glob::covers(pattern, &type_glob(type_format, region, "*")) {
+    // Cheap answers first (the corpus has thousands of scoped patterns):
+    // a literal service other than the type's names none of its resources,
+    // and a literal account cannot cover every account.
+    let type_fields: Vec<&str> = type_format.splitn(6, ':').collect();
+    let literal = |f: &str| !f.contains(['*', '?']);
+    if let (Some(service), Some(type_service)) = (fields.get(2), type_fields.get(2)) {
+        if fields.len() > 3 && literal(service) && service != type_service {
+            return Scope::Nothing;
+        }
+    }
+    let placeholder = |i: usize| type_fields.get(i).is_some_and(|f| f.contains("${"));
+    if fields.len() == 6 && !fields[5].contains('*') && placeholder(5) {
+        // A resource name without a star covers no placeholder: scoped.
+        return if literal(fields[2])
+            || glob::intersects_arn(pattern, &type_glob(type_format, "*", "*"))
+        {
+            Scope::Scoped
+        } else {
+            Scope::Nothing
+        };
+    }
+    let account_fixed = fields.len() == 6 && literal(fields[4]) && placeholder(4);
+    if !account_fixed && glob::covers_arn(pattern, &type_glob(type_format, region, "*")) {
         return Scope::Every;
     }
     if let Some(account) = fields.get(4).filter(|a| is_account(a)) {
-        if glob::covers(pattern, &type_glob(type_format, region, account)) {
+        if glob::covers_arn(pattern, &type_glob(type_format, region, account)) {
             let written = if *account == OWN_ACCOUNT_NORMALISED {
                 OWN_ACCOUNT
             } else {
@@ -87,8 +133,15 @@ pub fn scope_of_type(pattern: &str, type_format: &str) -> Scope {
         }
     }
     // An unresolved template value (`${Role.Arn}`) or policy variable
-    // (`${aws:username}`) names some resource doorman cannot see.
-    if pattern.contains("${") || glob::intersects(pattern, &type_glob(type_format, "*", "*")) {
+    // (`${aws:username}`) names some resource doorman cannot see. A pattern
+    // of the type's own service counts as naming some of its resources
+    // without a closer look: only "every" and "one account" change a
+    // verdict, and "some" is the cautious answer for a `Deny`'s exceptions.
+    let same_service = fields.len() > 3 && fields.get(2) == type_fields.get(2);
+    if pattern.contains("${")
+        || same_service
+        || glob::intersects_arn(pattern, &type_glob(type_format, "*", "*"))
+    {
         Scope::Scoped
     } else {
         Scope::Nothing
