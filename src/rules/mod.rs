@@ -11,6 +11,7 @@
 pub mod account;
 pub mod conditions;
 pub mod docs;
+pub mod escalation;
 pub mod execution_role;
 pub mod lambda_config;
 pub mod managed;
