@@ -395,7 +395,7 @@ mod tests {
         ]);
         assert!(
             f.message.starts_with(
-                "Statement[0]: allows `iam:PassRole` + `codebuild:CreateProject` + `codebuild:StartBuild` on every resource, escalation path `codebuild-001` (pathfinding.cloud): the holder can pass a privileged role to a new CodeBuild project (codebuild.amazonaws.com) and run code as that role, and so gain more permissions than granted"
+                "Statement[0]: allows `iam:PassRole` + `codebuild:CreateProject` + `codebuild:StartBuild` on every resource, escalation path `codebuild-001` (pathfinding.cloud): the holder can pass a privileged role to a CodeBuild project (codebuild.amazonaws.com) and act with that role's permissions, and so gain more permissions than granted"
             ),
             "{}",
             f.message
