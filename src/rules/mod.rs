@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod docs;
+pub mod escalation;
 pub mod execution_role;
 pub mod lambda_config;
 pub mod managed;
