@@ -73,16 +73,7 @@ fn restricts(c: &Condition, key_required: bool) -> bool {
 
 /// Whether a key holds a set of values. Unknown keys count as single-valued.
 pub fn is_multivalued(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    [
-        "aws:tagkeys",
-        "aws:principalorgpaths",
-        "aws:sourceorgpaths",
-        "aws:resourceorgpaths",
-        "aws:calledvia",
-        "aws:principalservicenameslist",
-    ]
-    .contains(&key.as_str())
+    crate::catalog::condition_key_is_multivalued(key).unwrap_or(false)
 }
 
 /// Whether the test's values let every caller through.

@@ -15,6 +15,7 @@
 //! every role, policy or secret of that account; `privilege-escalation`
 //! counts both, since an escalation inside the account is the whole risk.
 
+use super::escalation::OpenGrant;
 use super::{Context, Finding, RuleId, Severity};
 use crate::catalog::{self, AccessLevels, ActionId, ActionSet};
 use crate::eval::condition::is_restricting_in;
@@ -109,9 +110,6 @@ struct Known {
     credentials: Class,
     sensitive_reads: Class,
     pass_role: Option<ActionId>,
-    /// Per escalation path, the ids of its actions (`None` if the catalog
-    /// lacks one, which disables that path).
-    paths: Vec<Option<Vec<ActionId>>>,
 }
 
 impl Known {
@@ -145,10 +143,6 @@ impl Known {
                 fix: "scope these actions to the bucket objects, secrets, parameters, keys or tables the function reads (e.g. `arn:aws:s3:::BUCKET/prefix/*`)",
             },
             pass_role: catalog::lookup("iam:PassRole"),
-            paths: ESCALATION_PATHS
-                .iter()
-                .map(|p| p.needs.iter().map(|a| catalog::lookup(a)).collect())
-                .collect(),
         })
     }
 }
@@ -614,176 +608,55 @@ const SENSITIVE_READS: &[&str] = &[
     "dynamodb:Query",
 ];
 
-/// A known way to turn a permission into more permissions: the Rhino
-/// Security Labs methods and the Lambda ones of SPEC §3.1. Every action of
-/// `needs` must be allowed on `*`.
-struct EscalationPath {
-    needs: &'static [&'static str],
-    how: &'static str,
-}
-
-const ESCALATION_PATHS: &[EscalationPath] = &[
-    EscalationPath {
-        needs: &["iam:CreatePolicyVersion"],
-        how: "write a new default version of a policy the holder already has",
-    },
-    EscalationPath {
-        needs: &["iam:SetDefaultPolicyVersion"],
-        how: "roll a policy back to an older, broader version",
-    },
-    EscalationPath {
-        needs: &["iam:AttachUserPolicy"],
-        how: "attach `AdministratorAccess` to a user",
-    },
-    EscalationPath {
-        needs: &["iam:AttachGroupPolicy"],
-        how: "attach `AdministratorAccess` to a group",
-    },
-    EscalationPath {
-        needs: &["iam:AttachRolePolicy"],
-        how: "attach `AdministratorAccess` to a role",
-    },
-    EscalationPath {
-        needs: &["iam:PutUserPolicy"],
-        how: "write an inline admin policy on a user",
-    },
-    EscalationPath {
-        needs: &["iam:PutGroupPolicy"],
-        how: "write an inline admin policy on a group",
-    },
-    EscalationPath {
-        needs: &["iam:PutRolePolicy"],
-        how: "write an inline admin policy on a role",
-    },
-    EscalationPath {
-        needs: &["iam:AddUserToGroup"],
-        how: "join a more privileged group",
-    },
-    EscalationPath {
-        needs: &["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"],
-        how: "make a privileged role trust the holder, then assume it",
-    },
-    EscalationPath {
-        needs: &["iam:CreateAccessKey"],
-        how: "create access keys for another user",
-    },
-    EscalationPath {
-        needs: &["iam:CreateLoginProfile"],
-        how: "set a console password for another user",
-    },
-    EscalationPath {
-        needs: &["iam:UpdateLoginProfile"],
-        how: "change another user's console password",
-    },
-    EscalationPath {
-        needs: &[
-            "iam:PassRole",
-            "lambda:CreateFunction",
-            "lambda:InvokeFunction",
-        ],
-        how: "create a function with a privileged role and invoke it",
-    },
-    EscalationPath {
-        needs: &[
-            "iam:PassRole",
-            "lambda:CreateFunction",
-            "lambda:CreateEventSourceMapping",
-        ],
-        how: "create a function with a privileged role and trigger it from an event source",
-    },
-    EscalationPath {
-        needs: &[
-            "iam:PassRole",
-            "lambda:CreateFunction",
-            "lambda:AddPermission",
-        ],
-        how: "create a function with a privileged role and open it to invocation",
-    },
-    EscalationPath {
-        needs: &["lambda:UpdateFunctionCode"],
-        how: "replace the code of a function that has a privileged role",
-    },
-    EscalationPath {
-        needs: &["lambda:UpdateFunctionConfiguration"],
-        how: "add a layer or change the handler of a function that has a privileged role",
-    },
-    EscalationPath {
-        needs: &["iam:PassRole", "ec2:RunInstances"],
-        how: "start an instance with a privileged instance profile",
-    },
-    EscalationPath {
-        needs: &["iam:PassRole", "glue:CreateDevEndpoint"],
-        how: "create a Glue endpoint with a privileged role",
-    },
-    EscalationPath {
-        needs: &["glue:UpdateDevEndpoint"],
-        how: "add an SSH key to a Glue endpoint with a privileged role",
-    },
-    EscalationPath {
-        needs: &["iam:PassRole", "cloudformation:CreateStack"],
-        how: "create a stack that runs with a privileged role",
-    },
-    EscalationPath {
-        needs: &[
-            "iam:PassRole",
-            "datapipeline:CreatePipeline",
-            "datapipeline:PutPipelineDefinition",
-        ],
-        how: "run a pipeline with a privileged role",
-    },
-];
-
-/// `privilege-escalation`: the union of unrestricted grants on every
-/// resource (or every resource of one account) contains every action of a
-/// known escalation path.
+/// `privilege-escalation` (in [`super::escalation`]) gets, per statement,
+/// what it allows on every resource or every resource of one account to
+/// anyone: the escalation happens inside that account. A statement whose
+/// only restriction is `iam:PassedToService` still passes roles, to the
+/// services it names; it contributes `iam:PassRole` alone (the key is absent
+/// from its other actions' requests, so the condition blocks them).
 fn privilege_escalation(grants: &[Grant<'_>], known: &Known) -> Option<Finding> {
-    let open: Vec<&Grant> = grants.iter().filter(|g| g.open()).collect();
-    let granting = |id: ActionId| -> Option<&Statement> {
-        open.iter()
-            .find(|g| g.every.contains(id) || g.account.contains(id))
-            .map(|g| g.statement)
-    };
-    let found: Vec<(&EscalationPath, Vec<&Statement>)> = ESCALATION_PATHS
+    let open: Vec<OpenGrant> = grants
         .iter()
-        .zip(&known.paths)
-        .filter_map(|(path, ids)| {
-            let statements: Option<Vec<&Statement>> =
-                ids.as_ref()?.iter().map(|&id| granting(id)).collect();
-            Some((path, statements?))
+        .filter_map(|g| {
+            let mut actions = g.every.clone();
+            actions.union_with(&g.account);
+            if actions.is_empty() {
+                return None;
+            }
+            if g.open() {
+                return Some(OpenGrant {
+                    at: &g.statement.at,
+                    actions,
+                    passed_to_service: None,
+                });
+            }
+            let s = g.statement;
+            let restricting: Vec<_> = s
+                .conditions
+                .iter()
+                .filter(|c| is_restricting_in(c, s))
+                .collect();
+            let pass_role = known.pass_role?;
+            if !actions.contains(pass_role)
+                || !restricting.iter().all(|c| c.key_is("iam:PassedToService"))
+            {
+                return None;
+            }
+            let mut only = ActionSet::new();
+            only.insert(pass_role);
+            Some(OpenGrant {
+                at: &s.at,
+                actions: only,
+                passed_to_service: Some(
+                    restricting
+                        .iter()
+                        .flat_map(|c| c.values.iter().cloned())
+                        .collect(),
+                ),
+            })
         })
         .collect();
-    let (first, by) = found.first()?;
-    let mut at: Vec<StatementRef> = Vec::new();
-    for s in by {
-        if !at.contains(&s.at) {
-            at.push(s.at.clone());
-        }
-    }
-    at.sort_by_key(|a| a.index);
-    let others = found.len() - 1;
-    let needs = first
-        .needs
-        .iter()
-        .map(|a| format!("`{a}`"))
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let more = if others > 0 {
-        format!(" ({others} more known paths too)")
-    } else {
-        String::new()
-    };
-    Some(
-        Finding::new(
-            RuleId::PrivilegeEscalation,
-            Severity::Critical,
-            format!(
-                "{}: allows {needs} on every resource: the holder can {} and so gain more permissions than granted{more}",
-                statements_label(&at), first.how
-            ),
-            "scope these actions to the exact resources they are for (e.g. `iam:PassRole` on one role ARN, `lambda:UpdateFunctionCode` on one function ARN), or remove them".to_string(),
-        )
-        .at(&at[0]),
-    )
+    super::escalation::privilege_escalation(&open)
 }
 
 #[cfg(test)]
