@@ -895,6 +895,77 @@ mod tests {
     }
 
     #[test]
+    fn the_shown_cap_is_the_cap() {
+        assert_eq!(MAX_INPUT_BYTES, 10 * 1024 * 1024);
+        assert_eq!(MAX_INPUT_SHOWN, "10 MiB");
+    }
+
+    #[test]
+    fn json_found_in_a_folder_is_classified_by_what_it_holds() {
+        use Content::*;
+        for (text, want) in [
+            // Policies, and documents that try to be one.
+            (ADMIN, Policy),
+            ("{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}", Policy),
+            ("[{\"Effect\": \"Allow\", \"Action\": \"*\"}]", Policy),
+            ("{\"statement\": []}", Policy),
+            ("{\"Version\": \"2012-10-17\"}", Policy),
+            ("{\"Version\": \"2012-10-17\", \"Statement\": [", Policy),
+            ("%7B%22Statement%22%3A%5B%5D%7D", Policy),
+            // Templates, parsed or not.
+            ("{\"Resources\": {}}", JsonTemplate),
+            ("{\"Transform\": \"AWS::Serverless-2016-10-31\"}", JsonTemplate),
+            ("{\n  \"Resources\" : {\"R\": {", JsonTemplate),
+            // Neither.
+            ("{\"name\": \"orders\", \"version\": \"1.0.0\"}", OtherJson),
+            ("{\"Version\": \"0\", \"detail\": {}}", OtherJson),
+            ("{\"Records\": [{\"eventName\": \"PutRolePolicy\"}]}", OtherJson),
+            ("[{\"eventName\": \"CreateRole\"}]", OtherJson),
+            ("{\n  // comment\n  \"compilerOptions\": {}\n}", OtherJson),
+            // A GitHub webhook: `action` in lower case is not IAM's.
+            ("{\"action\": \"opened\"}", OtherJson),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+    }
+
+    #[cfg(feature = "cli")]
+    #[test]
+    fn yaml_found_in_a_folder_is_a_template_when_its_top_level_says_so() {
+        use Content::*;
+        for (text, want) in [
+            ("Resources:\n  R:\n    Type: AWS::SNS::Topic\n", YamlTemplate),
+            // Broken, but a template: an error, never skipped.
+            ("Resources:\n  R: {Type: [\n", YamlTemplate),
+            ("\"AWSTemplateFormatVersion\": '2010-09-09'\nx: [\n", YamlTemplate),
+            ("Transform : AWS::Serverless-2016-10-31\nResources: [\n", YamlTemplate),
+            // Not templates.
+            ("on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n", OtherYaml),
+            ("service: orders\nresources:\n  Resources:\n    Q: {Type: [\n", OtherYaml),
+            ("", OtherYaml),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn read_bounded_stops_one_byte_past_the_cap() {
+        let at_cap = std::io::repeat(b' ').take(MAX_INPUT_BYTES);
+        assert_eq!(
+            read_bounded(at_cap, "x").map(|t| t.len() as u64),
+            Ok(MAX_INPUT_BYTES)
+        );
+        // An endless reader ends in an error, not in all the memory there is.
+        let e = read_bounded(std::io::repeat(b' '), "standard input").unwrap_err();
+        assert!(
+            e.starts_with("standard input is over the 10 MiB limit on one input"),
+            "{e}"
+        );
+        let e = read_bounded(&[0xff, 0xfe][..], "`x.json`").unwrap_err();
+        assert_eq!(e, "cannot read `x.json`: it is not UTF-8 text");
+    }
+
+    #[test]
     fn exit_status_error_wins_over_findings() {
         let finding = LocatedFinding {
             finding: Finding::new(
