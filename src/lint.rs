@@ -232,6 +232,7 @@ fn lint_folder(dir: &Path, opts: &Options, run: &mut Run) {
     let mut errors = Vec::new();
     walk(dir, &mut files, &mut errors);
     files.sort();
+    errors.sort_by(|a, b| a.source.cmp(&b.source));
     let before = run.results.len();
     run.results.extend(errors);
     let mut skipped = 0;
@@ -330,13 +331,16 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<FileResult>) {
                     files.push(e.into_path());
                 }
             }
-            Err(e) => errors.push(walk_error(dir, &e)),
+            Err(e) => errors.extend(walk_error(dir, &e)),
         }
     }
 }
 
-/// An error of the folder walk as a result naming the path it concerns.
-fn walk_error(dir: &Path, e: &ignore::Error) -> FileResult {
+/// An error of the folder walk as a result naming the path it concerns;
+/// `None` for a dangling symbolic link whose name is not a candidate (a
+/// stale `python` link in a virtualenv): such a file would not have been
+/// read anyway. A dangling `x.json` is an error, as a missing policy is.
+fn walk_error(dir: &Path, e: &ignore::Error) -> Option<FileResult> {
     let mut at = None;
     let mut err = e;
     loop {
@@ -352,21 +356,39 @@ fn walk_error(dir: &Path, e: &ignore::Error) -> FileResult {
     }
     if let ignore::Error::Loop { ancestor, child } = err {
         let source = child.display().to_string();
-        return FileResult::error(
+        return Some(FileResult::error(
             source.clone(),
             format!(
                 "symbolic link loop: `{source}` leads back to its ancestor folder `{}`; not followed",
                 ancestor.display()
             ),
-        );
+        ));
     }
-    let source = at.as_deref().unwrap_or(dir).display().to_string();
-    // The walker's I/O errors repeat the path; the result already names it.
-    let why = match err.io_error().and_then(std::io::Error::raw_os_error) {
-        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+    let path = at.as_deref().unwrap_or(dir);
+    let dangling = || {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+            && std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    };
+    if path != dir && !candidate(path) && dangling() {
+        return None;
+    }
+    let source = path.display().to_string();
+    // The walker wraps the OS error in one that repeats the path; the
+    // result already names it, so say only the innermost cause.
+    let why = match err.io_error() {
+        Some(io) => {
+            let mut cause: &dyn std::error::Error = io;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            cause.to_string()
+        }
         None => err.to_string(),
     };
-    FileResult::error(source.clone(), format!("cannot read `{source}`: {why}"))
+    Some(FileResult::error(
+        source.clone(),
+        format!("cannot read `{source}`: {why}"),
+    ))
 }
 
 fn extension(path: &Path) -> String {
@@ -906,7 +928,10 @@ mod tests {
         for (text, want) in [
             // Policies, and documents that try to be one.
             (ADMIN, Policy),
-            ("{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}", Policy),
+            (
+                "{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}",
+                Policy,
+            ),
             ("[{\"Effect\": \"Allow\", \"Action\": \"*\"}]", Policy),
             ("{\"statement\": []}", Policy),
             ("{\"Version\": \"2012-10-17\"}", Policy),
@@ -914,12 +939,18 @@ mod tests {
             ("%7B%22Statement%22%3A%5B%5D%7D", Policy),
             // Templates, parsed or not.
             ("{\"Resources\": {}}", JsonTemplate),
-            ("{\"Transform\": \"AWS::Serverless-2016-10-31\"}", JsonTemplate),
+            (
+                "{\"Transform\": \"AWS::Serverless-2016-10-31\"}",
+                JsonTemplate,
+            ),
             ("{\n  \"Resources\" : {\"R\": {", JsonTemplate),
             // Neither.
             ("{\"name\": \"orders\", \"version\": \"1.0.0\"}", OtherJson),
             ("{\"Version\": \"0\", \"detail\": {}}", OtherJson),
-            ("{\"Records\": [{\"eventName\": \"PutRolePolicy\"}]}", OtherJson),
+            (
+                "{\"Records\": [{\"eventName\": \"PutRolePolicy\"}]}",
+                OtherJson,
+            ),
             ("[{\"eventName\": \"CreateRole\"}]", OtherJson),
             ("{\n  // comment\n  \"compilerOptions\": {}\n}", OtherJson),
             // A GitHub webhook: `action` in lower case is not IAM's.
@@ -934,14 +965,29 @@ mod tests {
     fn yaml_found_in_a_folder_is_a_template_when_its_top_level_says_so() {
         use Content::*;
         for (text, want) in [
-            ("Resources:\n  R:\n    Type: AWS::SNS::Topic\n", YamlTemplate),
+            (
+                "Resources:\n  R:\n    Type: AWS::SNS::Topic\n",
+                YamlTemplate,
+            ),
             // Broken, but a template: an error, never skipped.
             ("Resources:\n  R: {Type: [\n", YamlTemplate),
-            ("\"AWSTemplateFormatVersion\": '2010-09-09'\nx: [\n", YamlTemplate),
-            ("Transform : AWS::Serverless-2016-10-31\nResources: [\n", YamlTemplate),
+            (
+                "\"AWSTemplateFormatVersion\": '2010-09-09'\nx: [\n",
+                YamlTemplate,
+            ),
+            (
+                "Transform : AWS::Serverless-2016-10-31\nResources: [\n",
+                YamlTemplate,
+            ),
             // Not templates.
-            ("on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n", OtherYaml),
-            ("service: orders\nresources:\n  Resources:\n    Q: {Type: [\n", OtherYaml),
+            (
+                "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n",
+                OtherYaml,
+            ),
+            (
+                "service: orders\nresources:\n  Resources:\n    Q: {Type: [\n",
+                OtherYaml,
+            ),
             ("", OtherYaml),
         ] {
             assert_eq!(classify(text), want, "{text}");

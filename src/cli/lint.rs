@@ -9,7 +9,8 @@ use std::io::IsTerminal;
 pub enum OutputFormat {
     /// One line per finding and its fix, for a terminal.
     Text,
-    /// One JSON document (`{"version": 1, "results": [...]}`), for scripts.
+    /// One JSON document (`{"version": 1, "results": [...], "skipped": N}`),
+    /// for scripts.
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
