@@ -493,6 +493,15 @@ fn lint_file(path: &Path, found_in_folder: bool, opts: &Options) -> Outcome {
             lint_text(&source, &text, Some(path), opts)
         });
     }
+    if starts_like_json(&text) {
+        // Most JSON in a policy repository is policies: judge first, and
+        // look closer only at what fails, so a policy is parsed once.
+        let r = lint_text(&source, &text, Some(path), opts);
+        if r.error.is_some() && classify(&text) == Content::OtherJson {
+            return Outcome::Skipped;
+        }
+        return Outcome::Judged(r);
+    }
     match classify(&text) {
         Content::Policy | Content::JsonTemplate => {
             Outcome::Judged(lint_text(&source, &text, Some(path), opts))
@@ -525,6 +534,12 @@ enum Content {
 }
 
 const TEMPLATE_KEYS: [&str; 3] = ["Resources", "AWSTemplateFormatVersion", "Transform"];
+
+/// JSON (an object or an array) or URL-encoded JSON, by its first character.
+fn starts_like_json(text: &str) -> bool {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    body.starts_with(['{', '[', '%'])
+}
 
 fn classify(text: &str) -> Content {
     let body = text.trim_start_matches('\u{feff}').trim_start();
