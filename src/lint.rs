@@ -248,7 +248,8 @@ fn lint_folder(dir: &Path, opts: &Options, run: &mut Run) {
         let source = dir.display().to_string();
         let why = match skipped {
             0 => {
-                "no policy (`*.json`) or template (`*.yaml`, `*.yml`, `*.template`, `*.json`) in it"
+                "no policy (`*.json`) or template (`*.yaml`, `*.yml`, `*.template`, `*.json`) in it \
+                 (hidden and `.gitignore`d files are not read)"
                     .to_string()
             }
             n => format!(
@@ -327,7 +328,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<FileResult>) {
         match entry {
             Ok(e) => {
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                if !is_dir && e.depth() > 0 && candidate(e.path()) {
+                if !is_dir && candidate(e.path()) {
                     files.push(e.into_path());
                 }
             }
