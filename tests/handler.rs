@@ -251,13 +251,13 @@ async fn a_document_that_is_not_json_is_an_unprocessable_event_and_success() {
 async fn an_undecodable_event_is_unprocessable_and_success() {
     let p = pipeline(MemoryResolver::default());
     let mut event = sample("put-role-policy-admin.json");
-    event["detail"]["requestParameters"] = json!({"roleName": "r"});
+    event["detail"]["requestParameters"] = json!({"roleName": "r", "policyName": "p"});
     p.handle(&event).await.unwrap();
     let alerts = p.notifier.take();
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].body.findings[0]
         .message
-        .ends_with("`PutRolePolicy` has no `requestParameters.policyName`"));
+        .ends_with("`PutRolePolicy` has no `requestParameters.policyDocument`"));
     // Not decoded: the alert can only name the event.
     assert_eq!(
         alerts[0].subject,

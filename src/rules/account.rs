@@ -52,6 +52,28 @@ pub fn unprocessable_event(event_id: &str, reason: &str) -> Finding {
     )
 }
 
+/// `suppression-added`: `actor` set the `doorman:ignore` tag to `value` on
+/// `target` (``role `app` ``), under the spelling `key` the call used
+/// (IAM compares tag keys ignoring case). The value lists the rule ids to
+/// silence; it is quoted as written, so a typo shows too.
+pub fn suppression_added(actor: &str, key: &str, value: &str, target: &str) -> Finding {
+    let actor = if actor.is_empty() {
+        "an unknown caller"
+    } else {
+        actor
+    };
+    Finding::new(
+        RuleId::SuppressionAdded,
+        Severity::High,
+        format!(
+            "`{actor}` set the tag `{key}` = `{value}` on {target}, asking doorman to stop alerting on these rules for it"
+        ),
+        format!(
+            "if this suppression was not agreed, remove the tag `{key}` and review what it hides; allow tagging with the `doorman:ignore` key only to doorman's owners (deny tag calls with `aws:TagKeys` `doorman:ignore` in an SCP)"
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
