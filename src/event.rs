@@ -1297,6 +1297,120 @@ mod tests {
     }
 
     #[test]
+    fn tag_calls_read_iam_lists_and_lambda_maps() {
+        let ev = record(
+            "TagRole",
+            "iam.amazonaws.com",
+            json!({"roleName": "app", "tags": [{"key": "team", "value": "a"}, {"key": "Doorman:Ignore", "value": "admin-access"}]}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(
+            c.what,
+            What::IgnoreTag {
+                target: TagTarget::Identity(Identity {
+                    kind: IdentityKind::Role,
+                    name: Some("app".into())
+                }),
+                tags: vec![("Doorman:Ignore".into(), "admin-access".into())],
+            }
+        );
+        let fn_arn = "arn:aws:lambda:us-east-1:111122223333:function:f";
+        let ev = record(
+            "TagResource20170331v2",
+            "lambda.amazonaws.com",
+            json!({"resource": fn_arn, "tags": {"doorman:ignore": "public-invoke"}}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(
+            c.what,
+            What::IgnoreTag {
+                target: TagTarget::Lambda(Some(fn_arn.into())),
+                tags: vec![("doorman:ignore".into(), "public-invoke".into())],
+            }
+        );
+        // Another key: nothing to judge, and the reason says why.
+        let ev = record(
+            "TagPolicy",
+            "iam.amazonaws.com",
+            json!({"policyArn": "arn:aws:iam::111122223333:policy/p", "tags": [{"key": "doorman:owner", "value": "x"}]}),
+            Value::Null,
+        );
+        assert!(matches!(
+            decode(&ev).unwrap(),
+            Decoded::Ignored { reason, .. } if reason.starts_with("`TagPolicy` sets no `doorman:ignore` tag")
+        ));
+        // A tag without a key cannot be judged.
+        let ev = record(
+            "TagUser",
+            "iam.amazonaws.com",
+            json!({"userName": "u", "tags": [{"value": "x"}]}),
+            Value::Null,
+        );
+        assert_eq!(
+            decode(&ev).unwrap_err().reason,
+            "`TagUser`: tag 0 has no `key`"
+        );
+    }
+
+    #[test]
+    fn create_calls_keep_the_doorman_ignore_tags_they_set() {
+        let ev = record(
+            "CreateFunction20150331",
+            "lambda.amazonaws.com",
+            json!({"functionName": "f", "role": "arn:aws:iam::111122223333:role/r", "tags": {"DOORMAN:IGNORE": "missing-logs", "team": "a"}}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(
+            c.ignore_tags,
+            vec![("DOORMAN:IGNORE".to_string(), "missing-logs".to_string())]
+        );
+    }
+
+    #[test]
+    fn fields_that_only_word_the_alert_may_be_missing_or_odd() {
+        let mut ev = record(
+            "UpdateAssumeRolePolicy",
+            "iam.amazonaws.com",
+            json!({"roleName": 12, "policyDocument": "{\"Statement\":[]}"}),
+            Value::Null,
+        );
+        ev["userAgent"] = json!({"agent": "x"});
+        ev["eventTime"] = json!(1767225600);
+        ev["sourceIPAddress"] = Value::Null;
+        let wrapped = json!({
+            "detail-type": CLOUDTRAIL_DETAIL_TYPE, "id": 5, "time": [], "region": {},
+            "detail": ev
+        });
+        let Decoded::Change(c) = decode(&wrapped).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(c.info.time, "1767225600");
+        assert_eq!(c.info.user_agent, "");
+        assert_eq!(c.info.source_ip, "");
+        assert_eq!(c.info.region, "us-east-1");
+        assert_eq!(
+            c.what,
+            What::RoleTrust {
+                role: None,
+                document: "{\"Statement\":[]}".into()
+            }
+        );
+        // A non-string `errorCode` is still a failed call.
+        let mut ev = record("TagRole", "iam.amazonaws.com", json!({}), Value::Null);
+        ev["errorCode"] = json!({"code": "AccessDenied"});
+        assert!(matches!(decode(&ev).unwrap(), Decoded::Ignored { .. }));
+    }
+
+    #[test]
     fn function_names_come_from_names_and_arns() {
         assert_eq!(function_name("f"), "f");
         assert_eq!(
