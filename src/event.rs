@@ -144,16 +144,19 @@ pub enum What {
     /// DeleteRolePermissionsBoundary, DeleteUserPermissionsBoundary.
     BoundaryRemoved { holder: Identity },
     /// AddPermission: one statement added to a function's resource policy.
+    /// The function only words the alert (and finds its tags): `None` when
+    /// neither the request nor the resulting statement names it.
     FunctionPermission {
-        function: Function,
+        function: Option<Function>,
         /// The statement as a one-statement policy document.
         document: String,
         /// `FunctionUrlAuthType` of the permission, when set.
         function_url_auth_type: Option<String>,
     },
-    /// CreateFunctionUrlConfig, UpdateFunctionUrlConfig.
+    /// CreateFunctionUrlConfig, UpdateFunctionUrlConfig. `None` when the
+    /// event does not name the function.
     FunctionUrl {
-        function: Function,
+        function: Option<Function>,
         auth_type: Option<String>,
     },
     /// AddLayerVersionPermission.
@@ -799,7 +802,7 @@ fn what(
         },
         ("lambda", "AddPermission") => add_permission(info, req, resp, event)?,
         ("lambda", "CreateFunctionUrlConfig" | "UpdateFunctionUrlConfig") => What::FunctionUrl {
-            function: function(info, req, resp, event)?,
+            function: function(info, req, resp, event).ok(),
             auth_type: str_at(req, "authType").or_else(|| str_at(resp, "authType")),
         },
         ("lambda", "AddLayerVersionPermission") => {
@@ -1053,15 +1056,24 @@ fn add_permission(
     resp: &Map<String, Value>,
     event: &str,
 ) -> Result<What, String> {
-    let function = function(info, req, resp, event)?;
+    let named = function(info, req, resp, event);
     let auth_type = str_at(req, "functionUrlAuthType");
     let statement: Value = match resp.get("statement") {
         Some(Value::String(s)) => serde_json::from_str(s).map_err(|e| {
             format!("`responseElements.statement` of {event} is not valid JSON: {e}")
         })?,
         Some(v @ Value::Object(_)) => v.clone(),
-        _ => statement_from_request(req, &function, event)?,
+        // Rebuilding the statement needs the function's ARN.
+        _ => statement_from_request(req, named.as_ref()?, event)?,
     };
+    // Without a name in the request, the statement's resource names it.
+    let function = named.ok().or_else(|| {
+        let arn = statement.get("Resource").and_then(Value::as_str)?;
+        arn.starts_with("arn:").then(|| Function {
+            name: function_name(arn),
+            arn: unqualified_function_arn(arn),
+        })
+    });
     let document = serde_json::json!({"Version": "2012-10-17", "Statement": [statement]});
     Ok(What::FunctionPermission {
         function,
@@ -1254,8 +1266,8 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            function.arn,
-            "arn:aws:lambda:us-east-1:111122223333:function:f"
+            function.map(|f| f.arn).as_deref(),
+            Some("arn:aws:lambda:us-east-1:111122223333:function:f")
         );
         let from_response: Value = serde_json::from_str(&document).unwrap();
         let ev = record(
@@ -1272,6 +1284,52 @@ mod tests {
         };
         let from_request: Value = serde_json::from_str(&document).unwrap();
         assert_eq!(from_response, from_request);
+    }
+
+    #[test]
+    fn add_permission_without_a_function_name_is_judged_on_its_statement() {
+        let stmt = r#"{"Sid":"pub","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:111122223333:function:f"}"#;
+        let ev = record(
+            "AddPermission20150331v2",
+            "lambda.amazonaws.com",
+            json!({"statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
+            json!({"statement": stmt}),
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!()
+        };
+        let What::FunctionPermission { function, .. } = c.what else {
+            panic!()
+        };
+        assert_eq!(function.map(|f| f.name).as_deref(), Some("f"));
+        // Without the statement, the request alone cannot say which function.
+        let ev = record(
+            "AddPermission20150331v2",
+            "lambda.amazonaws.com",
+            json!({"statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
+            Value::Null,
+        );
+        assert_eq!(
+            decode(&ev).unwrap_err().reason,
+            "`AddPermission` has no `requestParameters.functionName`"
+        );
+        // A function URL event without a name is judged all the same.
+        let ev = record(
+            "CreateFunctionUrlConfig20211031",
+            "lambda.amazonaws.com",
+            json!({"authType": "NONE"}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            c.what,
+            What::FunctionUrl {
+                function: None,
+                auth_type: Some("NONE".into())
+            }
+        );
     }
 
     #[test]

@@ -1033,3 +1033,20 @@ async fn invisible_and_line_breaking_characters_never_reach_the_alert() {
     }
     assert!(alert.subject.chars().all(|c| (' '..='~').contains(&c)));
 }
+
+#[tokio::test]
+async fn a_public_function_url_without_a_function_name_is_still_reported() {
+    let mut event = sample("create-function-url-config-public.json");
+    let req = event["detail"]["requestParameters"]
+        .as_object_mut()
+        .unwrap();
+    req.remove("functionName");
+    event["detail"]["responseElements"] = Value::Null;
+    let p = pipeline(MemoryResolver::default());
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert), vec![RuleId::PublicFunctionUrl]);
+    assert_eq!(
+        alert.subject,
+        "[doorman] HIGH public-function-url on unknown function"
+    );
+}

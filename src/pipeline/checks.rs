@@ -134,7 +134,9 @@ pub(super) async fn assess<R: Resolver>(
             document,
             function_url_auth_type,
         } => {
-            j.function_tags(function).await?;
+            if let Some(function) = function {
+                j.function_tags(function).await?;
+            }
             let policy = j.document(
                 document,
                 PolicyKind::Resource,
@@ -153,28 +155,34 @@ pub(super) async fn assess<R: Resolver>(
                 .iter()
                 .any(|f| f.finding.rule == RuleId::PublicFunctionUrl);
             if url_auth_none && !reported {
-                if let Some(f) = lambda_config::public_function_url("NONE", &function.name) {
+                if let Some(f) =
+                    lambda_config::public_function_url("NONE", function_name_or(function))
+                {
                     j.push(f, None);
                 }
             }
             format!(
-                "added a statement to the resource policy of function `{}`",
-                function.name
+                "added a statement to the resource policy of {}",
+                describe(&subject_of(&change.what))
             )
         }
         What::FunctionUrl {
             function,
             auth_type,
         } => {
-            j.function_tags(function).await?;
+            if let Some(function) = function {
+                j.function_tags(function).await?;
+            }
             let auth = auth_type.as_deref().unwrap_or("(not given)");
-            if let Some(f) = lambda_config::public_function_url(auth, &function.name) {
+            if let Some(f) = lambda_config::public_function_url(auth, function_name_or(function)) {
                 j.push(f, None);
             }
-            format!(
-                "set the function URL of `{}` to `AuthType: {auth}`",
-                function.name
-            )
+            match function {
+                Some(f) => format!("set the function URL of `{}` to `AuthType: {auth}`", f.name),
+                None => format!(
+                    "set the function URL of a function the event does not name to `AuthType: {auth}`"
+                ),
+            }
         }
         What::LayerPermission {
             layer,
@@ -321,10 +329,15 @@ pub(super) fn subject_of(what: &What) -> Subject {
             Some(policy_arn.clone()),
             resolve::policy_name(policy_arn),
         ),
-        What::FunctionPermission { function, .. }
-        | What::FunctionUrl { function, .. }
-        | What::FunctionRole { function, .. }
-        | What::EventSourceMapping { function, .. } => function_subject(function),
+        What::FunctionPermission { function, .. } | What::FunctionUrl { function, .. } => {
+            match function {
+                Some(f) => function_subject(f),
+                None => named("function", None, ""),
+            }
+        }
+        What::FunctionRole { function, .. } | What::EventSourceMapping { function, .. } => {
+            function_subject(function)
+        }
         What::LayerPermission { layer, .. } => named("layer", None, layer),
         What::Guardrail(call) => named(
             guardrail_kind(call.target),
@@ -733,6 +746,14 @@ fn describe(subject: &Subject) -> String {
     } else {
         format!("{} `{}`", subject.kind, subject.name)
     }
+}
+
+/// A function's name for a finding's message, or what stands for it when
+/// the event does not name the function.
+fn function_name_or(function: &Option<Function>) -> &str {
+    function
+        .as_ref()
+        .map_or("(not named in the event)", |f| f.name.as_str())
 }
 
 fn function_subject(function: &Function) -> Subject {
