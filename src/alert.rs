@@ -619,7 +619,7 @@ fn render_text(body: &AlertBody, user_agent: &str, total: usize) -> String {
     }
     let _ = write!(
         t,
-        "\n`doorman explain RULE` tells why a rule matters. To silence a rule for one role or function, tag it doorman:ignore=RULE[,RULE...]."
+        "\n`doorman explain RULE` tells why a rule matters. To silence a rule for one role or function, tag it doorman:ignore=RULE[,RULE...]; setting the tag is itself reported (suppression-added)."
     );
     t
 }
