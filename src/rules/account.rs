@@ -6,6 +6,8 @@
 //!   disabled, deleted or changed;
 //! - `unprocessable-event`: doorman could not judge an event it is subscribed
 //!   to, so a human has to.
+//! - `suppression-added`: a `doorman:ignore` tag was set, silencing doorman
+//!   for what it is on.
 //!
 //! Whether a call concerns doorman's own resources is decided by the
 //! pipeline, which knows the deployment's names; these functions only word

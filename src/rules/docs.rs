@@ -467,7 +467,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
             summary: "a `doorman:ignore` tag was set or changed on a role, user, policy or function (TagRole, TagUser, TagPolicy, Lambda TagResource); never suppressible",
             why: "The `doorman:ignore` tag silences doorman's rules for what it is on, and whoever may tag a role or function may set it: the person doorman watches can switch off the alert on their next change. So the tag itself is alerted, naming who silenced which rules on what, and no filter (minimum severity, ignored rules or principals, tags) can hide this alert. Tag keys are compared as IAM compares them, ignoring case (`DOORMAN:IGNORE` is the same key).",
             example: r#"aws iam tag-role --role-name orders-role \
-        --tags Key=doorman:ignore,Value=admin-access,privilege-escalation"#,
+        --tags '[{"Key": "doorman:ignore", "Value": "admin-access,privilege-escalation"}]'"#,
             fix: "If nobody agreed to the suppression, remove the tag (`aws iam untag-role --tag-keys doorman:ignore`, `aws lambda untag-resource`) and review the findings it would hide. Allow the `doorman:ignore` key only to the team that owns doorman: deny `iam:TagRole`, `iam:TagUser`, `iam:TagPolicy` and `lambda:TagResource` with `\"ForAnyValue:StringEqualsIgnoreCase\": {\"aws:TagKeys\": \"doorman:ignore\"}` in an SCP.",
         ),
         GuardrailTampering => page!(GuardrailTampering, Critical, "critical", None,
