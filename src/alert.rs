@@ -655,6 +655,94 @@ mod tests {
         assert_eq!(clean_to("short", 20), ("short".to_string(), false));
     }
 
+    /// An input whose every header field is `header` long, with `findings`
+    /// findings (the first critical, the rest low).
+    fn input(header: usize, findings: usize) -> AlertInput {
+        let h = |tag: &str| format!("{tag}{}", "x".repeat(header));
+        let finding = |i: usize| EventFinding {
+            finding: Finding::new(
+                if i == 0 {
+                    RuleId::AdminAccess
+                } else {
+                    RuleId::ResourceMismatch
+                },
+                if i == 0 {
+                    Severity::Critical
+                } else {
+                    Severity::Low
+                },
+                format!("finding {i}: {}", "m".repeat(300)),
+                format!("fix {i}: {}", "f".repeat(150)),
+            ),
+            document: None,
+        };
+        AlertInput {
+            event: EventInfo {
+                id: h("id"),
+                name: h("name"),
+                time: h("time"),
+                account: h("account"),
+                region: h("region"),
+                actor: h("actor"),
+                actor_issuer: None,
+                source_ip: h("ip"),
+                user_agent: h("agent"),
+                service: "iam".into(),
+            },
+            subject: Subject {
+                kind: "role".into(),
+                arn: Some(h("arn")),
+                name: h("role"),
+            },
+            change: h("change"),
+            findings: (0..findings).map(finding).collect(),
+            tag_ignored: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn header_fields_are_clipped_before_any_finding_is_summarised() {
+        // Short headers: nothing clipped, everything listed.
+        let a = build(&input(10, 70), &Suppressions::default()).unwrap();
+        assert_eq!((a.body.clipped_to_bytes, a.body.findings.len()), (None, 70));
+        // Long headers: clipped to the first level that fits, every finding
+        // still listed.
+        let a = build(&input(10_000, 70), &Suppressions::default()).unwrap();
+        assert_eq!(a.body.clipped_to_bytes, Some(256));
+        assert_eq!(a.body.findings.len(), 70);
+        assert!(a.body.summarised.is_none());
+        assert!(a.message.len() <= BUDGET_BYTES);
+        // Too many findings even then: summarised, the critical one first.
+        let a = build(&input(10_000, 2_000), &Suppressions::default()).unwrap();
+        assert_eq!(a.body.clipped_to_bytes, Some(64));
+        assert_eq!(a.body.findings[0].rule, RuleId::AdminAccess);
+        let s = a.body.summarised.as_ref().unwrap();
+        assert_eq!(s.count + a.body.findings.len(), 2_000);
+        assert_eq!(s.rules[&RuleId::ResourceMismatch], s.count);
+        assert!(a.message.len() <= BUDGET_BYTES);
+    }
+
+    #[test]
+    fn never_suppressed_rules_pass_every_filter() {
+        let s = Suppressions {
+            min_severity: Severity::Critical,
+            ignore_rules: NEVER_SUPPRESSED.into_iter().collect(),
+            ignore_principals: vec!["arn:*".into()],
+        };
+        let tags: BTreeSet<RuleId> = NEVER_SUPPRESSED.into_iter().collect();
+        for rule in NEVER_SUPPRESSED {
+            let f = Finding::new(rule, Severity::Info, "m".into(), "f".into());
+            assert!(s.keeps(&f, true, &tags), "{rule}");
+        }
+        let f = Finding::new(
+            RuleId::AdminAccess,
+            Severity::Critical,
+            "m".into(),
+            "f".into(),
+        );
+        assert!(!s.keeps(&f, true, &BTreeSet::new()));
+    }
+
     #[test]
     fn principal_patterns_match_the_actor_or_its_issuer() {
         let s = Suppressions {

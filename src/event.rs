@@ -1163,6 +1163,8 @@ mod tests {
             ("PutFunctionConcurrency20171031", "PutFunctionConcurrency"),
             ("AttachRolePolicy", "AttachRolePolicy"),
             ("UpdateFunctionCode20150331v2", "UpdateFunctionCode"),
+            ("TagResource20170331v2", "TagResource"),
+            ("TagResource20170331", "TagResource"),
             ("S3Thing123", "S3Thing123"),
             ("20150331", "20150331"),
             ("Get2", "Get2"),
