@@ -1050,3 +1050,20 @@ async fn a_public_function_url_without_a_function_name_is_still_reported() {
         "[doorman] HIGH public-function-url on unknown function"
     );
 }
+
+#[tokio::test]
+async fn a_suppression_set_by_an_event_that_cannot_be_judged_is_still_reported() {
+    let mut event = sample("create-role-trust-anyone.json");
+    event["detail"]["requestParameters"]["assumeRolePolicyDocument"] = json!("{not json");
+    event["detail"]["requestParameters"]["tags"] =
+        json!([{"key": "doorman:ignore", "value": "trust-any-principal"}]);
+    let p = pipeline(MemoryResolver::default());
+    let alert = one_alert(&p, &event).await;
+    let mut got = rules(&alert);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![RuleId::UnprocessableEvent, RuleId::SuppressionAdded]
+    );
+    assert_eq!(alert.highest_severity(), Severity::High);
+}

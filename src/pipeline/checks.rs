@@ -265,26 +265,33 @@ pub(super) async fn assess<R: Resolver>(
             )
         }
     };
-    // A suppression set by the call itself: a TagRole, or the `tags` of
-    // the CreateRole / CreateFunction / CreatePolicy that made the subject.
-    let subject = subject_of(&change.what);
-    let set_tags = match &change.what {
-        What::IgnoreTag { tags, .. } => tags,
-        _ => &change.ignore_tags,
-    };
-    for (key, value) in set_tags {
-        j.push(
-            account::suppression_added(&change.info.actor, key, value, &describe(&subject)),
-            None,
-        );
-    }
+    j.findings.extend(suppressions_set(change));
     Ok(Assessment {
-        subject,
+        subject: subject_of(&change.what),
         change: what_changed,
         findings: j.findings,
         tag_ignored: j.tag_ignored,
         skipped: j.skipped,
     })
+}
+
+/// `suppression-added` for each `doorman:ignore` tag the call itself set: a
+/// TagRole, or the `tags` of the CreateRole / CreateFunction / CreatePolicy
+/// that made the subject. Judged from the event alone, so it holds even when
+/// the rest of the event cannot be judged.
+pub(super) fn suppressions_set(change: &Change) -> Vec<EventFinding> {
+    let subject = describe(&subject_of(&change.what));
+    let set_tags = match &change.what {
+        What::IgnoreTag { tags, .. } => tags,
+        _ => &change.ignore_tags,
+    };
+    set_tags
+        .iter()
+        .map(|(key, value)| EventFinding {
+            finding: account::suppression_added(&change.info.actor, key, value, &subject),
+            document: None,
+        })
+        .collect()
 }
 
 /// What a change is about, for the alert's subject.
