@@ -67,6 +67,14 @@ impl LambdaConfig {
                     .map_err(|e| ConfigError(format!("`DOORMAN_IGNORE_RULES`: {e}")))?,
             );
         }
+        if let Some(r) = ignore_rules
+            .iter()
+            .find(|r| crate::alert::never_suppressed(**r))
+        {
+            tracing::warn!(
+                "`DOORMAN_IGNORE_RULES` lists `{r}`, which is never suppressed: its alerts are sent all the same"
+            );
+        }
         let ignore_principals = list(var("DOORMAN_IGNORE_PRINCIPALS"));
         if let Some(bad) = ignore_principals.iter().find(|p| !p.starts_with("arn:")) {
             return Err(ConfigError(format!(

@@ -129,6 +129,7 @@ rule_ids! {
     // §3.5 account level
     PermissionsBoundaryRemoved => "permissions-boundary-removed",
     UnprocessableEvent => "unprocessable-event",
+    SuppressionAdded => "suppression-added",
     GuardrailTampering => "guardrail-tampering",
 }
 
