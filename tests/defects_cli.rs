@@ -219,3 +219,49 @@ fn documents_iam_rejects_are_invalid_policy() {
         );
     }
 }
+
+/// `doorman replay` reads the Lambda's variables, so the deployed function
+/// and a replay judge the same event alike.
+fn replay(event: &str, trusted_accounts: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorman"));
+    cmd.args(["replay", event])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DOORMAN_TRAIL_NAME")
+        .env_remove("DOORMAN_TOPIC_ARN")
+        .env_remove("DOORMAN_TRUSTED_ORGS");
+    match trusted_accounts {
+        Some(v) => cmd.env("DOORMAN_TRUSTED_ACCOUNTS", v),
+        None => cmd.env_remove("DOORMAN_TRUSTED_ACCOUNTS"),
+    };
+    cmd.output().expect("doorman runs")
+}
+
+#[test]
+fn replay_honours_doorman_trusted_accounts() {
+    for (event, rule) in [
+        (
+            "events/create-function-cross-account-layer.json",
+            "cross-account-layer",
+        ),
+        (
+            "events/update-assume-role-policy-cross-account.json",
+            "trust-cross-account",
+        ),
+    ] {
+        let o = replay(event, None);
+        assert_eq!(o.status.code(), Some(1), "{event}: {o:?}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(&format!(" {rule} ")), "{event}: {out}");
+        let o = replay(event, Some("999988887777,444455556666"));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{event}: {out}");
+        assert!(out.contains("no alerts from 1 event"), "{event}: {out}");
+    }
+    let o = replay(
+        "events/create-function-cross-account-layer.json",
+        Some("9999-8888-7777"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("`DOORMAN_TRUSTED_ACCOUNTS`: `9999-8888-7777` is not an AWS account id"));
+}
