@@ -65,6 +65,11 @@ pub struct Options {
     /// The account that owns the roles and functions: principals of this
     /// account are not "another account".
     pub account_id: Option<String>,
+    /// Accounts every cross-account rule treats like the owner's own.
+    pub trusted_accounts: Vec<String>,
+    /// Organizations whose `aws:PrincipalOrgID` conditions guard a
+    /// cross-account grant; empty: any organization does.
+    pub trusted_orgs: Vec<String>,
 }
 
 impl Default for Options {
@@ -74,6 +79,8 @@ impl Default for Options {
             ignore: Vec::new(),
             kind: None,
             account_id: None,
+            trusted_accounts: Vec::new(),
+            trusted_orgs: Vec::new(),
         }
     }
 }
@@ -86,6 +93,8 @@ impl Default for Options {
 /// min-severity = "medium"
 /// ignore = ["cross-account-layer"]
 /// account = "111122223333"
+/// trusted-accounts = ["444455556666"]
+/// trusted-orgs = ["o-a1b2c3d4e5"]
 /// ```
 #[cfg(feature = "cli")]
 #[derive(Debug, Default, serde::Deserialize)]
@@ -95,6 +104,10 @@ struct ConfigFile {
     #[serde(default)]
     ignore: Vec<String>,
     account: Option<String>,
+    #[serde(default)]
+    trusted_accounts: Vec<String>,
+    #[serde(default)]
+    trusted_orgs: Vec<String>,
 }
 
 /// The name `doorman lint` looks for in the current folder.
@@ -134,6 +147,10 @@ impl Options {
             }
             opts.account_id = Some(account);
         }
+        opts.trusted_accounts = crate::config::account_ids(file.trusted_accounts)
+            .map_err(|e| format!("{shown}: `trusted-accounts`: {e}"))?;
+        opts.trusted_orgs = crate::config::org_ids(file.trusted_orgs)
+            .map_err(|e| format!("{shown}: `trusted-orgs`: {e}"))?;
         Ok(opts)
     }
 }
@@ -147,6 +164,15 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl Options {
     fn keeps(&self, f: &Finding) -> bool {
         f.severity >= self.min_severity && !self.ignore.contains(&f.rule)
+    }
+
+    /// The rule context's trusted accounts and organizations.
+    fn trust_context(&self) -> Context {
+        Context {
+            trusted_accounts: self.trusted_accounts.clone(),
+            trusted_orgs: self.trusted_orgs.clone(),
+            ..Context::default()
+        }
     }
 }
 
@@ -666,6 +692,7 @@ fn lint_text(source: &str, text: &str, file: Option<&Path>, opts: &Options) -> F
     let ctx = Context {
         account_id: opts.account_id.clone(),
         managed_policy_name: file.and_then(managed_policy_name),
+        ..opts.trust_context()
     };
     let lines = if looks_like_json(text) {
         policy::locate::statement_lines(text)
@@ -733,7 +760,7 @@ fn is_json_template(text: &str) -> bool {
 /// says what each of its documents is.
 #[cfg(feature = "cli")]
 fn lint_template_text(source: &str, text: &str, opts: &Options) -> FileResult {
-    match crate::template::lint_template(source, text) {
+    match crate::template::lint_template_with(source, text, &opts.trust_context()) {
         Ok(findings) => FileResult {
             source: source.to_string(),
             findings: findings

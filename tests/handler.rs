@@ -456,6 +456,7 @@ async fn suppressions_by_tag_rule_principal_and_severity() {
             ..Suppressions::default()
         },
         guarded: Guarded::default(),
+        ..Settings::default()
     };
     let p = Pipeline::new(
         MemoryResolver::default(),
@@ -480,6 +481,7 @@ async fn suppressions_by_tag_rule_principal_and_severity() {
             ..Suppressions::default()
         },
         guarded: Guarded::default(),
+        ..Settings::default()
     };
     let p = Pipeline::new(MemoryResolver::default(), MemoryNotifier::new(), settings);
     assert!(p
@@ -511,6 +513,7 @@ async fn tampering_with_doormans_own_resources_is_critical() {
             topic_arn: Some(topic.into()),
             trail_name: None,
         },
+        ..Settings::default()
     };
     let p = Pipeline::new(MemoryResolver::default(), MemoryNotifier::new(), settings);
     let mut event = sample("stop-logging.json");
@@ -624,6 +627,7 @@ fn every_filter() -> Settings {
             ],
         },
         guarded: Guarded::default(),
+        ..Settings::default()
     }
 }
 

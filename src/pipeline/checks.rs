@@ -44,6 +44,8 @@ pub(super) struct Assessment {
 struct Judge<'a, R> {
     resolver: &'a R,
     account: Option<String>,
+    /// The deployment's trusted accounts and organizations.
+    base: &'a Context,
     findings: Vec<EventFinding>,
     tag_ignored: BTreeSet<RuleId>,
     skipped: Vec<String>,
@@ -52,12 +54,14 @@ struct Judge<'a, R> {
 pub(super) async fn assess<R: Resolver>(
     resolver: &R,
     guarded: &Guarded,
+    base: &Context,
     change: &Change,
 ) -> Result<Assessment, Stop> {
     let account = Some(change.info.account.clone()).filter(|a| !a.is_empty());
     let mut j = Judge {
         resolver,
         account,
+        base,
         findings: Vec::new(),
         tag_ignored: BTreeSet::new(),
         skipped: Vec::new(),
@@ -202,13 +206,12 @@ pub(super) async fn assess<R: Resolver>(
             layers,
         } => {
             j.function_tags(function).await?;
-            let function_account = arn_account(&function.arn).or(j.account.clone());
+            let ctx = Context {
+                account_id: arn_account(&function.arn).or(j.account.clone()),
+                ..j.context(None)
+            };
             for layer in layers {
-                if let Some(f) = lambda_config::cross_account_layer(
-                    layer,
-                    function_account.as_deref(),
-                    &function.name,
-                ) {
+                if let Some(f) = lambda_config::cross_account_layer(layer, &ctx, &function.name) {
                     j.push(f, None);
                 }
             }
@@ -365,6 +368,7 @@ impl<R: Resolver> Judge<'_, R> {
         Context {
             account_id: self.account.clone(),
             managed_policy_name: managed_policy_name.map(str::to_string),
+            ..self.base.clone()
         }
     }
 

@@ -216,19 +216,19 @@ pub fn doc(id: RuleId) -> RuleDoc {
         InvalidPolicy => page!(InvalidPolicy, High, "high", PERMISSION,
             title: "Invalid policy",
             summary: "not a valid IAM policy: missing `Effect`/`Action`/`Resource`, unknown element, unknown condition operator, bad `Version`",
-            why: "IAM rejects the whole document, so the deploy or API call fails — or, for elements IAM ignores, the policy does something other than what it reads. A `Version` other than `2012-10-17` disables policy variables such as `${aws:username}`.",
+            why: "IAM rejects the whole document, so the deploy or API call fails — or, for elements IAM ignores, the policy does something other than what it reads. A `Version` other than `2012-10-17` disables policy variables such as `${aws:username}`. IAM also rejects a `Sid` used twice in one policy, a `Sid` of an identity or trust policy with anything but ASCII letters and digits (Lambda statement ids may also hold `-` and `_`), and a wildcard inside a principal name or ARN (`arn:aws:iam::*:root`, `arn:aws:iam::111122223333:role/*`): `*` is accepted only as the whole principal.",
             example: r#"{
   "Version": "2012-10-17",
   "Statement": [
     { "Effect": "Alow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::orders-receipts/*" }
   ]
 }"#,
-            fix: "Correct the element the message names; use `\"Version\": \"2012-10-17\"`.",
+            fix: "Correct the element the message names; use `\"Version\": \"2012-10-17\"`. Give each statement its own letters-and-digits `Sid`. Instead of a wildcard in a principal ARN, name the principals, or use `\"AWS\": \"*\"` with a condition on `aws:PrincipalArn` or `aws:PrincipalOrgID`.",
         ),
         TrustAnyPrincipal => page!(TrustAnyPrincipal, Critical, "critical", TRUST,
             title: "Anyone may assume the role",
             summary: "`{\"AWS\": \"*\"}` or `\"*\"` may assume the role without a condition restricting it to an account or organization",
-            why: "Any AWS account in the world — any attacker with a free account — can call `sts:AssumeRole` on this role and get its permissions.",
+            why: "Any AWS account in the world — any attacker with a free account — can call `sts:AssumeRole` on this role and get its permissions. A standalone document is a trust policy when a statement with a principal grants a way into a role as IAM reads the action: `sts:AssumeRole`, but also `sts:*`, `sts:Assume*` or `*` (without a `Resource`), so the wildcard spellings are judged by these rules too.",
             example: r#"{
   "Version": "2012-10-17",
   "Statement": [
@@ -251,7 +251,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
     }
   ]
 }"#,
-            fix: "Add `\"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<secret agreed with the vendor>\"}}`, or `aws:PrincipalOrgID` for accounts of your organization; name a role rather than `:root`. Pass `--account` so your own account is not counted as another.",
+            fix: "Add `\"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<secret agreed with the vendor>\"}}`, or `aws:PrincipalOrgID` for accounts of your organization; name a role rather than `:root`. Pass `--account` so your own account is not counted as another. Accounts you vouch for (your other accounts, a vendor you have reviewed) go in `trusted-accounts` (`doorman.toml`, or the Lambda's `TrustedAccounts` parameter): every cross-account rule treats them like your own account. With `trusted-orgs` set, an `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths` condition guards only when it names one of those organizations; a condition naming another organization, or `*` limited to one, is reported.",
         ),
         TrustOidcUnrestricted => page!(TrustOidcUnrestricted, Critical, "critical", TRUST,
             title: "Web identity (OIDC) trust without audience and subject",
@@ -339,7 +339,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
         ServiceInvokeNoSource => page!(ServiceInvokeNoSource, High, "high", RESOURCE,
             title: "Service may invoke without a source",
             summary: "a service principal may invoke without `aws:SourceArn` (for `s3.amazonaws.com` also without `aws:SourceAccount`)",
-            why: "A permission for `s3.amazonaws.com` alone lets any bucket of any account trigger the function (the confused deputy). Bucket ARNs carry no account, so S3 needs `SourceAccount` as well.",
+            why: "A permission for `s3.amazonaws.com` alone lets any bucket of any account trigger the function (the confused deputy). Bucket ARNs carry no account, so S3 needs `SourceAccount` as well. The message says what is left open: with `aws:SourceAccount` but no `aws:SourceArn`, any resource of that account can trigger the function; with a bucket ARN but no account, a bucket of that name in another account (once yours is deleted) can.",
             example: r#"{
   "Version": "2012-10-17",
   "Statement": [
@@ -387,7 +387,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
     }
   ]
 }"#,
-            fix: "Add `--principal-org-id o-abc123` to `aws lambda add-permission`, or suppress the rule for this function if the other account is a known partner. Pass `--account` so your own account is not counted as another.",
+            fix: "Add `--principal-org-id o-abc123` to `aws lambda add-permission`, or suppress the rule for this function if the other account is a known partner. Pass `--account` so your own account is not counted as another. Accounts you vouch for (your other accounts, a vendor you have reviewed) go in `trusted-accounts` (`doorman.toml`, or the Lambda's `TrustedAccounts` parameter): every cross-account rule treats them like your own account. With `trusted-orgs` set, an `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths` condition guards only when it names one of those organizations; a condition naming another organization, or `*` limited to one, is reported.",
         ),
         PublicFunctionUrl => page!(PublicFunctionUrl, High, "high", None,
             title: "Public function URL",
@@ -407,10 +407,10 @@ pub fn doc(id: RuleId) -> RuleDoc {
         CrossAccountLayer => page!(CrossAccountLayer, Medium, "medium", None,
             title: "Layer from another account",
             summary: "a function uses a layer published by another account",
-            why: "Layer code runs inside the function with its role. A layer owned by another account can change under you (a new version) or disappear and break deploys.",
+            why: "Layer code runs inside the function with its role. A layer owned by another account can change under you (a new version) or disappear and break deploys. Layers AWS publishes itself are not reported: Powertools for AWS Lambda (Python, TypeScript), the Lambda Insights, Parameters and Secrets and AppConfig extensions, ADOT and the CodeGuru Profiler agent, from the accounts their AWS documentation lists (per Region where it lists one per Region).",
             example: r#"aws lambda update-function-configuration --function-name orders \
         --layers arn:aws:lambda:us-east-1:444455556666:layer:utils:7"#,
-            fix: "Copy the layer into your account (or use an AWS-published layer), pin the version, and review its content.",
+            fix: "Copy the layer into your account (or use an AWS-published layer), pin the version, and review its content. A publisher you have reviewed (your organization's layer account, a vendor) goes in `trusted-accounts` (`doorman.toml`, or the Lambda's `TrustedAccounts` parameter): every cross-account rule treats it like your own account.",
         ),
         MissingLogs => page!(MissingLogs, Medium, "medium", None,
             title: "Function cannot write logs",

@@ -42,6 +42,16 @@ pub fn looks_like_template(text: &str) -> bool {
 /// YAML (with line and column) or not a template; findings otherwise, ordered
 /// by line.
 pub fn lint_template(source: &str, text: &str) -> Result<Vec<LocatedFinding>, String> {
+    lint_template_with(source, text, &Context::default())
+}
+
+/// [`lint_template`] with the user's trusted accounts and organizations
+/// (`base`); the template's own account is always [`TEMPLATE_ACCOUNT`].
+pub fn lint_template_with(
+    source: &str,
+    text: &str,
+    base: &Context,
+) -> Result<Vec<LocatedFinding>, String> {
     let root = yaml::parse(text)?;
     let resources = root
         .get("Resources")
@@ -52,7 +62,7 @@ pub fn lint_template(source: &str, text: &str) -> Result<Vec<LocatedFinding>, St
         resources,
         ctx: Context {
             account_id: Some(TEMPLATE_ACCOUNT.to_string()),
-            ..Context::default()
+            ..base.clone()
         },
         out: Vec::new(),
     };
@@ -465,7 +475,7 @@ impl<'a> Linter<'a> {
         let Some(list) = p.get("Layers") else { return };
         for item in list.items() {
             let arn = intrinsic::to_text(item);
-            if let Some(f) = lambda_config::cross_account_layer(&arn, Some(TEMPLATE_ACCOUNT), id) {
+            if let Some(f) = lambda_config::cross_account_layer(&arn, &self.ctx, id) {
                 self.push(f, id, item.line);
             }
         }
