@@ -56,8 +56,8 @@ pub fn doc(id: RuleId) -> RuleDoc {
     match id {
         AdminAccess => page!(AdminAccess, Critical, "critical", PERMISSION,
             title: "Administrator access",
-            summary: "an Allow grants every action (`*`, or `NotAction` with a tiny exclusion) on every resource, unconditionally",
-            why: "Whoever holds this policy can do anything in the account: read every secret, delete every table, create new users and keys, and switch off the logging that would show it. For a Lambda function it means a single code-injection bug is a full account takeover.",
+            summary: "the Allow statements together grant every action (`*`, `*:*`, or `NotAction` with a tiny exclusion) on every resource (`*`, `arn:*`, `arn:aws:*`...), with no condition that restricts who may use them",
+            why: "Whoever holds this policy can do anything in the account: read every secret, delete every table, create new users and keys, and switch off the logging that would show it. For a Lambda function it means a single code-injection bug is a full account takeover.\n\ndoorman judges what IAM would allow, not how the policy is spelled: `Resource: \"arn:*\"` is every resource; a `Deny` subtracts only what it denies unconditionally (`\"Deny\", \"NotResource\": \"arn:*\"` denies nothing); a condition everyone satisfies (`aws:SourceIp` `0.0.0.0/0`, `StringLike` `*`, `ForAllValues:` on `aws:PrincipalOrgID`, `aws:SecureTransport`) restricts nothing; and `*` split over several statements is still `*`, so the finding names every statement it takes.",
             example: r#"{
   "Version": "2012-10-17",
   "Statement": [
@@ -79,7 +79,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
         ),
         ServiceWildcard => page!(ServiceWildcard, High, "high", PERMISSION,
             title: "Every action of a service",
-            summary: "an Allow grants `service:*`",
+            summary: "an Allow grants every action of a service (`s3:*`, however spelled, or all but a few)",
             why: "`s3:*` includes `s3:DeleteBucket`, `s3:PutBucketPolicy` (make the bucket public) and every action AWS adds to the service in the future. A function that reads objects never needs them.",
             example: r#"{
   "Version": "2012-10-17",
@@ -105,9 +105,9 @@ pub fn doc(id: RuleId) -> RuleDoc {
 }"#,
             fix: "Scope the dangerous half to exact ARNs: `iam:PassRole` only on the one role the workload must pass, `lambda:UpdateFunctionCode` only on its own function, `ssm:SendCommand` only on its own instances and documents. `iam:PassedToService` alone is not enough when it names the service the path uses. Break the chain rather than trimming around it.",
         ),
-        PassRoleWildcard => page!(PassRoleWildcard, High, "high", PERMISSION,
+        PassRoleWildcard => page!(PassRoleWildcard, High, "high / medium", PERMISSION,
             title: "`iam:PassRole` on any role",
-            summary: "`iam:PassRole` on `*` (or with `NotResource`)",
+            summary: "`iam:PassRole` on every role (`*`, `arn:aws:iam::*:role/*`, `NotResource`...); medium on every role of one account",
             why: "Passing a role hands its permissions to a service (a new Lambda function, an EC2 instance, a Glue job). On `*` the holder can pass the most powerful role in the account.",
             example: r#"{
   "Version": "2012-10-17",
@@ -117,9 +117,9 @@ pub fn doc(id: RuleId) -> RuleDoc {
 }"#,
             fix: "Name the role ARNs that may be passed, and add `\"Condition\": {\"StringEquals\": {\"iam:PassedToService\": \"lambda.amazonaws.com\"}}`.",
         ),
-        PermissionsManagement => page!(PermissionsManagement, High, "high", PERMISSION,
+        PermissionsManagement => page!(PermissionsManagement, High, "high / medium", PERMISSION,
             title: "Permissions management on any resource",
-            summary: "Permissions-management actions (`iam:Put*Policy`, `iam:Attach*Policy`, `iam:CreatePolicyVersion`, `lambda:AddPermission`, ...) on `*`",
+            summary: "Permissions-management actions (`iam:Put*Policy`, `iam:Attach*Policy`, `iam:CreatePolicyVersion`, `lambda:AddPermission`, ...) on every resource; medium on every resource of one account",
             why: "These actions change who may do what. On `*` they let the holder rewrite any role's policy or open any function to the world — including its own.",
             example: r#"{
   "Version": "2012-10-17",
@@ -129,9 +129,9 @@ pub fn doc(id: RuleId) -> RuleDoc {
 }"#,
             fix: "Restrict to the exact roles, policies or functions the automation manages (e.g. `arn:aws:iam::111122223333:role/app-*`), and add a permissions boundary to the roles it creates.",
         ),
-        CredentialsExposure => page!(CredentialsExposure, High, "high", PERMISSION,
+        CredentialsExposure => page!(CredentialsExposure, High, "high / medium", PERMISSION,
             title: "Actions that return credentials",
-            summary: "actions that return credentials (`iam:CreateAccessKey`, `sts:AssumeRole`, `ec2:GetPasswordData`, ...) on `*`",
+            summary: "actions that return credentials (`iam:CreateAccessKey`, `sts:AssumeRole`, `ec2:GetPasswordData`, ...) on every resource; medium on every resource of one account",
             why: "Credentials outlive the function call that created them: an access key created for any user, or a role assumed anywhere, is a door that stays open after the bug is fixed.",
             example: r#"{
   "Version": "2012-10-17",
@@ -141,9 +141,9 @@ pub fn doc(id: RuleId) -> RuleDoc {
 }"#,
             fix: "Name the users or roles: `sts:AssumeRole` on `arn:aws:iam::111122223333:role/reporting-reader`, `iam:CreateAccessKey` only on `arn:aws:iam::*:user/${aws:username}`.",
         ),
-        SensitiveDataRead => page!(SensitiveDataRead, Medium, "medium", PERMISSION,
+        SensitiveDataRead => page!(SensitiveDataRead, Medium, "medium / low", PERMISSION,
             title: "Reads sensitive data anywhere",
-            summary: "`s3:GetObject`, `secretsmanager:GetSecretValue`, `ssm:GetParameter*`, `kms:Decrypt`, `dynamodb:Scan`/`Query` on `*`",
+            summary: "`s3:GetObject`, `secretsmanager:GetSecretValue`, `ssm:GetParameter*`, `kms:Decrypt`, `dynamodb:Scan`/`Query` on every resource; low on every resource of one account",
             why: "These actions read data, not metadata: every object in every bucket, every secret, every parameter. A function compromised through its input can exfiltrate all of it.",
             example: r#"{
   "Version": "2012-10-17",
@@ -155,7 +155,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
         ),
         ResourceWildcard => page!(ResourceWildcard, Medium, "medium / low", PERMISSION,
             title: "`Resource: \"*\"` where an ARN is possible",
-            summary: "`Resource: \"*\"` on an action that accepts resource ARNs: medium for Write/Tagging, low for Read/List; never for actions that accept only `*`",
+            summary: "every resource (`*`, `arn:*`, `arn:aws:s3:::*`...) on an action that accepts resource ARNs: medium for Write/Tagging, low for Read/List; never for actions that accept only `*`",
             why: "The action can be scoped, so `*` is a choice: it lets the function write to every table or queue in the account instead of its own. (Actions such as `xray:PutTraceSegments` or `lambda:ListFunctions` accept only `*`; doorman knows them and stays quiet.)",
             example: r#"{
   "Version": "2012-10-17",
