@@ -7,9 +7,17 @@
 //! and `doorman replay` agree on what would be sent.
 //!
 //! Everything that came from the event (names, ARNs, documents quoted in
-//! finding messages) is cleaned once, when the alert is built: control and
-//! bidirectional-override characters are escaped and over-long values
-//! clipped, so they can neither break the email nor the size budget.
+//! finding messages) is cleaned once, when the alert is built: characters
+//! that are invisible or rewrite the text around them (controls, line and
+//! paragraph separators, zero-width and other default-ignorable characters,
+//! bidi controls, non-characters) are escaped as `\u{...}`, and over-long
+//! values clipped, so they can neither forge a line of the email nor break
+//! the size budget.
+//!
+//! The watched person controls the event's text (a role name, a user agent),
+//! so the size budget is spent in this order: the header fields from the
+//! event are clipped harder, then the findings after the first are
+//! summarised; the most severe finding is always listed in full.
 
 use crate::catalog::glob_match_ignore_case;
 use crate::event::EventInfo;
@@ -29,8 +37,34 @@ const BUDGET_BYTES: usize = SNS_MAX_BYTES - 8 * 1024;
 pub const SUBJECT_MAX_CHARS: usize = 99;
 /// What an alert calls an event that has nothing to name it by.
 const UNIDENTIFIED: &str = "an unidentified event";
-/// The longest value from an event an alert quotes; longer ones are clipped.
-const MAX_FIELD_CHARS: usize = 1_000;
+/// The longest text a finding quotes (message, fix, Sid, document label), in
+/// bytes once cleaned; longer ones are clipped.
+const MAX_FIELD_BYTES: usize = 2_000;
+/// How long each header field from the event (event name, actor, user agent,
+/// source IP, subject, change line...) may be, in bytes once cleaned: as
+/// long as a finding's text first, then clipped harder, level by level,
+/// while the message does not fit. At the last level, ~16 header values of
+/// 64 bytes, each written five times (text twice, JSON three times, JSON
+/// escaping at most quadrupling a byte) take under 25 KB, which leaves room
+/// for any one finding of `MAX_FIELD_BYTES` texts.
+const HEADER_LEVELS: [usize; 3] = [MAX_FIELD_BYTES, 256, 64];
+/// What marks a clipped value.
+const CLIPPED: &str = "...";
+
+/// Rules that no filter the watched person controls can silence: not the
+/// minimum severity, ignored rules, ignored principals or `doorman:ignore`
+/// tags (SPEC §3.5). What cannot be judged, what silences doorman and what
+/// blinds it always reach a person.
+pub const NEVER_SUPPRESSED: [RuleId; 3] = [
+    RuleId::UnprocessableEvent,
+    RuleId::SuppressionAdded,
+    RuleId::GuardrailTampering,
+];
+
+/// Whether `rule` is one of [`NEVER_SUPPRESSED`].
+pub fn never_suppressed(rule: RuleId) -> bool {
+    NEVER_SUPPRESSED.contains(&rule)
+}
 
 /// What an alert is about: the role, function, policy... that changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,18 +133,18 @@ impl Suppressions {
         })
     }
 
-    /// Whether a finding is alerted. `guardrail-tampering` is never
-    /// suppressed by principal or tag: a break-glass role that disables
-    /// doorman is exactly what must be seen. Only the deployment's own rule
-    /// list can silence it.
+    /// Whether a finding is alerted. The [`NEVER_SUPPRESSED`] rules always
+    /// are: a break-glass role that disables doorman, or a tag that silences
+    /// it, is exactly what must be seen, and an event doorman could not judge
+    /// has no severity to compare.
     fn keeps(&self, f: &Finding, actor_ignored: bool, tag_ignored: &BTreeSet<RuleId>) -> bool {
-        if f.severity < self.min_severity || self.ignore_rules.contains(&f.rule) {
-            return false;
-        }
-        if f.rule == RuleId::GuardrailTampering {
+        if never_suppressed(f.rule) {
             return true;
         }
-        !actor_ignored && !tag_ignored.contains(&f.rule)
+        f.severity >= self.min_severity
+            && !self.ignore_rules.contains(&f.rule)
+            && !actor_ignored
+            && !tag_ignored.contains(&f.rule)
     }
 }
 
@@ -159,6 +193,10 @@ pub struct AlertBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summarised: Option<Summarised>,
     pub highest_severity: Severity,
+    /// Present only when some field from the event was longer than this many
+    /// bytes and is clipped (ending in `...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clipped_to_bytes: Option<usize>,
 }
 
 /// One SNS message attribute.
@@ -222,27 +260,16 @@ pub fn build(input: &AlertInput, suppressions: &Suppressions) -> Option<Alert> {
     // which is deterministic.
     kept.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let highest = kept[0].severity;
-    let event = AlertEvent {
-        id: clean(&input.event.id),
-        name: clean(&input.event.name),
-        time: clean(&input.event.time),
-        account: clean(&input.event.account),
-        region: clean(&input.event.region),
-        actor: clean(&input.event.actor),
-        source_ip: clean(&input.event.source_ip),
-    };
-    let subject = Subject {
-        kind: clean(&input.subject.kind),
-        arn: input.subject.arn.as_deref().map(clean),
-        name: clean(&input.subject.name),
-    };
-    let change = clean(&input.change);
-    let user_agent = clean(&input.event.user_agent);
-    let subject_line = subject_line(highest, kept[0].rule, &subject.name, kept.len() - 1);
-    let attributes = attributes(&event, highest, &kept);
     let total = kept.len();
+    // A subject the event does not name is still of a known kind.
+    let subject_name = match (input.subject.name.as_str(), input.subject.kind.as_str()) {
+        ("", "event" | "") => String::new(),
+        ("", kind) => format!("unknown {kind}"),
+        (name, _) => name.to_string(),
+    };
+    let subject_line = subject_line(highest, kept[0].rule, &subject_name, total - 1);
 
-    let assemble = |listed: usize| -> (AlertBody, String, String) {
+    let assemble = |header: &Header, listed: usize| -> Assembled {
         let summarised = (listed < total).then(|| {
             let mut rules = BTreeMap::new();
             for f in &kept[listed..] {
@@ -255,44 +282,124 @@ pub fn build(input: &AlertInput, suppressions: &Suppressions) -> Option<Alert> {
         });
         let body = AlertBody {
             version: 1,
-            event: event.clone(),
-            subject: subject.clone(),
-            change: change.clone(),
+            event: header.event.clone(),
+            subject: header.subject.clone(),
+            change: header.change.clone(),
             findings: kept[..listed].to_vec(),
             summarised,
             highest_severity: highest,
+            clipped_to_bytes: header.clipped.then_some(header.limit),
         };
-        let text = render_text(&body, &user_agent, total);
+        let text = render_text(&body, &header.user_agent, total);
         let message = sns_message(&body, &text);
-        (body, text, message)
+        let attributes = attributes(&body.event, highest, &kept);
+        Assembled {
+            body,
+            text,
+            message,
+            attributes,
+        }
     };
-    let fits = |message: &str| {
-        message.len() + attributes_len(&attributes) + subject_line.len() <= BUDGET_BYTES
+    let fits = |a: &Assembled| {
+        a.message.len() + attributes_len(&a.attributes) + subject_line.len() <= BUDGET_BYTES
     };
 
-    let (mut body, mut text, mut message) = assemble(total);
-    if !fits(&message) {
-        // The largest number of listed findings that fits: the size grows
-        // with each finding listed, so a binary search finds it.
-        let (mut lo, mut hi) = (0usize, total);
+    // First the header fields, clipped harder level by level, with every
+    // finding listed.
+    let mut header = Header::new(input, HEADER_LEVELS[0]);
+    let mut done = None;
+    for (i, &limit) in HEADER_LEVELS.iter().enumerate() {
+        if i > 0 {
+            header = Header::new(input, limit);
+        }
+        let a = assemble(&header, total);
+        if fits(&a) {
+            done = Some(a);
+            break;
+        }
+    }
+    // Then the findings after the first are summarised: the size grows with
+    // each finding listed, so a binary search finds the most that fit. The
+    // first (most severe) finding is always listed, and with the header at
+    // its last level it always fits (see `HEADER_LEVELS`).
+    let done = done.unwrap_or_else(|| {
+        let (mut lo, mut hi) = (1usize, total);
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
-            if fits(&assemble(mid).2) {
+            if fits(&assemble(&header, mid)) {
                 lo = mid;
             } else {
                 hi = mid - 1;
             }
         }
-        (body, text, message) = assemble(lo);
-    }
+        assemble(&header, lo)
+    });
     Some(Alert {
         subject: subject_line,
-        body,
-        text,
-        message,
-        attributes,
+        body: done.body,
+        text: done.text,
+        message: done.message,
+        attributes: done.attributes,
         total_findings: total,
     })
+}
+
+/// One candidate message.
+struct Assembled {
+    body: AlertBody,
+    text: String,
+    message: String,
+    attributes: BTreeMap<String, Attribute>,
+}
+
+/// The fields from the event that head every alert, cleaned and clipped to
+/// `limit` bytes each.
+struct Header {
+    event: AlertEvent,
+    subject: Subject,
+    change: String,
+    user_agent: String,
+    limit: usize,
+    /// Whether any field was longer than `limit` and is clipped.
+    clipped: bool,
+}
+
+impl Header {
+    fn new(input: &AlertInput, limit: usize) -> Self {
+        let mut clipped = false;
+        let mut c = |s: &str, limit: usize| {
+            let (out, was_clipped) = clean_to(s, limit);
+            clipped |= was_clipped;
+            out
+        };
+        let e = &input.event;
+        let event = AlertEvent {
+            id: c(&e.id, limit),
+            name: c(&e.name, limit),
+            time: c(&e.time, limit),
+            account: c(&e.account, limit),
+            region: c(&e.region, limit),
+            actor: c(&e.actor, limit),
+            source_ip: c(&e.source_ip, limit),
+        };
+        let subject = Subject {
+            kind: c(&input.subject.kind, limit),
+            arn: input.subject.arn.as_deref().map(|a| c(a, limit)),
+            name: c(&input.subject.name, limit),
+        };
+        // The change line quotes names from the event, several of them at
+        // times: it gets the room of two fields.
+        let change = c(&input.change, 2 * limit);
+        let user_agent = c(&e.user_agent, limit);
+        Header {
+            event,
+            subject,
+            change,
+            user_agent,
+            limit,
+            clipped,
+        }
+    }
 }
 
 /// `[doorman] CRITICAL public-invoke on my-function (+2 more)`: printable
@@ -324,26 +431,64 @@ pub fn subject_line(highest: Severity, rule: RuleId, name: &str, others: usize) 
     line
 }
 
-/// Escapes what must never reach an email or a terminal (control and
-/// bidirectional-override characters) and clips over-long values.
+/// Escapes what must never reach an email or a terminal (see
+/// [`must_escape`]) and clips values longer than a finding's text may be.
 pub fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_FIELD_CHARS));
-    for (count, c) in s.chars().enumerate() {
-        if count == MAX_FIELD_CHARS {
-            out.push_str("...");
-            break;
+    clean_to(s, MAX_FIELD_BYTES).0
+}
+
+/// [`clean`], clipped to at most `max_bytes` bytes (ending in `...` when
+/// clipped, never inside an escape or a character), and whether it was.
+fn clean_to(s: &str, max_bytes: usize) -> (String, bool) {
+    let room = max_bytes.saturating_sub(CLIPPED.len());
+    let mut out = String::with_capacity(s.len().min(max_bytes));
+    // The longest prefix, at a character boundary, that leaves room for
+    // the clip mark.
+    let mut cut = 0;
+    for c in s.chars() {
+        if out.len() <= room {
+            cut = out.len();
         }
-        if c.is_control() || is_bidi_control(c) {
+        if must_escape(c) {
             let _ = write!(out, "\\u{{{:x}}}", c as u32);
         } else {
             out.push(c);
         }
+        if out.len() > max_bytes {
+            out.truncate(cut);
+            out.push_str(CLIPPED);
+            return (out, true);
+        }
     }
-    out
+    (out, false)
 }
 
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+/// Characters an alert shows as `\u{...}` instead: they are invisible or
+/// change how the text around them reads, so a name from the event could
+/// use them to forge a line, hide a word, or pass for another name.
+/// Controls (C0, DEL, C1), the line and paragraph separators U+2028/U+2029,
+/// the default-ignorable characters (zero-width space, joiners, word
+/// joiner, BOM, bidi marks, embeddings, overrides and isolates, soft
+/// hyphen, variation selectors, tag characters...), interlinear annotation
+/// marks, and the Unicode non-characters.
+pub fn must_escape(c: char) -> bool {
+    c.is_control() || is_invisible(c) || is_noncharacter(c)
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}'
+        | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// U+FDD0..U+FDEF and the last two code points of every plane.
+fn is_noncharacter(c: char) -> bool {
+    let n = c as u32;
+    (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE
 }
 
 fn attributes(
@@ -394,7 +539,10 @@ fn render_text(body: &AlertBody, user_agent: &str, total: usize) -> String {
     let mut t = String::new();
     let plural = if total == 1 { "" } else { "s" };
     let about = if body.subject.name.is_empty() {
-        UNIDENTIFIED.to_string()
+        match body.subject.kind.as_str() {
+            "event" | "" => UNIDENTIFIED.to_string(),
+            kind => format!("a change to a {kind} the event does not name"),
+        }
     } else if body.subject.kind == "event" {
         format!("event `{}`", body.subject.name)
     } else {
@@ -435,6 +583,12 @@ fn render_text(body: &AlertBody, user_agent: &str, total: usize) -> String {
         or_unknown(&e.region)
     );
     let _ = writeln!(t, "Event:   {}", or_unknown(&e.id));
+    if let Some(limit) = body.clipped_to_bytes {
+        let _ = writeln!(
+            t,
+            "(Values from the event longer than {limit} bytes are clipped, ending in `...`.)"
+        );
+    }
     for (i, f) in body.findings.iter().enumerate() {
         t.push('\n');
         let _ = writeln!(
@@ -465,7 +619,7 @@ fn render_text(body: &AlertBody, user_agent: &str, total: usize) -> String {
     }
     let _ = write!(
         t,
-        "\n`doorman explain RULE` tells why a rule matters. To silence a rule for one role or function, tag it doorman:ignore=RULE[,RULE...]."
+        "\n`doorman explain RULE` tells why a rule matters. To silence a rule for one role or function, tag it doorman:ignore=RULE[,RULE...]; setting the tag is itself reported (suppression-added)."
     );
     t
 }
@@ -491,7 +645,102 @@ mod tests {
     #[test]
     fn clean_escapes_controls_and_bidi_overrides() {
         assert_eq!(clean("a\nb\u{202E}c\u{7}"), "a\\u{a}b\\u{202e}c\\u{7}");
-        assert_eq!(clean(&"x".repeat(2000)).len(), MAX_FIELD_CHARS + 3);
+        let (clipped, was) = clean_to(&"x".repeat(5000), MAX_FIELD_BYTES);
+        assert!(was);
+        assert_eq!(clipped.len(), MAX_FIELD_BYTES);
+        assert!(clipped.ends_with("xx..."));
+        // Never inside an escape or a character.
+        let (clipped, _) = clean_to(&"\u{1}é".repeat(100), 20);
+        assert_eq!(clipped, "\\u{1}é\\u{1}é...");
+        assert_eq!(clean_to("short", 20), ("short".to_string(), false));
+    }
+
+    /// An input whose every header field is `header` long, with `findings`
+    /// findings (the first critical, the rest low).
+    fn input(header: usize, findings: usize) -> AlertInput {
+        let h = |tag: &str| format!("{tag}{}", "x".repeat(header));
+        let finding = |i: usize| EventFinding {
+            finding: Finding::new(
+                if i == 0 {
+                    RuleId::AdminAccess
+                } else {
+                    RuleId::ResourceMismatch
+                },
+                if i == 0 {
+                    Severity::Critical
+                } else {
+                    Severity::Low
+                },
+                format!("finding {i}: {}", "m".repeat(300)),
+                format!("fix {i}: {}", "f".repeat(150)),
+            ),
+            document: None,
+        };
+        AlertInput {
+            event: EventInfo {
+                id: h("id"),
+                name: h("name"),
+                time: h("time"),
+                account: h("account"),
+                region: h("region"),
+                actor: h("actor"),
+                actor_issuer: None,
+                source_ip: h("ip"),
+                user_agent: h("agent"),
+                service: "iam".into(),
+            },
+            subject: Subject {
+                kind: "role".into(),
+                arn: Some(h("arn")),
+                name: h("role"),
+            },
+            change: h("change"),
+            findings: (0..findings).map(finding).collect(),
+            tag_ignored: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn header_fields_are_clipped_before_any_finding_is_summarised() {
+        // Short headers: nothing clipped, everything listed.
+        let a = build(&input(10, 70), &Suppressions::default()).unwrap();
+        assert_eq!((a.body.clipped_to_bytes, a.body.findings.len()), (None, 70));
+        // Long headers: clipped to the first level that fits, every finding
+        // still listed.
+        let a = build(&input(10_000, 70), &Suppressions::default()).unwrap();
+        assert_eq!(a.body.clipped_to_bytes, Some(256));
+        assert_eq!(a.body.findings.len(), 70);
+        assert!(a.body.summarised.is_none());
+        assert!(a.message.len() <= BUDGET_BYTES);
+        // Too many findings even then: summarised, the critical one first.
+        let a = build(&input(10_000, 2_000), &Suppressions::default()).unwrap();
+        assert_eq!(a.body.clipped_to_bytes, Some(64));
+        assert_eq!(a.body.findings[0].rule, RuleId::AdminAccess);
+        let s = a.body.summarised.as_ref().unwrap();
+        assert_eq!(s.count + a.body.findings.len(), 2_000);
+        assert_eq!(s.rules[&RuleId::ResourceMismatch], s.count);
+        assert!(a.message.len() <= BUDGET_BYTES);
+    }
+
+    #[test]
+    fn never_suppressed_rules_pass_every_filter() {
+        let s = Suppressions {
+            min_severity: Severity::Critical,
+            ignore_rules: NEVER_SUPPRESSED.into_iter().collect(),
+            ignore_principals: vec!["arn:*".into()],
+        };
+        let tags: BTreeSet<RuleId> = NEVER_SUPPRESSED.into_iter().collect();
+        for rule in NEVER_SUPPRESSED {
+            let f = Finding::new(rule, Severity::Info, "m".into(), "f".into());
+            assert!(s.keeps(&f, true, &tags), "{rule}");
+        }
+        let f = Finding::new(
+            RuleId::AdminAccess,
+            Severity::Critical,
+            "m".into(),
+            "f".into(),
+        );
+        assert!(!s.keeps(&f, true, &BTreeSet::new()));
     }
 
     #[test]

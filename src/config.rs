@@ -11,6 +11,8 @@
 //! | `DOORMAN_FUNCTION_NAME` | doorman's own function (default: `AWS_LAMBDA_FUNCTION_NAME`) |
 //! | `DOORMAN_CHANGE_RULE_NAME`, `DOORMAN_TAMPER_RULE_NAME` | doorman's EventBridge rules |
 //! | `DOORMAN_TRAIL_NAME` | the trail that feeds doorman; unset: stopping any trail is tampering |
+//! | `DOORMAN_TRUSTED_ACCOUNTS` | comma-separated 12-digit account ids every cross-account rule treats as your own |
+//! | `DOORMAN_TRUSTED_ORGS` | comma-separated organization ids (`o-...`); set: only conditions naming these guard a cross-account grant |
 
 use crate::alert::Suppressions;
 use crate::pipeline::{Guarded, Settings};
@@ -67,6 +69,14 @@ impl LambdaConfig {
                     .map_err(|e| ConfigError(format!("`DOORMAN_IGNORE_RULES`: {e}")))?,
             );
         }
+        if let Some(r) = ignore_rules
+            .iter()
+            .find(|r| crate::alert::never_suppressed(**r))
+        {
+            tracing::warn!(
+                "`DOORMAN_IGNORE_RULES` lists `{r}`, which is never suppressed: its alerts are sent all the same"
+            );
+        }
         let ignore_principals = list(var("DOORMAN_IGNORE_PRINCIPALS"));
         if let Some(bad) = ignore_principals.iter().find(|p| !p.starts_with("arn:")) {
             return Err(ConfigError(format!(
@@ -77,6 +87,7 @@ impl LambdaConfig {
             topic_arn: Some(topic_arn.clone()),
             ..guarded_from_lookup(&get)
         };
+        let (trusted_accounts, trusted_orgs) = trusted_from_lookup(&get)?;
         Ok(LambdaConfig {
             topic_arn,
             settings: Settings {
@@ -86,6 +97,8 @@ impl LambdaConfig {
                     ignore_principals,
                 },
                 guarded,
+                trusted_accounts,
+                trusted_orgs,
             },
         })
     }
@@ -106,6 +119,55 @@ pub fn guarded_from_lookup(get: impl Fn(&str) -> Option<String>) -> Guarded {
         topic_arn: var("DOORMAN_TOPIC_ARN"),
         trail_name: var("DOORMAN_TRAIL_NAME"),
     }
+}
+
+/// The trusted accounts and organizations (`DOORMAN_TRUSTED_ACCOUNTS`,
+/// `DOORMAN_TRUSTED_ORGS`), as the Lambda and `doorman replay` read them.
+pub fn trusted_from_lookup(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<(Vec<String>, Vec<String>), ConfigError> {
+    let accounts = account_ids(list(get("DOORMAN_TRUSTED_ACCOUNTS")))
+        .map_err(|e| ConfigError(format!("`DOORMAN_TRUSTED_ACCOUNTS`: {e}")))?;
+    let orgs = org_ids(list(get("DOORMAN_TRUSTED_ORGS")))
+        .map_err(|e| ConfigError(format!("`DOORMAN_TRUSTED_ORGS`: {e}")))?;
+    Ok((accounts, orgs))
+}
+
+/// Checks a list of AWS account ids (12 digits each); the error names the
+/// first bad one.
+pub fn account_ids(ids: Vec<String>) -> Result<Vec<String>, String> {
+    let ids: Vec<String> = ids.into_iter().map(|i| i.trim().to_string()).collect();
+    if let Some(bad) = ids
+        .iter()
+        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!(
+            "`{}` is not an AWS account id; it has 12 digits, e.g. `111122223333`",
+            bad.escape_debug()
+        ));
+    }
+    Ok(ids)
+}
+
+/// Checks a list of AWS Organizations ids (`o-` and 10 to 32 lower-case
+/// letters or digits); the error names the first bad one.
+pub fn org_ids(ids: Vec<String>) -> Result<Vec<String>, String> {
+    let ids: Vec<String> = ids.into_iter().map(|i| i.trim().to_string()).collect();
+    let valid = |o: &str| {
+        o.strip_prefix("o-").is_some_and(|rest| {
+            (10..=32).contains(&rest.len())
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+    };
+    if let Some(bad) = ids.iter().find(|o| !valid(o)) {
+        return Err(format!(
+            "`{}` is not an organization id; it looks like `o-a1b2c3d4e5`",
+            bad.escape_debug()
+        ));
+    }
+    Ok(ids)
 }
 
 /// A comma-separated list (CloudFormation `CommaDelimitedList` parameters
@@ -197,5 +259,37 @@ mod tests {
         .unwrap_err()
         .to_string()
         .contains("unknown severity `urgent`"));
+    }
+
+    #[test]
+    fn trusted_accounts_and_orgs_are_read_and_checked() {
+        let c = config(&[
+            ("DOORMAN_TOPIC_ARN", TOPIC),
+            ("DOORMAN_TRUSTED_ACCOUNTS", " 444455556666, 777788889999 ,"),
+            ("DOORMAN_TRUSTED_ORGS", "o-a1b2c3d4e5"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.settings.trusted_accounts,
+            vec!["444455556666", "777788889999"]
+        );
+        assert_eq!(c.settings.trusted_orgs, vec!["o-a1b2c3d4e5"]);
+        assert_eq!(
+            config(&[
+                ("DOORMAN_TOPIC_ARN", TOPIC),
+                ("DOORMAN_TRUSTED_ACCOUNTS", "444455556666,12345")
+            ])
+            .unwrap_err()
+            .to_string(),
+            "bad configuration: `DOORMAN_TRUSTED_ACCOUNTS`: `12345` is not an AWS account id; it has 12 digits, e.g. `111122223333`"
+        );
+        assert_eq!(
+            config(&[("DOORMAN_TOPIC_ARN", TOPIC), ("DOORMAN_TRUSTED_ORGS", "r-ab12")])
+                .unwrap_err()
+                .to_string(),
+            "bad configuration: `DOORMAN_TRUSTED_ORGS`: `r-ab12` is not an organization id; it looks like `o-a1b2c3d4e5`"
+        );
+        let c = config(&[("DOORMAN_TOPIC_ARN", TOPIC)]).unwrap();
+        assert!(c.settings.trusted_accounts.is_empty() && c.settings.trusted_orgs.is_empty());
     }
 }

@@ -15,12 +15,22 @@
 //! [`Decoded::Ignored`], not errors.
 
 use crate::policy::type_name;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;
 
 /// The `detail-type` EventBridge gives CloudTrail management events.
 pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+
+/// The tag whose value lists the rule ids to silence for a role or function.
+pub const IGNORE_TAG_KEY: &str = "doorman:ignore";
+
+/// Whether a tag key is [`IGNORE_TAG_KEY`]. IAM tag keys are unique ignoring
+/// case (`DOORMAN:IGNORE` replaces `doorman:ignore`), so case is ignored
+/// here, and everywhere doorman reads the tag: what silences a rule and what
+/// reports a suppression must be the same keys.
+pub fn is_ignore_tag_key(key: &str) -> bool {
+    key.eq_ignore_ascii_case(IGNORE_TAG_KEY)
+}
 
 /// Who made the call and from where, when, in which account: what every alert
 /// shows about the event. All text is as the event wrote it (unescaped).
@@ -71,12 +81,17 @@ impl fmt::Display for IdentityKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub kind: IdentityKind,
-    pub name: String,
+    /// `None` when the event does not give it (or not as text): the change
+    /// is judged all the same, and the alert says the name is unknown.
+    pub name: Option<String>,
 }
 
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} `{}`", self.kind, self.name)
+        match &self.name {
+            Some(name) => write!(f, "{} `{name}`", self.kind),
+            None => write!(f, "a {} the event does not name", self.kind),
+        }
     }
 }
 
@@ -95,12 +110,16 @@ pub struct Function {
 /// that is not JSON becomes an `unprocessable-event`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum What {
-    /// CreateRole, UpdateAssumeRolePolicy: a role's trust policy.
-    RoleTrust { role: String, document: String },
+    /// CreateRole, UpdateAssumeRolePolicy: a role's trust policy. The role
+    /// name only words the alert: `None` when the event lacks it.
+    RoleTrust {
+        role: Option<String>,
+        document: String,
+    },
     /// PutRolePolicy, PutUserPolicy, PutGroupPolicy.
     InlinePolicy {
         holder: Identity,
-        policy_name: String,
+        policy_name: Option<String>,
         document: String,
     },
     /// AttachRolePolicy, AttachUserPolicy, AttachGroupPolicy.
@@ -110,7 +129,7 @@ pub enum What {
     },
     /// CreatePolicy: a new customer managed policy.
     CreatePolicy {
-        policy_name: String,
+        policy_name: Option<String>,
         policy_arn: Option<String>,
         document: String,
     },
@@ -125,16 +144,19 @@ pub enum What {
     /// DeleteRolePermissionsBoundary, DeleteUserPermissionsBoundary.
     BoundaryRemoved { holder: Identity },
     /// AddPermission: one statement added to a function's resource policy.
+    /// The function only words the alert (and finds its tags): `None` when
+    /// neither the request nor the resulting statement names it.
     FunctionPermission {
-        function: Function,
+        function: Option<Function>,
         /// The statement as a one-statement policy document.
         document: String,
         /// `FunctionUrlAuthType` of the permission, when set.
         function_url_auth_type: Option<String>,
     },
-    /// CreateFunctionUrlConfig, UpdateFunctionUrlConfig.
+    /// CreateFunctionUrlConfig, UpdateFunctionUrlConfig. `None` when the
+    /// event does not name the function.
     FunctionUrl {
-        function: Function,
+        function: Option<Function>,
         auth_type: Option<String>,
     },
     /// AddLayerVersionPermission.
@@ -159,6 +181,27 @@ pub enum What {
     /// feeds it); whether it concerns doorman's own resources is decided
     /// with the deployment's names (see `pipeline`).
     Guardrail(GuardrailCall),
+    /// TagRole, TagUser, TagPolicy, Lambda TagResource that set a
+    /// `doorman:ignore` key (other tag calls are ignored).
+    IgnoreTag {
+        target: TagTarget,
+        /// The `doorman:ignore` keys set, as the call spelled them, with
+        /// their values.
+        tags: Vec<(String, String)>,
+    },
+}
+
+/// What a tag call tagged. Names only word the alert: `None` when the
+/// event lacks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagTarget {
+    /// TagRole, TagUser.
+    Identity(Identity),
+    /// TagPolicy: the policy's ARN.
+    Policy(Option<String>),
+    /// Lambda TagResource: the resource's ARN (a function, an event source
+    /// mapping, a code signing configuration).
+    Lambda(Option<String>),
 }
 
 /// A call on something doorman depends on: a trail, an EventBridge rule, a
@@ -190,6 +233,10 @@ pub enum GuardrailTarget {
 pub struct Change {
     pub info: EventInfo,
     pub what: What,
+    /// `doorman:ignore` tags the call set on what it created (CreateRole,
+    /// CreatePolicy, CreateFunction accept `tags`), as spelled, with their
+    /// values: a suppression as much as a TagRole is.
+    pub ignore_tags: Vec<(String, String)>,
 }
 
 /// What the decoder made of an event.
@@ -214,43 +261,90 @@ pub struct DecodeError {
     pub reason: String,
 }
 
-/// The EventBridge envelope. Only `detail-type` and `detail` are required,
-/// the rest is kept when present.
-#[derive(Debug, Deserialize)]
+/// The EventBridge envelope. Only `detail-type` and `detail` are required;
+/// the rest only words the alert, so a missing or wrongly typed value is
+/// left out rather than an error.
+#[derive(Debug)]
 struct Envelope {
-    #[serde(rename = "detail-type")]
     detail_type: String,
-    #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
     account: Option<String>,
-    #[serde(default)]
     region: Option<String>,
-    #[serde(default)]
     time: Option<String>,
     detail: Value,
 }
 
+impl Envelope {
+    fn read(obj: &Map<String, Value>) -> Result<Self, String> {
+        let detail_type = match obj.get("detail-type") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => {
+                return Err(format!(
+                    "`detail-type` is a JSON {}, not a string",
+                    type_name(other)
+                ))
+            }
+            None => return Err("it has no `detail-type`".to_string()),
+        };
+        let detail = obj
+            .get("detail")
+            .cloned()
+            .ok_or_else(|| "it has no `detail`".to_string())?;
+        Ok(Envelope {
+            detail_type,
+            id: text_at(obj, "id"),
+            account: text_at(obj, "account"),
+            region: text_at(obj, "region"),
+            time: text_at(obj, "time"),
+            detail,
+        })
+    }
+}
+
 /// The CloudTrail record, every field optional: real records omit fields
 /// (`userAgent` from some services) and carry empty objects
-/// (`"sessionIssuer": {}` for IAM-user sessions).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// (`"sessionIssuer": {}` for IAM-user sessions). The fields that only word
+/// the alert (time, region, source IP, user agent, ids) are read as text
+/// when they are text or a number and left out otherwise: an odd user agent
+/// must not stop doorman from judging the change (SPEC §4).
+#[derive(Debug, Default)]
 struct Record {
     event_time: Option<String>,
     event_source: Option<String>,
     event_name: Option<String>,
     aws_region: Option<String>,
-    #[serde(rename = "sourceIPAddress")]
     source_ip_address: Option<String>,
     user_agent: Option<String>,
     user_identity: Option<Value>,
     request_parameters: Option<Value>,
     response_elements: Option<Value>,
+    /// Any non-null `errorCode`: the call failed.
     error_code: Option<String>,
-    #[serde(rename = "eventID")]
     event_id: Option<String>,
     recipient_account_id: Option<String>,
+}
+
+impl Record {
+    fn read(obj: &Map<String, Value>) -> Self {
+        let value = |k: &str| obj.get(k).filter(|v| !v.is_null()).cloned();
+        Record {
+            event_time: text_at(obj, "eventTime"),
+            event_source: str_at(obj, "eventSource"),
+            event_name: str_at(obj, "eventName"),
+            aws_region: text_at(obj, "awsRegion"),
+            source_ip_address: text_at(obj, "sourceIPAddress"),
+            user_agent: text_at(obj, "userAgent"),
+            user_identity: value("userIdentity"),
+            request_parameters: value("requestParameters"),
+            response_elements: value("responseElements"),
+            error_code: value("errorCode").map(|v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }),
+            event_id: text_at(obj, "eventID"),
+            recipient_account_id: text_at(obj, "recipientAccountId"),
+        }
+    }
 }
 
 /// Removes the API-version suffix CloudTrail appends to Lambda event names:
@@ -296,11 +390,11 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
         ));
     };
     let (envelope, detail) = if obj.contains_key("detail-type") || obj.contains_key("detail") {
-        let env: Envelope = serde_json::from_value(event.clone()).map_err(|e| {
+        let env = Envelope::read(obj).map_err(|e| {
             unreadable(
                 format!("not an EventBridge event: {e}"),
                 EventInfo {
-                    id: str_at(obj, "id").unwrap_or_default(),
+                    id: text_at(obj, "id").unwrap_or_default(),
                     ..EventInfo::default()
                 },
             )
@@ -333,7 +427,7 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
             });
         }
     }
-    if !detail.is_object() {
+    let Some(detail) = detail.as_object() else {
         return Err(unreadable(
             format!(
                 "`detail` is a JSON {}, not a CloudTrail record",
@@ -341,9 +435,8 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
             ),
             fallback_info(),
         ));
-    }
-    let record: Record = serde_json::from_value(detail)
-        .map_err(|e| unreadable(format!("not a CloudTrail record: {e}"), fallback_info()))?;
+    };
+    let record = Record::read(detail);
     let info = event_info(&record, envelope.as_ref());
     if info.name.is_empty() {
         return Err(unreadable(
@@ -369,13 +462,35 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
         .and_then(Value::as_object)
         .unwrap_or(&empty);
     match what(&info, req, resp) {
-        Ok(Some(what)) => Ok(Decoded::Change(Change { info, what })),
+        Ok(Some(what)) => {
+            let ignore_tags = match &what {
+                What::IgnoreTag { .. } => Vec::new(),
+                // Best effort: `tags` only matters for the key.
+                _ => req
+                    .get("tags")
+                    .and_then(|t| tag_list(t).ok())
+                    .map(|t| ignore_tags(&t))
+                    .unwrap_or_default(),
+            };
+            Ok(Decoded::Change(Change {
+                info,
+                what,
+                ignore_tags,
+            }))
+        }
         Ok(None) => Ok(Decoded::Ignored {
-            reason: format!(
-                "`{}` from `{}` is not a change doorman evaluates",
-                info.name,
-                record.event_source.as_deref().unwrap_or("?")
-            ),
+            reason: if is_tag_call(&info) {
+                format!(
+                    "`{}` sets no `{IGNORE_TAG_KEY}` tag, so it is not a change doorman evaluates",
+                    info.name
+                )
+            } else {
+                format!(
+                    "`{}` from `{}` is not a change doorman evaluates",
+                    info.name,
+                    record.event_source.as_deref().unwrap_or("?")
+                )
+            },
             info,
         }),
         Err(reason) => Err(DecodeError {
@@ -389,11 +504,21 @@ fn str_at(obj: &Map<String, Value>, key: &str) -> Option<String> {
     obj.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
+/// A field that only words the alert: text as written, a number as its
+/// digits, anything else (an object, an array, `null`) left out.
+fn text_at(obj: &Map<String, Value>, key: &str) -> Option<String> {
+    match obj.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn event_info(record: &Record, envelope: Option<&Envelope>) -> EventInfo {
     let identity = record.user_identity.as_ref().and_then(Value::as_object);
     let id_str = |k: &str| {
         identity
-            .and_then(|i| str_at(i, k))
+            .and_then(|i| text_at(i, k))
             .filter(|s| !s.is_empty())
     };
     let issuer = identity
@@ -472,16 +597,99 @@ fn document(obj: &Map<String, Value>, key: &str, event: &str) -> Result<String, 
     }
 }
 
-fn holder(req: &Map<String, Value>, kind: IdentityKind, event: &str) -> Result<Identity, String> {
+/// The role, user or group a call names. Its name only words the alert
+/// (and finds its `doorman:ignore` tag): a missing name is no reason not to
+/// judge the change.
+fn holder(req: &Map<String, Value>, kind: IdentityKind) -> Identity {
     let key = match kind {
         IdentityKind::Role => "roleName",
         IdentityKind::User => "userName",
         IdentityKind::Group => "groupName",
     };
-    Ok(Identity {
+    Identity {
         kind,
-        name: required(req, key, event)?,
-    })
+        name: name_at(req, key),
+    }
+}
+
+/// A name that only words the alert: text, not empty.
+fn name_at(obj: &Map<String, Value>, key: &str) -> Option<String> {
+    str_at(obj, key).filter(|s| !s.is_empty())
+}
+
+/// The tags of a call: IAM writes `[{"key": K, "value": V}]`, Lambda
+/// `{K: V}`; either is accepted (with `Key`/`Value` too). A value that is
+/// not text is kept as its JSON.
+fn tag_list(tags: &Value) -> Result<Vec<(String, String)>, String> {
+    let text = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    match tags {
+        Value::Object(map) => Ok(map
+            .iter()
+            .map(|(k, v)| (k.clone(), text(Some(v))))
+            .collect()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let key = item
+                    .get("key")
+                    .or_else(|| item.get("Key"))
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| format!("tag {i} has no `key`"))?;
+                let value = item.get("value").or_else(|| item.get("Value"));
+                Ok((key.to_string(), text(value)))
+            })
+            .collect(),
+        other => Err(format!(
+            "`tags` is a JSON {}, not a list of tags",
+            type_name(other)
+        )),
+    }
+}
+
+/// The `doorman:ignore` tags among `tags`.
+fn ignore_tags(tags: &[(String, String)]) -> Vec<(String, String)> {
+    tags.iter()
+        .filter(|(k, _)| is_ignore_tag_key(k))
+        .cloned()
+        .collect()
+}
+
+/// Whether the event is a tag call doorman reads for `doorman:ignore`.
+fn is_tag_call(info: &EventInfo) -> bool {
+    matches!(
+        (info.service.as_str(), info.name.as_str()),
+        ("iam", "TagRole" | "TagUser" | "TagPolicy") | ("lambda", "TagResource")
+    )
+}
+
+/// TagRole, TagUser, TagPolicy, Lambda TagResource: `None` when no
+/// `doorman:ignore` key is set. The tags are what is judged, so without
+/// them the event is unprocessable.
+fn tag_call(
+    info: &EventInfo,
+    req: &Map<String, Value>,
+    event: &str,
+) -> Result<Option<What>, String> {
+    let tags = match req.get("tags") {
+        Some(t) => tag_list(t).map_err(|e| format!("{event}: {e}"))?,
+        None => return Err(format!("{event} has no `requestParameters.tags`")),
+    };
+    let tags = ignore_tags(&tags);
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    let target = match info.name.as_str() {
+        "TagRole" => TagTarget::Identity(holder(req, IdentityKind::Role)),
+        "TagUser" => TagTarget::Identity(holder(req, IdentityKind::User)),
+        "TagPolicy" => TagTarget::Policy(name_at(req, "policyArn")),
+        _ => TagTarget::Lambda(name_at(req, "resource")),
+    };
+    Ok(Some(What::IgnoreTag { target, tags }))
 }
 
 /// The function an event names (`functionName` may be a name, a partial ARN
@@ -535,28 +743,31 @@ fn what(
     let event = event.as_str();
     let w = match (info.service.as_str(), info.name.as_str()) {
         ("iam", "CreateRole") => What::RoleTrust {
-            role: required(req, "roleName", event)?,
+            role: name_at(req, "roleName"),
             document: document(req, "assumeRolePolicyDocument", event)?,
         },
         ("iam", "UpdateAssumeRolePolicy") => What::RoleTrust {
-            role: required(req, "roleName", event)?,
+            role: name_at(req, "roleName"),
             document: document(req, "policyDocument", event)?,
         },
         ("iam", name @ ("PutRolePolicy" | "PutUserPolicy" | "PutGroupPolicy")) => {
             What::InlinePolicy {
-                holder: holder(req, kind_of(name), event)?,
-                policy_name: required(req, "policyName", event)?,
+                holder: holder(req, kind_of(name)),
+                policy_name: name_at(req, "policyName"),
                 document: document(req, "policyDocument", event)?,
             }
         }
         ("iam", name @ ("AttachRolePolicy" | "AttachUserPolicy" | "AttachGroupPolicy")) => {
             What::AttachPolicy {
-                holder: holder(req, kind_of(name), event)?,
+                holder: holder(req, kind_of(name)),
                 policy_arn: required(req, "policyArn", event)?,
             }
         }
+        ("iam", "TagRole" | "TagUser" | "TagPolicy") | ("lambda", "TagResource") => {
+            return tag_call(info, req, event)
+        }
         ("iam", "CreatePolicy") => What::CreatePolicy {
-            policy_name: required(req, "policyName", event)?,
+            policy_name: name_at(req, "policyName"),
             policy_arn: resp
                 .get("policy")
                 .and_then(|p| p.get("arn"))
@@ -584,14 +795,14 @@ fn what(
             document: None,
         },
         ("iam", "DeleteRolePermissionsBoundary") => What::BoundaryRemoved {
-            holder: holder(req, IdentityKind::Role, event)?,
+            holder: holder(req, IdentityKind::Role),
         },
         ("iam", "DeleteUserPermissionsBoundary") => What::BoundaryRemoved {
-            holder: holder(req, IdentityKind::User, event)?,
+            holder: holder(req, IdentityKind::User),
         },
         ("lambda", "AddPermission") => add_permission(info, req, resp, event)?,
         ("lambda", "CreateFunctionUrlConfig" | "UpdateFunctionUrlConfig") => What::FunctionUrl {
-            function: function(info, req, resp, event)?,
+            function: function(info, req, resp, event).ok(),
             auth_type: str_at(req, "authType").or_else(|| str_at(resp, "authType")),
         },
         ("lambda", "AddLayerVersionPermission") => {
@@ -845,15 +1056,24 @@ fn add_permission(
     resp: &Map<String, Value>,
     event: &str,
 ) -> Result<What, String> {
-    let function = function(info, req, resp, event)?;
+    let named = function(info, req, resp, event);
     let auth_type = str_at(req, "functionUrlAuthType");
     let statement: Value = match resp.get("statement") {
         Some(Value::String(s)) => serde_json::from_str(s).map_err(|e| {
             format!("`responseElements.statement` of {event} is not valid JSON: {e}")
         })?,
         Some(v @ Value::Object(_)) => v.clone(),
-        _ => statement_from_request(req, &function, event)?,
+        // Rebuilding the statement needs the function's ARN.
+        _ => statement_from_request(req, named.as_ref()?, event)?,
     };
+    // Without a name in the request, the statement's resource names it.
+    let function = named.ok().or_else(|| {
+        let arn = statement.get("Resource").and_then(Value::as_str)?;
+        arn.starts_with("arn:").then(|| Function {
+            name: function_name(arn),
+            arn: unqualified_function_arn(arn),
+        })
+    });
     let document = serde_json::json!({"Version": "2012-10-17", "Statement": [statement]});
     Ok(What::FunctionPermission {
         function,
@@ -943,6 +1163,8 @@ mod tests {
             ("PutFunctionConcurrency20171031", "PutFunctionConcurrency"),
             ("AttachRolePolicy", "AttachRolePolicy"),
             ("UpdateFunctionCode20150331v2", "UpdateFunctionCode"),
+            ("TagResource20170331v2", "TagResource"),
+            ("TagResource20170331", "TagResource"),
             ("S3Thing123", "S3Thing123"),
             ("20150331", "20150331"),
             ("Get2", "Get2"),
@@ -992,7 +1214,7 @@ mod tests {
             What::AttachPolicy {
                 holder: Identity {
                     kind: IdentityKind::Role,
-                    name: "app".into()
+                    name: Some("app".into())
                 },
                 policy_arn: "arn:aws:iam::aws:policy/AdministratorAccess".into()
             }
@@ -1046,8 +1268,8 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            function.arn,
-            "arn:aws:lambda:us-east-1:111122223333:function:f"
+            function.map(|f| f.arn).as_deref(),
+            Some("arn:aws:lambda:us-east-1:111122223333:function:f")
         );
         let from_response: Value = serde_json::from_str(&document).unwrap();
         let ev = record(
@@ -1064,6 +1286,52 @@ mod tests {
         };
         let from_request: Value = serde_json::from_str(&document).unwrap();
         assert_eq!(from_response, from_request);
+    }
+
+    #[test]
+    fn add_permission_without_a_function_name_is_judged_on_its_statement() {
+        let stmt = r#"{"Sid":"pub","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:111122223333:function:f"}"#;
+        let ev = record(
+            "AddPermission20150331v2",
+            "lambda.amazonaws.com",
+            json!({"statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
+            json!({"statement": stmt}),
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!()
+        };
+        let What::FunctionPermission { function, .. } = c.what else {
+            panic!()
+        };
+        assert_eq!(function.map(|f| f.name).as_deref(), Some("f"));
+        // Without the statement, the request alone cannot say which function.
+        let ev = record(
+            "AddPermission20150331v2",
+            "lambda.amazonaws.com",
+            json!({"statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
+            Value::Null,
+        );
+        assert_eq!(
+            decode(&ev).unwrap_err().reason,
+            "`AddPermission` has no `requestParameters.functionName`"
+        );
+        // A function URL event without a name is judged all the same.
+        let ev = record(
+            "CreateFunctionUrlConfig20211031",
+            "lambda.amazonaws.com",
+            json!({"authType": "NONE"}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            c.what,
+            What::FunctionUrl {
+                function: None,
+                auth_type: Some("NONE".into())
+            }
+        );
     }
 
     #[test]
@@ -1086,6 +1354,120 @@ mod tests {
             decode(&ev).unwrap_err().reason,
             "`PutRolePolicy` has no `requestParameters.policyDocument`"
         );
+    }
+
+    #[test]
+    fn tag_calls_read_iam_lists_and_lambda_maps() {
+        let ev = record(
+            "TagRole",
+            "iam.amazonaws.com",
+            json!({"roleName": "app", "tags": [{"key": "team", "value": "a"}, {"key": "Doorman:Ignore", "value": "admin-access"}]}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(
+            c.what,
+            What::IgnoreTag {
+                target: TagTarget::Identity(Identity {
+                    kind: IdentityKind::Role,
+                    name: Some("app".into())
+                }),
+                tags: vec![("Doorman:Ignore".into(), "admin-access".into())],
+            }
+        );
+        let fn_arn = "arn:aws:lambda:us-east-1:111122223333:function:f";
+        let ev = record(
+            "TagResource20170331v2",
+            "lambda.amazonaws.com",
+            json!({"resource": fn_arn, "tags": {"doorman:ignore": "public-invoke"}}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(
+            c.what,
+            What::IgnoreTag {
+                target: TagTarget::Lambda(Some(fn_arn.into())),
+                tags: vec![("doorman:ignore".into(), "public-invoke".into())],
+            }
+        );
+        // Another key: nothing to judge, and the reason says why.
+        let ev = record(
+            "TagPolicy",
+            "iam.amazonaws.com",
+            json!({"policyArn": "arn:aws:iam::111122223333:policy/p", "tags": [{"key": "doorman:owner", "value": "x"}]}),
+            Value::Null,
+        );
+        assert!(matches!(
+            decode(&ev).unwrap(),
+            Decoded::Ignored { reason, .. } if reason.starts_with("`TagPolicy` sets no `doorman:ignore` tag")
+        ));
+        // A tag without a key cannot be judged.
+        let ev = record(
+            "TagUser",
+            "iam.amazonaws.com",
+            json!({"userName": "u", "tags": [{"value": "x"}]}),
+            Value::Null,
+        );
+        assert_eq!(
+            decode(&ev).unwrap_err().reason,
+            "`TagUser`: tag 0 has no `key`"
+        );
+    }
+
+    #[test]
+    fn create_calls_keep_the_doorman_ignore_tags_they_set() {
+        let ev = record(
+            "CreateFunction20150331",
+            "lambda.amazonaws.com",
+            json!({"functionName": "f", "role": "arn:aws:iam::111122223333:role/r", "tags": {"DOORMAN:IGNORE": "missing-logs", "team": "a"}}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(
+            c.ignore_tags,
+            vec![("DOORMAN:IGNORE".to_string(), "missing-logs".to_string())]
+        );
+    }
+
+    #[test]
+    fn fields_that_only_word_the_alert_may_be_missing_or_odd() {
+        let mut ev = record(
+            "UpdateAssumeRolePolicy",
+            "iam.amazonaws.com",
+            json!({"roleName": 12, "policyDocument": "{\"Statement\":[]}"}),
+            Value::Null,
+        );
+        ev["userAgent"] = json!({"agent": "x"});
+        ev["eventTime"] = json!(1767225600);
+        ev["sourceIPAddress"] = Value::Null;
+        let wrapped = json!({
+            "detail-type": CLOUDTRAIL_DETAIL_TYPE, "id": 5, "time": [], "region": {},
+            "detail": ev
+        });
+        let Decoded::Change(c) = decode(&wrapped).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(c.info.time, "1767225600");
+        assert_eq!(c.info.user_agent, "");
+        assert_eq!(c.info.source_ip, "");
+        assert_eq!(c.info.region, "us-east-1");
+        assert_eq!(
+            c.what,
+            What::RoleTrust {
+                role: None,
+                document: "{\"Statement\":[]}".into()
+            }
+        );
+        // A non-string `errorCode` is still a failed call.
+        let mut ev = record("TagRole", "iam.amazonaws.com", json!({}), Value::Null);
+        ev["errorCode"] = json!({"code": "AccessDenied"});
+        assert!(matches!(decode(&ev).unwrap(), Decoded::Ignored { .. }));
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! says who may invoke it.
 //!
 //! Dependencies point one way (SPEC §2): [`policy`] and [`catalog`] depend on
-//! nothing of ours; [`rules`] on those two.
+//! nothing of ours; [`eval`] (what IAM would allow) on those two; [`rules`]
+//! on all three.
 
 pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod eval;
 pub mod lint;
 pub mod policy;
 pub mod report;

@@ -65,6 +65,11 @@ pub struct Options {
     /// The account that owns the roles and functions: principals of this
     /// account are not "another account".
     pub account_id: Option<String>,
+    /// Accounts every cross-account rule treats like the owner's own.
+    pub trusted_accounts: Vec<String>,
+    /// Organizations whose `aws:PrincipalOrgID` conditions guard a
+    /// cross-account grant; empty: any organization does.
+    pub trusted_orgs: Vec<String>,
 }
 
 impl Default for Options {
@@ -74,6 +79,8 @@ impl Default for Options {
             ignore: Vec::new(),
             kind: None,
             account_id: None,
+            trusted_accounts: Vec::new(),
+            trusted_orgs: Vec::new(),
         }
     }
 }
@@ -86,6 +93,8 @@ impl Default for Options {
 /// min-severity = "medium"
 /// ignore = ["cross-account-layer"]
 /// account = "111122223333"
+/// trusted-accounts = ["444455556666"]
+/// trusted-orgs = ["o-a1b2c3d4e5"]
 /// ```
 #[cfg(feature = "cli")]
 #[derive(Debug, Default, serde::Deserialize)]
@@ -95,6 +104,10 @@ struct ConfigFile {
     #[serde(default)]
     ignore: Vec<String>,
     account: Option<String>,
+    #[serde(default)]
+    trusted_accounts: Vec<String>,
+    #[serde(default)]
+    trusted_orgs: Vec<String>,
 }
 
 /// The name `doorman lint` looks for in the current folder.
@@ -134,6 +147,10 @@ impl Options {
             }
             opts.account_id = Some(account);
         }
+        opts.trusted_accounts = crate::config::account_ids(file.trusted_accounts)
+            .map_err(|e| format!("{shown}: `trusted-accounts`: {e}"))?;
+        opts.trusted_orgs = crate::config::org_ids(file.trusted_orgs)
+            .map_err(|e| format!("{shown}: `trusted-orgs`: {e}"))?;
         Ok(opts)
     }
 }
@@ -148,61 +165,155 @@ impl Options {
     fn keeps(&self, f: &Finding) -> bool {
         f.severity >= self.min_severity && !self.ignore.contains(&f.rule)
     }
+
+    /// The rule context's trusted accounts and organizations.
+    fn trust_context(&self) -> Context {
+        Context {
+            trusted_accounts: self.trusted_accounts.clone(),
+            trusted_orgs: self.trusted_orgs.clone(),
+            ..Context::default()
+        }
+    }
 }
 
 /// The path that means standard input.
 pub const STDIN: &str = "-";
+
+/// The largest input `doorman lint` reads: 10 MiB. The largest AWS managed
+/// policy is about 205 KB and the largest real templates about 1 MB
+/// (CloudFormation itself refuses a template body over 1 MB), so this is ten
+/// times anything real, while a folder judged on every core still cannot be
+/// made to hold more than a few tens of MiB. A larger file is refused
+/// unread; standard input is cut off just past the cap and refused.
+pub const MAX_INPUT_BYTES: u64 = 10 * 1024 * 1024;
+
+/// `MAX_INPUT_BYTES` as people write it, for messages and `--help`.
+pub const MAX_INPUT_SHOWN: &str = "10 MiB";
+
+/// Everything one `doorman lint` run produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Run {
+    /// One result per file checked or refused, in the order of
+    /// [`lint_paths`].
+    pub results: Vec<FileResult>,
+    /// JSON files found in folders that are neither a policy nor a template
+    /// (`package.json`, `tsconfig.json`, sample events): not checked, only
+    /// counted, so the summary shows that something was passed over.
+    pub skipped: usize,
+}
 
 /// Checks every input and returns one result per file, in the order the
 /// inputs were given; a folder contributes its files sorted by path, so the
 /// output is stable. A bad input is a result with `error` set, never a reason
 /// to stop.
 pub fn lint_paths<P: AsRef<Path>>(paths: &[P], opts: &Options) -> Vec<FileResult> {
-    let mut results = Vec::new();
+    lint_run(paths, opts).results
+}
+
+/// [`lint_paths`], with the count of folder files skipped as neither a
+/// policy nor a template.
+///
+/// What is read (SPEC §6): a path named on the command line is checked
+/// whatever it holds, and is an error when it is neither a policy nor a
+/// template. In a folder, every `*.json` and every template among
+/// `*.yaml`/`*.yml`/`*.template` is checked; a file that looks like a
+/// template but does not parse is an error, never skipped; other JSON is
+/// skipped and counted; other YAML (CI workflows, config) is passed over as
+/// before. A folder with nothing to check is an error. Symbolic links are
+/// followed and loops reported; FIFOs, devices and files over
+/// [`MAX_INPUT_BYTES`] are refused.
+pub fn lint_run<P: AsRef<Path>>(paths: &[P], opts: &Options) -> Run {
+    let mut run = Run::default();
     for path in paths {
         let path = path.as_ref();
         let source = path.display().to_string();
         if source == STDIN {
-            let mut text = String::new();
-            results.push(match std::io::stdin().read_to_string(&mut text) {
-                Ok(_) => lint_text(STDIN, &text, None, opts),
-                Err(e) => FileResult::error(source, format!("cannot read standard input: {e}")),
+            run.results.push(match read_stdin() {
+                Ok(text) => lint_text(STDIN, &text, None, opts),
+                Err(e) => FileResult::error(source, e),
             });
             continue;
         }
         match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => {
-                let mut files = Vec::new();
-                let mut errors = Vec::new();
-                walk(path, &mut files, &mut errors);
-                files.sort();
-                results.extend(errors);
-                results.extend(lint_files(&files, opts));
-            }
-            Ok(_) => results.extend(lint_file(path, false, opts)),
-            Err(e) => results.push(FileResult::error(
+            Ok(meta) if meta.is_dir() => lint_folder(path, opts, &mut run),
+            Ok(_) => match lint_file(path, false, opts) {
+                Outcome::Judged(r) => run.results.push(r),
+                // A named file is never skipped; `lint_file` says so.
+                Outcome::Skipped | Outcome::PassedOver => {}
+            },
+            Err(e) => run.results.push(FileResult::error(
                 source.clone(),
                 format!("cannot read `{source}`: {e}"),
             )),
         }
     }
-    results
+    run
+}
+
+/// Walks `dir` and judges what it finds; a folder that yields no result at
+/// all (nothing checked, nothing refused) is itself an error, so CI pointed
+/// at the wrong folder fails instead of passing on nothing.
+fn lint_folder(dir: &Path, opts: &Options, run: &mut Run) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    walk(dir, &mut files, &mut errors);
+    files.sort();
+    errors.sort_by(|a, b| a.source.cmp(&b.source));
+    let before = run.results.len();
+    run.results.extend(errors);
+    let mut skipped = 0;
+    for outcome in lint_files(&files, opts) {
+        match outcome {
+            Outcome::Judged(r) => run.results.push(r),
+            Outcome::Skipped => skipped += 1,
+            Outcome::PassedOver => {}
+        }
+    }
+    run.skipped += skipped;
+    if run.results.len() == before {
+        let source = dir.display().to_string();
+        let why = match skipped {
+            0 => {
+                "no policy (`*.json`) or template (`*.yaml`, `*.yml`, `*.template`, `*.json`) in it \
+                 (hidden and `.gitignore`d files are not read)"
+                    .to_string()
+            }
+            n => format!(
+                "{} JSON {} in it, but neither a policy nor a template",
+                n,
+                if n == 1 { "file" } else { "files" }
+            ),
+        };
+        run.results.push(FileResult::error(
+            source.clone(),
+            format!("nothing to check in folder `{source}`: {why}"),
+        ));
+    }
+}
+
+/// What became of one file.
+#[derive(Debug)]
+enum Outcome {
+    /// Checked, or refused with a reason.
+    Judged(FileResult),
+    /// JSON in a folder that is neither a policy nor a template: counted.
+    Skipped,
+    /// YAML in a folder that is not a template (a CI workflow, a config
+    /// file): doorman reads no policy from YAML, so nothing can hide there.
+    PassedOver,
 }
 
 /// Judges the files of a folder on every core, as ripgrep does: files are
 /// independent, and a repository of policies should not wait on one core.
-/// Results keep the files' (sorted) order.
-fn lint_files(files: &[PathBuf], opts: &Options) -> Vec<FileResult> {
+/// Outcomes keep the files' (sorted) order.
+fn lint_files(files: &[PathBuf], opts: &Options) -> Vec<Outcome> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     if workers < 2 || files.len() < 8 {
-        return files
-            .iter()
-            .filter_map(|f| lint_file(f, true, opts))
-            .collect();
+        return files.iter().map(|f| lint_file(f, true, opts)).collect();
     }
     let next = AtomicUsize::new(0);
-    let mut judged: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+    let mut judged: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers.min(files.len()))
             .map(|_| {
                 scope.spawn(|| {
@@ -210,7 +321,7 @@ fn lint_files(files: &[PathBuf], opts: &Options) -> Vec<FileResult> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(i) else { break };
-                        mine.extend(lint_file(file, true, opts).map(|r| (i, r)));
+                        mine.push((i, lint_file(file, true, opts)));
                     }
                     mine
                 })
@@ -228,28 +339,83 @@ fn lint_files(files: &[PathBuf], opts: &Options) -> Vec<FileResult> {
 
 /// Collects the candidate files under `dir` the way ripgrep does: hidden
 /// entries (`.git`, `.aws-sam`) and whatever `.gitignore` / `.ignore` exclude
-/// (`node_modules`, `target/`) are skipped, and symlinks are not followed, so
-/// a link cycle cannot hang the walk. An unreadable entry is a result with
-/// `error` set.
+/// (`node_modules`, `target/`) are skipped. Symbolic links are followed, as a
+/// repository may link a shared policy in; the walker detects a link back to
+/// an ancestor folder, which becomes an error result naming the link rather
+/// than an endless walk. Candidates that are not regular files (a FIFO named
+/// `x.json`) are kept so that reading them reports the refusal.
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<FileResult>) {
     // `.gitignore` counts even outside a git checkout (an unpacked archive).
-    for entry in ignore::WalkBuilder::new(dir).require_git(false).build() {
+    let walker = ignore::WalkBuilder::new(dir)
+        .require_git(false)
+        .follow_links(true)
+        .build();
+    for entry in walker {
         match entry {
             Ok(e) => {
-                let is_file = e.file_type().is_some_and(|t| t.is_file());
-                if is_file && candidate(e.path()) {
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                if !is_dir && candidate(e.path()) {
                     files.push(e.into_path());
                 }
             }
-            Err(e) => {
-                let source = dir.display().to_string();
-                errors.push(FileResult::error(
-                    source.clone(),
-                    format!("cannot read folder `{source}`: {e}"),
-                ));
-            }
+            Err(e) => errors.extend(walk_error(dir, &e)),
         }
     }
+}
+
+/// An error of the folder walk as a result naming the path it concerns;
+/// `None` for a dangling symbolic link whose name is not a candidate (a
+/// stale `python` link in a virtualenv): such a file would not have been
+/// read anyway. A dangling `x.json` is an error, as a missing policy is.
+fn walk_error(dir: &Path, e: &ignore::Error) -> Option<FileResult> {
+    let mut at = None;
+    let mut err = e;
+    loop {
+        match err {
+            ignore::Error::WithPath { path, err: inner } => {
+                at.get_or_insert_with(|| path.clone());
+                err = inner;
+            }
+            ignore::Error::WithDepth { err: inner, .. }
+            | ignore::Error::WithLineNumber { err: inner, .. } => err = inner,
+            _ => break,
+        }
+    }
+    if let ignore::Error::Loop { ancestor, child } = err {
+        let source = child.display().to_string();
+        return Some(FileResult::error(
+            source.clone(),
+            format!(
+                "symbolic link loop: `{source}` leads back to its ancestor folder `{}`; not followed",
+                ancestor.display()
+            ),
+        ));
+    }
+    let path = at.as_deref().unwrap_or(dir);
+    let dangling = || {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+            && std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    };
+    if path != dir && !candidate(path) && dangling() {
+        return None;
+    }
+    let source = path.display().to_string();
+    // The walker wraps the OS error in one that repeats the path; the
+    // result already names it, so say only the innermost cause.
+    let why = match err.io_error() {
+        Some(io) => {
+            let mut cause: &dyn std::error::Error = io;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            cause.to_string()
+        }
+        None => err.to_string(),
+    };
+    Some(FileResult::error(
+        source.clone(),
+        format!("cannot read `{source}`: {why}"),
+    ))
 }
 
 fn extension(path: &Path) -> String {
@@ -265,36 +431,212 @@ fn candidate(path: &Path) -> bool {
     )
 }
 
-/// Reads and checks one file; `None` when a YAML file found in a folder is
-/// not a template (a CI workflow, a config file): skipped, not reported. A
-/// file named on the command line is checked whatever its extension.
-fn lint_file(path: &Path, found_in_folder: bool, opts: &Options) -> Option<FileResult> {
-    let source = path.display().to_string();
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                return Some(FileResult::error(
-                    source.clone(),
-                    format!("cannot read `{source}`: it is not UTF-8 text"),
-                ))
-            }
-        },
-        Err(e) => {
-            return Some(FileResult::error(
-                source.clone(),
-                format!("cannot read `{source}`: {e}"),
-            ))
-        }
-    };
-    let is_json = extension(path) == "json";
-    if !is_json && !looks_like_json(&text) {
-        if found_in_folder && !looks_like_template(&text) {
-            return None;
-        }
-        return Some(lint_template_text(&source, &text, opts));
+/// Reads a named file as text, refusing what is not a regular file (a FIFO
+/// would block forever, `/dev/zero` never ends) and what is over
+/// [`MAX_INPUT_BYTES`], before reading any of it.
+fn read_file(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    let cannot = |e: std::io::Error| format!("cannot read `{shown}`: {e}");
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!(
+            "cannot read `{shown}`: it is {}, not a regular file; doorman reads files, folders and `-` (standard input)",
+            special_kind(&meta.file_type())
+        ));
     }
-    Some(lint_text(&source, &text, Some(path), opts))
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(too_big(&format!("`{shown}`"), Some(meta.len())));
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    read_bounded(file, &format!("`{shown}`"))
+}
+
+/// Standard input, cut off just past the cap so an endless stream
+/// (`doorman lint - < /dev/zero`) is refused instead of filling memory.
+fn read_stdin() -> Result<String, String> {
+    read_bounded(std::io::stdin().lock(), "standard input")
+}
+
+/// Reads at most one byte past [`MAX_INPUT_BYTES`] (a file may grow after
+/// it was measured) and wants UTF-8.
+fn read_bounded(reader: impl Read, what: &str) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {what}: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_big(what, None));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("cannot read {what}: it is not UTF-8 text"))
+}
+
+fn too_big(what: &str, size: Option<u64>) -> String {
+    let size = size.map_or_else(String::new, |n| format!(" ({n} bytes)"));
+    format!(
+        "{what} is over the {MAX_INPUT_SHOWN} limit on one input{size}; no policy or template is that large (IAM policies are a few KB, templates at most 1 MB), so it is refused unread"
+    )
+}
+
+/// "a FIFO", "a character device"...: what a non-regular file is.
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        return "a folder";
+    }
+    "a special file"
+}
+
+/// Reads and checks one file. A file named on the command line is checked
+/// whatever its name and an error when it is neither a policy nor a
+/// template; one found in a folder is judged by what it holds (see
+/// [`classify`]).
+fn lint_file(path: &Path, found_in_folder: bool, opts: &Options) -> Outcome {
+    let source = path.display().to_string();
+    let text = match read_file(path) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Judged(FileResult::error(source, e)),
+    };
+    if !found_in_folder {
+        let is_json = extension(path) == "json";
+        return Outcome::Judged(if !is_json && !looks_like_json(&text) {
+            lint_template_text(&source, &text, opts)
+        } else {
+            lint_text(&source, &text, Some(path), opts)
+        });
+    }
+    if starts_like_json(&text) {
+        // Most JSON in a policy repository is policies: judge first, and
+        // look closer only at what fails, so a policy is parsed once.
+        let r = lint_text(&source, &text, Some(path), opts);
+        if r.error.is_some() && classify(&text) == Content::OtherJson {
+            return Outcome::Skipped;
+        }
+        return Outcome::Judged(r);
+    }
+    match classify(&text) {
+        Content::Policy | Content::JsonTemplate => {
+            Outcome::Judged(lint_text(&source, &text, Some(path), opts))
+        }
+        Content::YamlTemplate => Outcome::Judged(lint_template_text(&source, &text, opts)),
+        Content::OtherJson => Outcome::Skipped,
+        // An empty `x.json`, or one holding plain text, is still JSON by name.
+        Content::OtherYaml if extension(path) == "json" => Outcome::Skipped,
+        Content::OtherYaml => Outcome::PassedOver,
+    }
+}
+
+/// What a file found in a folder holds, judged so that a broken policy or
+/// template is never mistaken for "something else".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Content {
+    /// A policy, or JSON shaped like one (a `Statement`, `Effect`, `Action`
+    /// or IAM `Version` at the top, or an array of statements), broken or not.
+    Policy,
+    /// JSON with a top-level template key, or JSON that does not parse but
+    /// names one: broken JSON is reported, not skipped.
+    JsonTemplate,
+    /// YAML with a template key at the top, parsed or not.
+    YamlTemplate,
+    /// JSON that is neither (`package.json`, `tsconfig.json` with comments,
+    /// a CloudTrail event).
+    OtherJson,
+    /// YAML that is not a template.
+    OtherYaml,
+}
+
+const TEMPLATE_KEYS: [&str; 3] = ["Resources", "AWSTemplateFormatVersion", "Transform"];
+
+/// JSON (an object or an array) or URL-encoded JSON, by its first character.
+fn starts_like_json(text: &str) -> bool {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    body.starts_with(['{', '[', '%'])
+}
+
+fn classify(text: &str) -> Content {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    if body.starts_with('{') || body.starts_with('[') {
+        return match serde_json::from_str::<serde_json::Value>(body) {
+            Ok(v) if TEMPLATE_KEYS.iter().any(|k| v.get(k).is_some()) => Content::JsonTemplate,
+            Ok(v) if policy_shaped(&v) => Content::Policy,
+            Ok(_) => Content::OtherJson,
+            Err(_) if TEMPLATE_KEYS.iter().any(|k| names_json_key(body, k)) => {
+                Content::JsonTemplate
+            }
+            Err(_) if POLICY_KEYS.iter().any(|k| names_json_key(body, k)) => Content::Policy,
+            Err(_) => Content::OtherJson,
+        };
+    }
+    if body.starts_with('%') {
+        // URL-encoded policy JSON, as `GetRolePolicy` returns it.
+        return Content::Policy;
+    }
+    if looks_like_template(text) || has_top_level_template_key(text) {
+        return Content::YamlTemplate;
+    }
+    Content::OtherYaml
+}
+
+/// Top-level keys that only an IAM policy or statement has.
+const POLICY_KEYS: [&str; 4] = ["Statement", "Effect", "Action", "NotAction"];
+
+/// Whether parsed JSON is a policy or tries to be one: IAM would judge it,
+/// so doorman reports it (as findings or as `not an IAM policy: ...`).
+fn policy_shaped(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Object(o) => {
+            // `statement` in any case: IAM refuses it, so it is reported.
+            o.keys()
+                .any(|k| POLICY_KEYS.contains(&k.as_str()) || k.eq_ignore_ascii_case("Statement"))
+                || o.get("Version")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|s| s == "2012-10-17" || s == "2008-10-17")
+        }
+        // `[{"Effect": ...}]`: statements without their policy.
+        serde_json::Value::Array(items) => items
+            .iter()
+            .any(|i| i.as_object().is_some_and(|o| o.contains_key("Effect"))),
+        _ => false,
+    }
+}
+
+/// Whether broken JSON still shows `"key":` somewhere.
+fn names_json_key(text: &str, key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    text.match_indices(&quoted)
+        .any(|(i, m)| text[i + m.len()..].trim_start().starts_with(':'))
+}
+
+/// Whether a line at column 0 starts with a template key (`Resources:`,
+/// `"Transform":`...): a template's top level, even when the YAML around it
+/// does not parse. Indented keys do not count (`resources: {Resources: ...}`
+/// in `serverless.yml`).
+fn has_top_level_template_key(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').lines().any(|line| {
+        let unquoted = line.trim_start_matches(['"', '\'']);
+        TEMPLATE_KEYS.iter().any(|k| {
+            unquoted.strip_prefix(k).is_some_and(|rest| {
+                rest.trim_start_matches(['"', '\''])
+                    .trim_start()
+                    .starts_with(':')
+            })
+        })
+    })
 }
 
 fn looks_like_json(text: &str) -> bool {
@@ -335,8 +677,8 @@ pub fn lint_policy_text(source: &str, text: &str, opts: &Options) -> FileResult 
 /// Checks a text that is a policy document (plain JSON or URL-encoded) or a
 /// template; `file` is where it was read from, if anywhere.
 fn lint_text(source: &str, text: &str, file: Option<&Path>, opts: &Options) -> FileResult {
-    if !looks_like_json(text) && looks_like_template(text) {
-        // A YAML template on standard input.
+    if !looks_like_json(text) && (looks_like_template(text) || has_top_level_template_key(text)) {
+        // A YAML template on standard input (broken or not).
         return lint_template_text(source, text, opts);
     }
     let policy = match policy::parse_document(text) {
@@ -350,6 +692,7 @@ fn lint_text(source: &str, text: &str, file: Option<&Path>, opts: &Options) -> F
     let ctx = Context {
         account_id: opts.account_id.clone(),
         managed_policy_name: file.and_then(managed_policy_name),
+        ..opts.trust_context()
     };
     let lines = if looks_like_json(text) {
         policy::locate::statement_lines(text)
@@ -405,19 +748,19 @@ fn is_json_template(text: &str) -> bool {
         .ok()
         .and_then(|v| {
             v.as_object()
-                .map(|o| o.contains_key("Resources") || o.contains_key("AWSTemplateFormatVersion"))
+                .map(|o| TEMPLATE_KEYS.iter().any(|k| o.contains_key(*k)))
         })
         .unwrap_or(false)
 }
 
 /// SAM / CloudFormation templates (YAML, or JSON with a top-level
-/// `Resources` or `AWSTemplateFormatVersion`) are judged by
+/// `Resources`, `AWSTemplateFormatVersion` or `Transform`) are judged by
 /// [`crate::template`]; their findings go through the same severity and
 /// ignore filters as a policy file's. `--kind` does not apply: a template
 /// says what each of its documents is.
 #[cfg(feature = "cli")]
 fn lint_template_text(source: &str, text: &str, opts: &Options) -> FileResult {
-    match crate::template::lint_template(source, text) {
+    match crate::template::lint_template_with(source, text, &opts.trust_context()) {
         Ok(findings) => FileResult {
             source: source.to_string(),
             findings: findings
@@ -436,6 +779,8 @@ pub struct Summary {
     pub files: usize,
     pub files_with_findings: usize,
     pub errors: usize,
+    /// Folder files skipped as neither a policy nor a template.
+    pub skipped: usize,
     /// Findings per severity, indexed like [`Severity::ALL`].
     pub by_severity: [usize; 5],
 }
@@ -458,6 +803,14 @@ impl Summary {
             }
         }
         s
+    }
+
+    /// The summary of a whole run, skipped files included.
+    pub fn of_run(run: &Run) -> Self {
+        Summary {
+            skipped: run.skipped,
+            ..Summary::of(&run.results)
+        }
     }
 
     pub fn findings(&self) -> usize {
@@ -604,6 +957,101 @@ mod tests {
                 (Some(1), Severity::Low)
             ]
         );
+    }
+
+    #[test]
+    fn the_shown_cap_is_the_cap() {
+        assert_eq!(MAX_INPUT_BYTES, 10 * 1024 * 1024);
+        assert_eq!(MAX_INPUT_SHOWN, "10 MiB");
+    }
+
+    #[test]
+    fn json_found_in_a_folder_is_classified_by_what_it_holds() {
+        use Content::*;
+        for (text, want) in [
+            // Policies, and documents that try to be one.
+            (ADMIN, Policy),
+            (
+                "{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}",
+                Policy,
+            ),
+            ("[{\"Effect\": \"Allow\", \"Action\": \"*\"}]", Policy),
+            ("{\"statement\": []}", Policy),
+            ("{\"Version\": \"2012-10-17\"}", Policy),
+            ("{\"Version\": \"2012-10-17\", \"Statement\": [", Policy),
+            ("%7B%22Statement%22%3A%5B%5D%7D", Policy),
+            // Templates, parsed or not.
+            ("{\"Resources\": {}}", JsonTemplate),
+            (
+                "{\"Transform\": \"AWS::Serverless-2016-10-31\"}",
+                JsonTemplate,
+            ),
+            ("{\n  \"Resources\" : {\"R\": {", JsonTemplate),
+            // Neither.
+            ("{\"name\": \"orders\", \"version\": \"1.0.0\"}", OtherJson),
+            ("{\"Version\": \"0\", \"detail\": {}}", OtherJson),
+            (
+                "{\"Records\": [{\"eventName\": \"PutRolePolicy\"}]}",
+                OtherJson,
+            ),
+            ("[{\"eventName\": \"CreateRole\"}]", OtherJson),
+            ("{\n  // comment\n  \"compilerOptions\": {}\n}", OtherJson),
+            // A GitHub webhook: `action` in lower case is not IAM's.
+            ("{\"action\": \"opened\"}", OtherJson),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+    }
+
+    #[cfg(feature = "cli")]
+    #[test]
+    fn yaml_found_in_a_folder_is_a_template_when_its_top_level_says_so() {
+        use Content::*;
+        for (text, want) in [
+            (
+                "Resources:\n  R:\n    Type: AWS::SNS::Topic\n",
+                YamlTemplate,
+            ),
+            // Broken, but a template: an error, never skipped.
+            ("Resources:\n  R: {Type: [\n", YamlTemplate),
+            (
+                "\"AWSTemplateFormatVersion\": '2010-09-09'\nx: [\n",
+                YamlTemplate,
+            ),
+            (
+                "Transform : AWS::Serverless-2016-10-31\nResources: [\n",
+                YamlTemplate,
+            ),
+            // Not templates.
+            (
+                "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n",
+                OtherYaml,
+            ),
+            (
+                "service: orders\nresources:\n  Resources:\n    Q: {Type: [\n",
+                OtherYaml,
+            ),
+            ("", OtherYaml),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn read_bounded_stops_one_byte_past_the_cap() {
+        let at_cap = std::io::repeat(b' ').take(MAX_INPUT_BYTES);
+        assert_eq!(
+            read_bounded(at_cap, "x").map(|t| t.len() as u64),
+            Ok(MAX_INPUT_BYTES)
+        );
+        // An endless reader ends in an error, not in all the memory there is.
+        let e = read_bounded(std::io::repeat(b' '), "standard input").unwrap_err();
+        assert!(
+            e.starts_with("standard input is over the 10 MiB limit on one input"),
+            "{e}"
+        );
+        let e = read_bounded(&[0xff, 0xfe][..], "`x.json`").unwrap_err();
+        assert_eq!(e, "cannot read `x.json`: it is not UTF-8 text");
     }
 
     #[test]

@@ -4,12 +4,13 @@
 //! Pure: every renderer turns results into a `String`; the CLI decides where
 //! it goes and whether the terminal gets colour.
 
-use crate::lint::{FileResult, Location, Summary};
+use crate::lint::{FileResult, Location, Run, Summary};
 use crate::rules::docs;
 use crate::rules::{RuleId, Severity};
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// The output formats of `doorman lint`.
@@ -20,13 +21,71 @@ pub enum Format {
     Sarif,
 }
 
-/// Renders `results` in `format`. `color` only affects text.
+/// Renders a whole run in `format`, skipped files counted. `color` only
+/// affects text.
+pub fn render_run(run: &Run, format: Format, color: bool) -> String {
+    render_counted(&run.results, run.skipped, format, color)
+}
+
+/// Renders `results` in `format`, as a run that skipped nothing.
 pub fn render(results: &[FileResult], format: Format, color: bool) -> String {
+    render_counted(results, 0, format, color)
+}
+
+fn render_counted(results: &[FileResult], skipped: usize, format: Format, color: bool) -> String {
     match format {
-        Format::Text => text(results, color),
-        Format::Json => json(results),
+        Format::Text => text(results, skipped, color),
+        Format::Json => json(results, skipped),
         Format::Sarif => sarif(results),
     }
+}
+
+// ---------------------------------------------------------------------------
+// escaping
+
+/// `text` made safe to print on one line of a terminal or CI log: every
+/// character that could end the line, move the cursor, recolour the
+/// terminal or reorder what is shown becomes a visible escape, so text from
+/// an input (a Sid, a logical id, a file name, a message quoting either)
+/// cannot forge a line such as `admin.json:1: info ... no findings`.
+///
+/// Escaped: C0 and C1 controls and DEL (`\n`, `\r`, `\t`, ESC as
+/// `\u{1b}`...), U+2028/U+2029 (line and paragraph separators), the bidi
+/// controls (U+061C, U+200E/F, U+202A-E, U+2066-9, "Trojan Source") and the
+/// invisible zero-width characters (U+200B-D, U+2060, U+FEFF). A backslash
+/// is left alone: it cannot break a line, and doubling it would garble
+/// Windows paths and the quoted JSON in fixes.
+pub fn log_safe(text: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{061c}'
+                    | '\u{200b}'..='\u{200f}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2060}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{feff}'
+            )
+    }
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -56,7 +115,8 @@ impl Painter {
 
 /// One line per finding, `file:line: severity rule: message`, then its fix
 /// indented below; errors as `file: error: ...`; a summary line at the end.
-pub fn text(results: &[FileResult], color: bool) -> String {
+/// Everything that can carry input text goes through [`log_safe`].
+pub fn text(results: &[FileResult], skipped: usize, color: bool) -> String {
     let p = Painter(color);
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();
@@ -65,9 +125,10 @@ pub fn text(results: &[FileResult], color: bool) -> String {
         if let Some(e) = &r.error {
             let _ = writeln!(
                 out,
-                "{}: {}: {e}",
-                p.paint(bold, &r.source),
-                p.paint(severity_style(Severity::Critical), "error")
+                "{}: {}: {}",
+                p.paint(bold, &log_safe(&r.source)),
+                p.paint(severity_style(Severity::Critical), "error"),
+                log_safe(e)
             );
         }
         for f in &r.findings {
@@ -78,12 +139,21 @@ pub fn text(results: &[FileResult], color: bool) -> String {
                 p.paint(bold, &position(&f.location)),
                 p.paint(severity_style(sev), sev.as_str()),
                 p.paint(bold, f.finding.rule.as_str()),
-                f.finding.message
+                log_safe(&f.finding.message)
             );
-            let _ = writeln!(out, "  {} {}", p.paint(dim, "fix:"), f.finding.fix);
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.paint(dim, "fix:"),
+                log_safe(&f.finding.fix)
+            );
         }
     }
-    out.push_str(&summary_line(&Summary::of(results)));
+    let summary = Summary {
+        skipped,
+        ..Summary::of(results)
+    };
+    out.push_str(&summary_line(&summary));
     out.push('\n');
     out
 }
@@ -91,12 +161,12 @@ pub fn text(results: &[FileResult], color: bool) -> String {
 /// `file:line`, or `file` when the line is unknown, with the template's
 /// logical id when there is one: `template.yaml:12 (OrderProcessor)`.
 fn position(l: &Location) -> String {
-    let mut s = l.file.clone();
+    let mut s = log_safe(&l.file).into_owned();
     if let Some(line) = l.line {
         let _ = write!(s, ":{line}");
     }
     if let Some(id) = &l.logical_id {
-        let _ = write!(s, " ({id})");
+        let _ = write!(s, " ({})", log_safe(id));
     }
     s
 }
@@ -106,8 +176,22 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// "3 findings in 2 files (1 critical, 2 high)", "no findings in 4 files",
-/// with "; 1 file could not be checked" when there were errors.
+/// with "; 1 file could not be checked" when there were errors and
+/// "; 2 JSON files skipped (neither a policy nor a template)" when folders
+/// held such files.
 pub fn summary_line(s: &Summary) -> String {
+    let mut line = checked_line(s);
+    if s.skipped > 0 {
+        let _ = write!(
+            line,
+            "; {} skipped (neither a policy nor a template)",
+            plural(s.skipped, "JSON file", "JSON files")
+        );
+    }
+    line
+}
+
+fn checked_line(s: &Summary) -> String {
     let checked = s.files - s.errors;
     if s.files == 0 {
         return "no files checked".to_string();
@@ -158,6 +242,10 @@ pub fn summary_line(s: &Summary) -> String {
 pub(crate) struct JsonReport<R> {
     pub version: u32,
     pub results: Vec<R>,
+    /// `lint` only: how many folder files were skipped as neither a policy
+    /// nor a template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<usize>,
 }
 
 impl<R: Serialize> JsonReport<R> {
@@ -165,6 +253,7 @@ impl<R: Serialize> JsonReport<R> {
         JsonReport {
             version: 1,
             results,
+            skipped: None,
         }
     }
 
@@ -194,10 +283,11 @@ pub(crate) struct JsonFinding<'a> {
     pub location: std::borrow::Cow<'a, Location>,
 }
 
-/// `{"version":1,"results":[{"source","findings":[...],"error"}]}`; absent
-/// location fields are `null`, never left out, so consumers see one shape.
-pub fn json(results: &[FileResult]) -> String {
-    JsonReport::new(
+/// `{"version":1,"results":[{"source","findings":[...],"error"}],"skipped":N}`;
+/// absent location fields are `null`, never left out, so consumers see one
+/// shape.
+pub fn json(results: &[FileResult], skipped: usize) -> String {
+    let mut report = JsonReport::new(
         results
             .iter()
             .map(|r| JsonResult {
@@ -216,8 +306,9 @@ pub fn json(results: &[FileResult]) -> String {
                 error: r.error.as_deref(),
             })
             .collect(),
-    )
-    .render()
+    );
+    report.skipped = Some(skipped);
+    report.render()
 }
 
 // ---------------------------------------------------------------------------
@@ -359,14 +450,18 @@ pub fn sarif(results: &[FileResult]) -> String {
         if let Some(e) = &r.error {
             notifications.push(json!({
                 "level": "error",
-                "message": { "text": format!("{}: {e}", r.source) },
+                "message": { "text": format!("{}: {}", log_safe(&r.source), log_safe(e)) },
                 "locations": [sarif_location(&Location { file: r.source.clone(), ..Location::default() })],
             }));
         }
         for f in &r.findings {
-            let mut message = f.finding.message.clone();
-            message.push_str("\nFix: ");
-            message.push_str(&f.finding.fix);
+            // The line break before `Fix:` is doorman's own; any in the
+            // input-quoting message or fix is escaped so it cannot fake one.
+            let message = format!(
+                "{}\nFix: {}",
+                log_safe(&f.finding.message),
+                log_safe(&f.finding.fix)
+            );
             sarif_results.push(json!({
                 "ruleId": f.finding.rule.as_str(),
                 "ruleIndex": rule_index(f.finding.rule),
@@ -478,25 +573,34 @@ mod tests {
         ]
     }
 
+    /// The sample as a run whose folders also held two JSON files that were
+    /// neither a policy nor a template.
+    fn sample_run() -> Run {
+        Run {
+            results: sample(),
+            skipped: 2,
+        }
+    }
+
     #[test]
     fn text_snapshot() {
-        insta::assert_snapshot!(text(&sample(), false));
+        insta::assert_snapshot!(text(&sample(), 2, false));
     }
 
     #[test]
     fn text_colour_only_when_asked() {
-        assert!(!text(&sample(), false).contains('\u{1b}'));
-        assert!(text(&sample(), true).contains('\u{1b}'));
+        assert!(!text(&sample(), 2, false).contains('\u{1b}'));
+        assert!(text(&sample(), 2, true).contains('\u{1b}'));
     }
 
     #[test]
     fn json_snapshot() {
-        insta::assert_snapshot!(json(&sample()));
+        insta::assert_snapshot!(json(&sample(), 2));
     }
 
     #[test]
     fn json_keeps_nulls_for_absent_location_fields() {
-        let v: Value = serde_json::from_str(&json(&sample())).unwrap();
+        let v: Value = serde_json::from_str(&json(&sample(), 2)).unwrap();
         let loc = &v["results"][1]["findings"][0]["location"];
         let keys: Vec<&str> = loc
             .as_object()
@@ -553,6 +657,105 @@ mod tests {
             summary_line(&Summary::of(&sample()[3..])),
             "1 file could not be checked"
         );
+    }
+
+    #[test]
+    fn summary_line_counts_skipped_json() {
+        assert_eq!(
+            summary_line(&Summary::of_run(&sample_run())),
+            "3 findings in 2 of 3 files (2 critical, 1 medium); 1 file could not be checked; \
+             2 JSON files skipped (neither a policy nor a template)"
+        );
+        let one = Run {
+            results: sample()[2..3].to_vec(),
+            skipped: 1,
+        };
+        assert_eq!(
+            summary_line(&Summary::of_run(&one)),
+            "no findings in 1 file; 1 JSON file skipped (neither a policy nor a template)"
+        );
+    }
+
+    #[test]
+    fn json_says_how_many_were_skipped() {
+        let v: Value = serde_json::from_str(&json(&sample(), 2)).unwrap();
+        assert_eq!(v["skipped"], 2);
+    }
+
+    #[test]
+    fn log_safe_leaves_ordinary_text_alone() {
+        for s in [
+            "policies/admin.json",
+            "Statement[0] (Sid `Everything`): allows `s3:*` on `arn:aws:s3:::b/*`",
+            "C:\\policies\\x.json",
+            "naïve ünïcode 日本語",
+        ] {
+            assert!(matches!(log_safe(s), Cow::Borrowed(_)), "{s}");
+        }
+    }
+
+    #[test]
+    fn log_safe_escapes_what_could_forge_or_hide_a_line() {
+        assert_eq!(log_safe("a\nb\r\tc"), "a\\nb\\r\\tc");
+        assert_eq!(log_safe("\u{1b}[2K"), "\\u{1b}[2K");
+        assert_eq!(log_safe("x\u{85}y\u{7f}"), "x\\u{85}y\\u{7f}");
+        assert_eq!(log_safe("a\u{2028}b\u{2029}"), "a\\u{2028}b\\u{2029}");
+        assert_eq!(log_safe("\u{202e}gnp.exe"), "\\u{202e}gnp.exe");
+        assert_eq!(log_safe("i\u{2066}d\u{200b}"), "i\\u{2066}d\\u{200b}");
+        for c in (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32) {
+            let escaped = log_safe(&c.to_string()).into_owned();
+            assert!(
+                !escaped.chars().any(char::is_control),
+                "{:x} -> {escaped:?}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn text_escapes_input_in_every_field() {
+        let forged = "x\nadmin.json:1: info fake: ok";
+        let run = Run {
+            results: vec![
+                FileResult {
+                    source: "bad\nname.json".into(),
+                    findings: vec![],
+                    error: Some(format!("not an IAM policy: `{forged}`")),
+                },
+                FileResult {
+                    source: "t.yaml".into(),
+                    findings: vec![LocatedFinding {
+                        finding: Finding::new(
+                            RuleId::AdminAccess,
+                            Severity::Critical,
+                            format!("Sid `{forged}`"),
+                            format!("remove `{forged}`"),
+                        ),
+                        location: Location {
+                            file: "t\r.yaml".into(),
+                            line: Some(3),
+                            logical_id: Some("Id\u{1b}[31m".into()),
+                            ..Location::default()
+                        },
+                    }],
+                    error: None,
+                },
+            ],
+            skipped: 0,
+        };
+        let out = text(&run.results, run.skipped, false);
+        assert_eq!(
+            out,
+            "bad\\nname.json: error: not an IAM policy: `x\\nadmin.json:1: info fake: ok`\n\
+             t\\r.yaml:3 (Id\\u{1b}[31m): critical admin-access: Sid `x\\nadmin.json:1: info fake: ok`\n  \
+             fix: remove `x\\nadmin.json:1: info fake: ok`\n\
+             1 finding in 1 file (1 critical); 1 file could not be checked\n"
+        );
+        let sarif: Value = serde_json::from_str(&sarif(&run.results)).unwrap();
+        let message = sarif["runs"][0]["results"][0]["message"]["text"]
+            .as_str()
+            .unwrap();
+        assert_eq!(message.lines().count(), 2, "{message}");
     }
 
     #[test]

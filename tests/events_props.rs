@@ -25,6 +25,9 @@ fn any_json() -> impl Strategy<Value = Value> {
             Just("NONE"),
             Just("*"),
             Just("20150331"),
+            Just("doorman:ignore"),
+            Just("TagResource20170331v2"),
+            Just("\u{2028}\u{200b}\u{feff}\u{fdd0}"),
         ]
         .prop_map(|s| Value::String(s.to_string())),
     ];
@@ -47,6 +50,16 @@ fn run(event: &Value) {
         if let Some(alert) = ev.alert() {
             assert!(alert.subject.len() <= doorman::alert::SUBJECT_MAX_CHARS);
             assert!(alert.subject.chars().all(|c| (' '..='~').contains(&c)));
+            assert!(alert.message.len() < doorman::alert::SNS_MAX_BYTES);
+            // Only doorman's own line breaks; nothing invisible from the event.
+            assert!(
+                !alert
+                    .text
+                    .chars()
+                    .any(|c| c != '\n' && doorman::alert::must_escape(c)),
+                "{:?}",
+                alert.text
+            );
         }
     }
 }
@@ -57,6 +70,8 @@ const SAMPLES: &[&str] = &[
     "create-function-cross-account-layer.json",
     "create-role-trust-anyone.json",
     "add-layer-version-permission-public.json",
+    "tag-role-suppression.json",
+    "tag-resource-function-suppression.json",
 ];
 const FIELDS: &[&str] = &[
     "requestParameters",

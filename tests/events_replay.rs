@@ -117,3 +117,59 @@ fn samples_are_eventbridge_cloudtrail_events_with_real_field_names() {
         }
     }
 }
+
+/// The event names `template.yaml`'s EventBridge rules deliver: exact names
+/// (`- TagRole`, `[StopLogging, DeleteTrail]`) and prefixes
+/// (`- prefix: TagResource`), read from the rules' part of the template.
+fn delivered_names() -> (Vec<String>, Vec<String>) {
+    let template = std::fs::read_to_string("template.yaml").expect("template.yaml");
+    let start = template.find("  ChangeRule:").expect("the change rule");
+    let end = template.find("  ChangeRuleInvoke:").expect("the rules end");
+    let (mut exact, mut prefixes) = (Vec::new(), Vec::new());
+    for line in template[start..end].lines().map(str::trim) {
+        if let Some(p) = line.strip_prefix("- prefix:") {
+            prefixes.push(p.trim().to_string());
+        } else if let Some(n) = line.strip_prefix("- ") {
+            exact.push(n.trim().to_string());
+        } else if let Some(list) = line.strip_prefix("eventName: [") {
+            exact.extend(
+                list.trim_end_matches(']')
+                    .split(',')
+                    .map(|n| n.trim().to_string()),
+            );
+        }
+    }
+    (exact, prefixes)
+}
+
+/// Every sample doorman judges reaches it: its name is in the template's
+/// rules (so a new kind of event cannot be decoded here yet never delivered).
+#[test]
+fn every_judged_sample_is_delivered_by_the_template_rules() {
+    let (exact, prefixes) = delivered_names();
+    for path in samples() {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let record = if name.starts_with("raw-") {
+            &v
+        } else {
+            &v["detail"]
+        };
+        if !matches!(
+            doorman::event::decode(&v),
+            Ok(doorman::event::Decoded::Change(_))
+        ) {
+            continue; // failed calls and names doorman does not judge
+        }
+        let event_name = record["eventName"].as_str().unwrap();
+        let delivered = exact.iter().any(|n| n == event_name)
+            || prefixes.iter().any(|p| event_name.starts_with(p.as_str()));
+        assert!(
+            delivered,
+            "{name}: `{event_name}` is in neither rule of template.yaml"
+        );
+    }
+    assert!(exact.iter().any(|n| n == "TagRole"));
+    assert!(prefixes.iter().any(|p| p == "TagResource"));
+}

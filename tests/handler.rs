@@ -251,13 +251,13 @@ async fn a_document_that_is_not_json_is_an_unprocessable_event_and_success() {
 async fn an_undecodable_event_is_unprocessable_and_success() {
     let p = pipeline(MemoryResolver::default());
     let mut event = sample("put-role-policy-admin.json");
-    event["detail"]["requestParameters"] = json!({"roleName": "r"});
+    event["detail"]["requestParameters"] = json!({"roleName": "r", "policyName": "p"});
     p.handle(&event).await.unwrap();
     let alerts = p.notifier.take();
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].body.findings[0]
         .message
-        .ends_with("`PutRolePolicy` has no `requestParameters.policyName`"));
+        .ends_with("`PutRolePolicy` has no `requestParameters.policyDocument`"));
     // Not decoded: the alert can only name the event.
     assert_eq!(
         alerts[0].subject,
@@ -456,6 +456,7 @@ async fn suppressions_by_tag_rule_principal_and_severity() {
             ..Suppressions::default()
         },
         guarded: Guarded::default(),
+        ..Settings::default()
     };
     let p = Pipeline::new(
         MemoryResolver::default(),
@@ -480,6 +481,7 @@ async fn suppressions_by_tag_rule_principal_and_severity() {
             ..Suppressions::default()
         },
         guarded: Guarded::default(),
+        ..Settings::default()
     };
     let p = Pipeline::new(MemoryResolver::default(), MemoryNotifier::new(), settings);
     assert!(p
@@ -511,6 +513,7 @@ async fn tampering_with_doormans_own_resources_is_critical() {
             topic_arn: Some(topic.into()),
             trail_name: None,
         },
+        ..Settings::default()
     };
     let p = Pipeline::new(MemoryResolver::default(), MemoryNotifier::new(), settings);
     let mut event = sample("stop-logging.json");
@@ -599,4 +602,472 @@ async fn a_publish_failure_fails_the_invocation_so_lambda_retries() {
         .handle(&sample("put-role-policy-benign.json"))
         .await
         .is_ok());
+}
+
+// ---------------------------------------------------------------------------
+// No alert lost to a filter the watched person controls (SPEC §3.5, §4, §5).
+// ---------------------------------------------------------------------------
+
+/// Every filter a deployment (or the watched person) can set, at once.
+fn every_filter() -> Settings {
+    Settings {
+        suppressions: Suppressions {
+            min_severity: Severity::Critical,
+            ignore_rules: [
+                RuleId::UnprocessableEvent,
+                RuleId::SuppressionAdded,
+                RuleId::GuardrailTampering,
+            ]
+            .into_iter()
+            .collect(),
+            ignore_principals: vec![
+                "arn:aws:iam::*:user/*".into(),
+                "arn:aws:sts::*:assumed-role/*".into(),
+                "arn:aws:iam::*:role/*".into(),
+            ],
+        },
+        guarded: Guarded::default(),
+        ..Settings::default()
+    }
+}
+
+#[tokio::test]
+async fn unprocessable_events_pass_every_filter() {
+    let mut r = MemoryResolver::default();
+    r.role_tags.insert(
+        "orders-processor-role".into(),
+        vec![("doorman:ignore".into(), "unprocessable-event".into())],
+    );
+    let p = Pipeline::new(r, MemoryNotifier::new(), every_filter());
+    // A document that is not JSON: decoded, but not judged.
+    let event = with_request(
+        sample("put-role-policy-admin.json"),
+        "policyDocument",
+        json!("{not json"),
+    );
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert), vec![RuleId::UnprocessableEvent]);
+    assert_eq!(alert.highest_severity(), Severity::Medium);
+    // An event that cannot even be decoded.
+    let mut event = sample("put-role-policy-admin.json");
+    event["detail"]["requestParameters"] = json!("not an object");
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert), vec![RuleId::UnprocessableEvent]);
+    // ... while the same filters do silence an ordinary finding.
+    let ev = p
+        .handle(&sample("create-policy-service-wildcard.json"))
+        .await
+        .unwrap();
+    assert!(ev.alert().is_none());
+}
+
+#[tokio::test]
+async fn guardrail_tampering_passes_every_filter_including_ignored_rules() {
+    let p = Pipeline::new(
+        MemoryResolver::default(),
+        MemoryNotifier::new(),
+        every_filter(),
+    );
+    let alert = one_alert(&p, &sample("stop-logging.json")).await;
+    assert_eq!(rules(&alert), vec![RuleId::GuardrailTampering]);
+}
+
+#[tokio::test]
+async fn a_doorman_ignore_tag_on_a_role_is_suppression_added_through_every_filter() {
+    let p = Pipeline::new(
+        MemoryResolver::default(),
+        MemoryNotifier::new(),
+        every_filter(),
+    );
+    let alert = one_alert(&p, &sample("tag-role-suppression.json")).await;
+    assert_eq!(rules(&alert), vec![RuleId::SuppressionAdded]);
+    assert_eq!(alert.highest_severity(), Severity::High);
+    assert_eq!(
+        alert.subject,
+        "[doorman] HIGH suppression-added on orders-processor-role"
+    );
+    let f = &alert.body.findings[0];
+    // Who silenced which rules on what.
+    assert_eq!(
+        f.message,
+        "`arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PowerUser_0123456789abcdef/carol@example.com` set the tag `doorman:ignore` = `admin-access,privilege-escalation` on role `orders-processor-role`, asking doorman to silence `admin-access`, `privilege-escalation` for it"
+    );
+    // The role's own tag (already set) cannot hide the alert about setting it.
+    let mut r = MemoryResolver::default();
+    r.role_tags.insert(
+        "orders-processor-role".into(),
+        vec![("doorman:ignore".into(), "suppression-added".into())],
+    );
+    let p = pipeline(r);
+    let alert = one_alert(&p, &sample("tag-role-suppression.json")).await;
+    assert_eq!(rules(&alert), vec![RuleId::SuppressionAdded]);
+}
+
+#[tokio::test]
+async fn tag_keys_are_compared_as_iam_compares_them() {
+    let p = pipeline(MemoryResolver::default());
+    for key in ["DOORMAN:IGNORE", "Doorman:Ignore", "doorman:ignore"] {
+        let event = with_request(
+            sample("tag-role-suppression.json"),
+            "tags",
+            json!([{"key": key, "value": "admin-access"}]),
+        );
+        let alert = one_alert(&p, &event).await;
+        assert_eq!(rules(&alert), vec![RuleId::SuppressionAdded], "{key}");
+        assert!(alert.body.findings[0]
+            .message
+            .contains(&format!("set the tag `{key}` = `admin-access`")));
+    }
+    // And what silences is the same key, whatever its case.
+    let mut r = MemoryResolver::default();
+    r.role_tags.insert(
+        "orders-processor-role".into(),
+        vec![("DOORMAN:IGNORE".into(), "admin-access".into())],
+    );
+    let ev = pipeline(r)
+        .handle(&sample("put-role-policy-admin.json"))
+        .await
+        .unwrap();
+    assert!(ev.alert().is_none());
+}
+
+#[tokio::test]
+async fn a_lambda_tag_resource_with_doorman_ignore_is_suppression_added() {
+    let p = pipeline(MemoryResolver::default());
+    let event = sample("tag-resource-function-suppression.json");
+    assert_eq!(event["detail"]["eventName"], "TagResource20170331v2");
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert), vec![RuleId::SuppressionAdded]);
+    assert_eq!(alert.body.subject.kind, "function");
+    assert_eq!(
+        alert.body.subject.arn.as_deref(),
+        Some("arn:aws:lambda:eu-west-1:111122223333:function:orders-processor")
+    );
+    assert!(alert.body.findings[0]
+        .message
+        .contains("asking doorman to silence `public-invoke`, `public-function-url` for it"));
+    // Another Lambda resource type is named by its type.
+    let event = with_request(
+        event,
+        "resource",
+        json!("arn:aws:lambda:eu-west-1:111122223333:event-source-mapping:a1b2c3d4-5678-90ab-cdef-11111EXAMPLE"),
+    );
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(alert.body.subject.kind, "event-source-mapping");
+}
+
+#[tokio::test]
+async fn tag_calls_that_do_not_touch_doorman_ignore_publish_nothing() {
+    let p = pipeline(MemoryResolver::default());
+    for name in ["tag-role-benign.json", "tag-resource-function-benign.json"] {
+        let ev = p.handle(&sample(name)).await.unwrap();
+        match &ev.verdict {
+            Verdict::Ignored { reason } => {
+                assert!(reason.contains("sets no `doorman:ignore` tag"), "{reason}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert!(p.notifier.alerts().is_empty());
+}
+
+#[tokio::test]
+async fn a_tag_call_without_its_tags_is_unprocessable() {
+    let p = pipeline(MemoryResolver::default());
+    let mut event = sample("tag-role-suppression.json");
+    event["detail"]["requestParameters"] = json!({"roleName": "orders-processor-role"});
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert), vec![RuleId::UnprocessableEvent]);
+    assert!(alert.body.findings[0]
+        .message
+        .ends_with("`TagRole` has no `requestParameters.tags`"));
+    let event = with_request(sample("tag-role-suppression.json"), "tags", json!(7));
+    let alert = one_alert(&p, &event).await;
+    assert!(alert.body.findings[0]
+        .message
+        .ends_with("`TagRole`: `tags` is a JSON number, not a list of tags"));
+}
+
+#[tokio::test]
+async fn a_role_created_with_a_doorman_ignore_tag_is_reported_though_the_tag_hides_its_findings() {
+    // CreateRole carries the tag; by the time doorman reads the role's tags
+    // (AWS resolver), the new role already has it.
+    let mut event = sample("create-role-trust-anyone.json");
+    event["detail"]["requestParameters"]["tags"] =
+        json!([{"key": "doorman:ignore", "value": "trust-any-principal"}]);
+    let mut r = MemoryResolver::default();
+    r.role_tags.insert(
+        "partner-reporting".into(),
+        vec![("doorman:ignore".into(), "trust-any-principal".into())],
+    );
+    let p = pipeline(r);
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert), vec![RuleId::SuppressionAdded]);
+    assert!(alert.body.findings[0]
+        .message
+        .contains("on role `partner-reporting`, asking doorman to silence `trust-any-principal`"));
+}
+
+#[tokio::test]
+async fn a_trust_anyone_document_without_a_role_name_is_still_trust_any_principal() {
+    let mut event = sample("create-role-trust-anyone.json");
+    let document = event["detail"]["requestParameters"]["assumeRolePolicyDocument"].clone();
+    event["detail"]["eventName"] = json!("UpdateAssumeRolePolicy");
+    event["detail"]["requestParameters"] = json!({ "policyDocument": document });
+    event["detail"]["responseElements"] = Value::Null;
+    let p = pipeline(MemoryResolver::default());
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert)[0], RuleId::TrustAnyPrincipal);
+    assert_eq!(alert.highest_severity(), Severity::Critical);
+    assert_eq!(alert.body.subject.kind, "role");
+    assert_eq!(alert.body.subject.name, "");
+    assert_eq!(
+        alert.subject,
+        "[doorman] CRITICAL trust-any-principal on unknown role"
+    );
+    assert_eq!(
+        alert.body.change,
+        "replaced the trust policy of a role the event does not name"
+    );
+    assert!(alert
+        .text
+        .contains("in a change to a role the event does not name."));
+    // A role name of the wrong type is the same as none.
+    event["detail"]["requestParameters"]["roleName"] = json!({"oops": 1});
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert)[0], RuleId::TrustAnyPrincipal);
+}
+
+#[tokio::test]
+async fn fields_only_the_wording_needs_never_make_an_event_unprocessable() {
+    let p = pipeline(MemoryResolver::default());
+    let mut event = sample("put-role-policy-admin.json");
+    event["detail"]["userAgent"] = json!({"name": "aws-cli", "version": 2});
+    event["detail"]["eventTime"] = json!(1773479435);
+    event["detail"]["sourceIPAddress"] = json!(["198.51.100.24"]);
+    event["detail"]["awsRegion"] = Value::Null;
+    event["time"] = json!(false);
+    event["detail"]["requestParameters"]["policyName"] = json!(42);
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert)[0], RuleId::AdminAccess);
+    assert_eq!(alert.body.event.time, "1773479435");
+    assert!(
+        alert.text.contains("From:    (unknown)\n"),
+        "{}",
+        alert.text
+    );
+    assert_eq!(
+        alert.body.change,
+        "put an inline policy on role `orders-processor-role`"
+    );
+    // A user or group name missing: judged, and named as unknown.
+    let mut event = sample("put-role-policy-admin.json");
+    event["detail"]["eventName"] = json!("PutUserPolicy");
+    event["detail"]["requestParameters"]["roleName"] = Value::Null;
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert)[0], RuleId::AdminAccess);
+    assert_eq!(
+        alert.subject,
+        "[doorman] CRITICAL admin-access on unknown user"
+    );
+    // What the rules judge is still required: no document, no judgement.
+    let mut event = sample("put-role-policy-admin.json");
+    event["detail"]["requestParameters"]["policyDocument"] = json!(["*"]);
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert), vec![RuleId::UnprocessableEvent]);
+}
+
+/// The size SNS counts: the message, the attributes, the subject.
+fn sns_size(alert: &doorman::alert::Alert) -> usize {
+    let attrs: usize = alert
+        .attributes
+        .iter()
+        .map(|(k, a)| k.len() + a.data_type.len() + a.value.len())
+        .sum();
+    alert.message.len() + attrs + alert.subject.len()
+}
+
+#[tokio::test]
+async fn huge_header_fields_never_push_out_the_most_severe_finding() {
+    // Control characters grow the most when escaped, then JSON-escaped twice.
+    let huge = |tag: &str| format!("{tag}{}", "\u{1}\u{2028}\"\\".repeat(10_000));
+    // A critical finding, and hundreds of low ones after it.
+    let mut statements = vec![json!({"Effect": "Allow", "Action": "*", "Resource": "*"})];
+    statements.extend((0..400).map(|i| {
+        json!({"Sid": format!("Mismatch{i}"), "Effect": "Allow", "Action": "s3:GetObject",
+               "Resource": format!("arn:aws:dynamodb:us-east-1:111122223333:table/t{i}")})
+    }));
+    let doc = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    let mut event = sample("put-role-policy-admin.json");
+    let d = &mut event["detail"];
+    d["requestParameters"]["policyDocument"] = json!(doc);
+    d["requestParameters"]["roleName"] = json!(huge("role"));
+    d["requestParameters"]["policyName"] = json!(huge("policy"));
+    d["userIdentity"]["arn"] = json!(huge("arn:aws:iam::111122223333:user/"));
+    d["userAgent"] = json!(huge("agent"));
+    d["sourceIPAddress"] = json!(huge("ip"));
+    d["eventTime"] = json!(huge("time"));
+    d["awsRegion"] = json!(huge("region"));
+    d["recipientAccountId"] = json!(huge("account"));
+    d["eventID"] = json!(huge("id"));
+
+    let p = pipeline(MemoryResolver::default());
+    let evaluation = p.evaluate(&event).await.unwrap();
+    let Verdict::Evaluated { input, .. } = &evaluation.verdict else {
+        panic!("{:?}", evaluation.verdict)
+    };
+    let critical = input
+        .findings
+        .iter()
+        .find(|f| f.finding.severity == Severity::Critical)
+        .expect("admin-access")
+        .finding
+        .clone();
+    let alert = one_alert(&p, &event).await;
+    assert!(sns_size(&alert) < SNS_MAX_BYTES, "{}", sns_size(&alert));
+    assert!(alert.total_findings > 300, "{}", alert.total_findings);
+
+    // Listed in full, first, in every MessageStructure version.
+    assert_eq!(alert.body.findings[0].message, critical.message);
+    assert_eq!(alert.body.findings[0].fix, critical.fix);
+    let message: Value = serde_json::from_str(&alert.message).unwrap();
+    for text in ["default", "email"] {
+        let t = message[text].as_str().unwrap();
+        assert!(t.contains(&critical.message), "{text}");
+        assert!(t.contains(&format!("Fix: {}", critical.fix)), "{text}");
+    }
+    for json in ["sqs", "lambda", "https"] {
+        let body: Value = serde_json::from_str(message[json].as_str().unwrap()).unwrap();
+        assert_eq!(body["findings"][0]["rule"], "admin-access", "{json}");
+        assert_eq!(body["findings"][0]["message"], critical.message, "{json}");
+        assert_eq!(body["findings"][0]["fix"], critical.fix, "{json}");
+        // Nothing silently dropped: what is not listed is counted.
+        let listed = body["findings"].as_array().unwrap().len();
+        let summarised = body["summarised"]["count"].as_u64().unwrap_or(0) as usize;
+        assert_eq!(listed + summarised, alert.total_findings, "{json}");
+        // The header was clipped first, and says so.
+        assert_eq!(body["clipped_to_bytes"], 64, "{json}");
+        assert!(body["event"]["actor"].as_str().unwrap().ends_with("..."));
+    }
+    assert!(alert
+        .text
+        .contains("(Values from the event longer than 64 bytes are clipped"));
+    assert!(alert.body.summarised.is_some());
+    assert!(alert
+        .text
+        .contains("more findings (summarised to fit SNS's 256 KB limit)"));
+}
+
+#[tokio::test]
+async fn huge_header_fields_alone_are_clipped_and_every_finding_listed() {
+    let huge = |tag: &str| format!("{tag}{}", "\u{1}".repeat(40_000));
+    let mut event = sample("put-role-policy-admin.json");
+    let d = &mut event["detail"];
+    d["requestParameters"]["roleName"] = json!(huge("role"));
+    d["userAgent"] = json!(huge("agent"));
+    d["sourceIPAddress"] = json!(huge("ip"));
+    d["userIdentity"]["arn"] = json!(huge("actor"));
+    let p = pipeline(MemoryResolver::default());
+    let alert = one_alert(&p, &event).await;
+    assert!(sns_size(&alert) < SNS_MAX_BYTES);
+    assert!(alert.body.summarised.is_none());
+    assert_eq!(alert.body.findings.len(), alert.total_findings);
+    assert!(alert.body.clipped_to_bytes.is_some());
+    assert!(alert.body.subject.name.starts_with("role\\u{1}"));
+}
+
+#[tokio::test]
+async fn invisible_and_line_breaking_characters_never_reach_the_alert() {
+    let sneaky = [
+        '\u{2028}',
+        '\u{2029}',
+        '\u{200B}',
+        '\u{200C}',
+        '\u{200D}',
+        '\u{2060}',
+        '\u{FEFF}',
+        '\u{202E}',
+        '\u{2066}',
+        '\u{200E}',
+        '\u{061C}',
+        '\u{FFFE}',
+        '\u{FFFF}',
+        '\u{FDD0}',
+        '\u{1FFFF}',
+        '\u{E0041}',
+        '\u{AD}',
+        '\u{85}',
+        '\u{1B}',
+    ];
+    let name: String = sneaky.iter().flat_map(|c| ['x', *c]).collect();
+    let event = with_request(
+        sample("put-role-policy-admin.json"),
+        "roleName",
+        json!(name),
+    );
+    let p = pipeline(MemoryResolver::default());
+    let alert = one_alert(&p, &event).await;
+    let message: Value = serde_json::from_str(&alert.message).unwrap();
+    let versions = ["default", "email", "sqs", "lambda", "https"];
+    for c in sneaky {
+        assert!(!alert.text.contains(c), "U+{:04X} in the text", c as u32);
+        assert!(
+            !alert.subject.contains(c),
+            "U+{:04X} in the subject",
+            c as u32
+        );
+        assert!(
+            !alert.message.contains(c),
+            "U+{:04X} in the message",
+            c as u32
+        );
+        for v in versions {
+            assert!(
+                !message[v].as_str().unwrap().contains(c),
+                "U+{:04X} in {v}",
+                c as u32
+            );
+        }
+        // Shown, not hidden: escaped where the character was.
+        assert!(
+            alert.text.contains(&format!("x\\u{{{:x}}}", c as u32)),
+            "U+{:04X} is not shown escaped",
+            c as u32
+        );
+    }
+    assert!(alert.subject.chars().all(|c| (' '..='~').contains(&c)));
+}
+
+#[tokio::test]
+async fn a_public_function_url_without_a_function_name_is_still_reported() {
+    let mut event = sample("create-function-url-config-public.json");
+    let req = event["detail"]["requestParameters"]
+        .as_object_mut()
+        .unwrap();
+    req.remove("functionName");
+    event["detail"]["responseElements"] = Value::Null;
+    let p = pipeline(MemoryResolver::default());
+    let alert = one_alert(&p, &event).await;
+    assert_eq!(rules(&alert), vec![RuleId::PublicFunctionUrl]);
+    assert_eq!(
+        alert.subject,
+        "[doorman] HIGH public-function-url on unknown function"
+    );
+}
+
+#[tokio::test]
+async fn a_suppression_set_by_an_event_that_cannot_be_judged_is_still_reported() {
+    let mut event = sample("create-role-trust-anyone.json");
+    event["detail"]["requestParameters"]["assumeRolePolicyDocument"] = json!("{not json");
+    event["detail"]["requestParameters"]["tags"] =
+        json!([{"key": "doorman:ignore", "value": "trust-any-principal"}]);
+    let p = pipeline(MemoryResolver::default());
+    let alert = one_alert(&p, &event).await;
+    let mut got = rules(&alert);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![RuleId::UnprocessableEvent, RuleId::SuppressionAdded]
+    );
+    assert_eq!(alert.highest_severity(), Severity::High);
 }

@@ -382,7 +382,8 @@ fn json_has_exactly_the_spec_shape() {
         &fixture("malformed/truncated.json"),
     ]);
     let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
-    assert_eq!(keys(&v), ["version", "results"]);
+    assert_eq!(keys(&v), ["version", "results", "skipped"]);
+    assert_eq!(v["skipped"], 0);
     assert_eq!(v["version"], 1);
     let r = &v["results"][0];
     assert_eq!(keys(r), ["source", "findings", "error"]);
@@ -691,4 +692,470 @@ fn a_yaml_template_on_stdin_is_linted_as_a_template() {
         "PublicInvoke"
     );
     assert_eq!(code(&o), 1);
+}
+
+// --- what a folder holds, and inputs that must be refused (SPEC §6) ---------
+
+/// A scratch folder, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh scratch folder for one test, holding `files` (relative path,
+/// text).
+fn scratch(name: &str, files: &[(&str, &str)]) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("doorman-inputs-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    Scratch(dir)
+}
+
+fn read_fixture(rel: &str) -> String {
+    std::fs::read_to_string(root().join(fixture(rel))).unwrap()
+}
+
+/// Runs doorman with `args` and fails the test, rather than hanging it, when
+/// it has not finished within ten seconds. Outputs here are small, so the
+/// pipes cannot fill while we wait.
+fn doorman_within_10s(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run doorman");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("doorman {args:?} hung for 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// The folder of the issue: it held only a broken admin template, and
+/// doorman said "no files checked" with exit 0.
+#[test]
+fn a_broken_template_in_a_folder_is_an_error_naming_it() {
+    let admin = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Admin:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies: [{PolicyName: all, PolicyDocument: {Statement: [{Effect: Allow, Action: '*', Resource: '*'}\n";
+    let dir = scratch("broken-template", &[("admin.yaml", admin)]);
+    let o = doorman_within_10s(&["lint", &path_str(&dir)]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 2, "{out}");
+    let file = path_str(&dir.join("admin.yaml"));
+    assert!(
+        out.starts_with(&format!("{file}: error: not valid YAML")),
+        "{out}"
+    );
+    // A JSON template that does not parse is an error too.
+    let dir = scratch(
+        "broken-json-template",
+        &[(
+            "admin.json",
+            "{\"Resources\": {\"Admin\": {\"Type\": \"AWS::IAM::Role\",",
+        )],
+    );
+    let (status, v) = json(&[&path_str(&dir)]);
+    assert_eq!(status, 2, "{v}");
+    assert_eq!(v["results"][0]["source"], path_str(&dir.join("admin.json")));
+    assert!(
+        v["results"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not valid JSON: "),
+        "{v}"
+    );
+    assert_eq!(v["skipped"], 0);
+}
+
+/// Policy-shaped JSON is never skipped: a truncated policy, a lone
+/// statement, an array of statements are reported as not IAM policies.
+#[test]
+fn policy_shaped_json_in_a_folder_is_an_error_not_skipped() {
+    let dir = scratch(
+        "policy-shaped",
+        &[
+            (
+                "a-truncated.json",
+                "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\"",
+            ),
+            (
+                "b-lone-statement.json",
+                "{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}",
+            ),
+            (
+                "c-statements.json",
+                "[{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]",
+            ),
+        ],
+    );
+    let (status, v) = json(&[&path_str(&dir)]);
+    assert_eq!(status, 2, "{v}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{v}");
+    for r in results {
+        assert!(r["error"].is_string(), "{r}");
+    }
+    assert_eq!(v["skipped"], 0);
+}
+
+/// The samples repository of the issue gave 4,267 errors for files like
+/// these: they are skipped and counted.
+#[test]
+fn json_that_is_neither_policy_nor_template_in_a_folder_is_skipped_and_counted() {
+    let event = std::fs::read_to_string(root().join("events/put-role-policy-admin.json")).unwrap();
+    let trust = read_fixture("policies/good/lambda-trust.json");
+    let others: [(&str, &str); 4] = [
+        ("package.json", "{\"name\": \"orders\", \"version\": \"1.0.0\", \"dependencies\": {\"aws-cdk-lib\": \"2.0.0\"}}"),
+        ("tsconfig.json", "{\n  // JSON with comments, as tsc allows\n  \"compilerOptions\": {\"strict\": true}\n}\n"),
+        ("cdk.json", "{\"app\": \"npx ts-node bin/app.ts\", \"context\": {}}"),
+        ("events/put-role-policy.json", &event),
+    ];
+    let mut files = others.to_vec();
+    files.push(("policies/trust.json", &trust));
+    let dir = scratch("skipped", &files);
+    let o = doorman_within_10s(&["lint", &path_str(&dir)]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(
+        stdout(&o),
+        "no findings in 1 file; 4 JSON files skipped (neither a policy nor a template)\n"
+    );
+    let (status, v) = json(&[&path_str(&dir)]);
+    assert_eq!(status, 0);
+    assert_eq!(v["skipped"], 4);
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        results[0]["source"],
+        path_str(&dir.join("policies/trust.json"))
+    );
+
+    // The same files with nothing else: nothing to check is exit 2.
+    let dir = scratch("only-skipped", &others);
+    let o = doorman_within_10s(&["lint", &path_str(&dir)]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    let shown = path_str(&dir);
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{shown}: error: nothing to check in folder `{shown}`: 4 JSON files in it, but neither a policy nor a template\n\
+             1 file could not be checked; 4 JSON files skipped (neither a policy nor a template)\n"
+        )
+    );
+}
+
+#[test]
+fn a_named_json_file_that_is_not_a_policy_is_an_error() {
+    let dir = scratch(
+        "named-package",
+        &[("package.json", "{\"name\": \"orders\"}")],
+    );
+    let file = path_str(&dir.join("package.json"));
+    let o = doorman_within_10s(&["lint", &file]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(
+        stdout(&o),
+        format!("{file}: error: not an IAM policy: it has no `Statement` element\n1 file could not be checked\n")
+    );
+}
+
+#[test]
+fn an_empty_folder_is_exit_2_with_a_clear_message() {
+    let dir = scratch("empty", &[("README.md", "# nothing here\n")]);
+    let o = doorman_within_10s(&["lint", &path_str(&dir)]);
+    assert_eq!(code(&o), 2);
+    let shown = path_str(&dir);
+    assert!(
+        stdout(&o).starts_with(&format!(
+            "{shown}: error: nothing to check in folder `{shown}`: no policy"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    // With JSON output too: an error result naming the folder.
+    let (status, v) = json(&[&shown]);
+    assert_eq!(status, 2);
+    assert_eq!(v["results"][0]["source"], shown);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_policy_is_followed() {
+    let dir = scratch("symlink", &[]);
+    std::os::unix::fs::symlink(
+        root().join(fixture("policies/bad/admin.json")),
+        dir.join("linked-admin.json"),
+    )
+    .unwrap();
+    let (status, v) = json(&[&path_str(&dir)]);
+    assert_eq!(status, 1, "{v}");
+    assert_eq!(
+        v["results"][0]["source"],
+        path_str(&dir.join("linked-admin.json"))
+    );
+    assert!(rules(&v).contains(&"admin-access".to_string()), "{v}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_are_reported_and_the_rest_still_checked() {
+    let admin = read_fixture("policies/bad/admin.json");
+    let dir = scratch("symlink-loop", &[("admin.json", &admin)]);
+    // A folder link back to its own folder, and a file link to itself.
+    std::os::unix::fs::symlink(".", dir.join("again")).unwrap();
+    std::os::unix::fs::symlink("self.json", dir.join("self.json")).unwrap();
+    // Dangling: a policy that is missing is an error; a stale link of a
+    // kind doorman never reads is not.
+    std::os::unix::fs::symlink("nowhere.json", dir.join("gone.json")).unwrap();
+    std::os::unix::fs::symlink("nowhere", dir.join("stale")).unwrap();
+    let o = doorman_within_10s(&["lint", "--format", "json", &path_str(&dir)]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let results = v["results"].as_array().unwrap();
+    let error_of = |source: &Path| {
+        results
+            .iter()
+            .find(|r| r["source"] == path_str(source))
+            .and_then(|r| r["error"].as_str())
+            .unwrap_or_else(|| panic!("no error for {}: {v}", source.display()))
+            .to_string()
+    };
+    assert!(
+        error_of(&dir.join("again")).starts_with("symbolic link loop: "),
+        "{v}"
+    );
+    // The OS's own words, once, after the path (no "IO error for ..." echo).
+    for (name, why) in [
+        ("self.json", "Too many levels of symbolic links (os error "),
+        ("gone.json", "No such file or directory (os error "),
+    ] {
+        let e = error_of(&dir.join(name));
+        let want = format!("cannot read `{}`: {why}", path_str(&dir.join(name)));
+        assert!(e.starts_with(&want), "{e}");
+    }
+    assert_eq!(results.len(), 4, "admin, again, gone, self: {v}");
+    assert!(
+        results
+            .iter()
+            .any(|r| r["source"] == path_str(&dir.join("admin.json"))
+                && r["findings"][0]["rule"] == "admin-access"),
+        "{v}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_without_hanging() {
+    let dir = scratch(
+        "fifo",
+        &[("admin.json", &read_fixture("policies/bad/admin.json"))],
+    );
+    let fifo = dir.join("pipe.json");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    // Named on the command line...
+    let o = doorman_within_10s(&["lint", &path_str(&fifo)]);
+    assert_eq!(code(&o), 2);
+    let shown = path_str(&fifo);
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{shown}: error: cannot read `{shown}`: it is a FIFO (named pipe), not a regular file; \
+             doorman reads files, folders and `-` (standard input)\n1 file could not be checked\n"
+        )
+    );
+    // ...and found in a folder, where the other file is still checked.
+    let o = doorman_within_10s(&["lint", "--format", "json", &path_str(&dir)]);
+    assert_eq!(code(&o), 2);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["results"][0]["findings"][0]["rule"], "admin-access",
+        "{v}"
+    );
+    assert_eq!(v["results"][1]["source"], shown);
+    assert!(
+        v["results"][1]["error"].as_str().unwrap().contains("FIFO"),
+        "{v}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_device_is_refused_without_reading_it() {
+    let o = doorman_within_10s(&["lint", "/dev/zero"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stdout(&o).starts_with(
+            "/dev/zero: error: cannot read `/dev/zero`: it is a character device, not a regular file"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_file_over_the_size_cap_is_refused_unread() {
+    let dir = scratch("big", &[]);
+    let big = dir.join("huge.json");
+    // Sparse: 10 MiB + 1 byte of nothing, written in no time.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(10 * 1024 * 1024 + 1)
+        .unwrap();
+    let o = doorman_within_10s(&["lint", &path_str(&big)]);
+    assert_eq!(code(&o), 2);
+    let shown = path_str(&big);
+    assert!(
+        stdout(&o).starts_with(&format!(
+            "{shown}: error: `{shown}` is over the 10 MiB limit on one input (10485761 bytes)"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    // Exactly at the cap is read (and found to be no policy).
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(10 * 1024 * 1024)
+        .unwrap();
+    let o = doorman_within_10s(&["lint", &path_str(&big)]);
+    assert_eq!(code(&o), 2);
+    assert!(!stdout(&o).contains("limit"), "{}", stdout(&o));
+}
+
+#[test]
+fn standard_input_is_bounded_too() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["lint", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // More than the cap; doorman stops reading past it, so the writer
+    // sees a closed pipe rather than blocking.
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b' '; 1024 * 1024];
+        for _ in 0..12 {
+            if stdin.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(
+        stdout(&o).starts_with("-: error: standard input is over the 10 MiB limit on one input"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// A Sid holding a newline and a fake finding line must not become a line
+/// of its own in the CI log.
+#[test]
+fn text_output_escapes_a_forged_line_in_a_sid() {
+    let fake = "ok.json:1: info fake-rule: all clear";
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": format!("X\n{fake}\r\u{1b}[2K\u{2028}"),
+            "Effect": "Allow", "Action": "*", "Resource": "*"
+        }]
+    })
+    .to_string();
+    let dir = scratch("forged-sid", &[("p.json", &policy)]);
+    let o = doorman_within_10s(&["lint", &path_str(&dir.join("p.json"))]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    for line in out.lines() {
+        assert!(!line.starts_with("ok.json"), "a forged line: {out}");
+        assert!(
+            !line.contains(['\r', '\u{1b}', '\u{2028}']),
+            "a raw control character: {out:?}"
+        );
+    }
+    assert!(
+        out.contains("X\\nok.json:1: info fake-rule: all clear\\r\\u{1b}[2K\\u{2028}"),
+        "{out}"
+    );
+    // JSON keeps the Sid exactly (serde escapes it).
+    let (_, v) = json(&[&path_str(&dir.join("p.json"))]);
+    let sids: Vec<&str> = v["results"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["location"]["sid"].as_str())
+        .collect();
+    assert!(sids.iter().any(|s| s.contains(&format!("\n{fake}"))), "{v}");
+}
+
+#[cfg(unix)]
+#[test]
+fn text_output_escapes_a_newline_in_a_file_name() {
+    let fake = "ok.json:1: info fake-rule: all clear";
+    let dir = scratch(
+        "forged-name",
+        &[(
+            &format!("a\n{fake}.json"),
+            &read_fixture("policies/bad/admin.json"),
+        )],
+    );
+    let o = doorman_within_10s(&["lint", &path_str(&dir)]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.lines().all(|l| !l.starts_with("ok.json")), "{out}");
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "{}/a\\n{fake}.json:4: critical admin-access: ",
+            path_str(&dir)
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn lint_help_says_what_is_skipped_and_the_size_cap() {
+    let o = doorman(&["lint", "--help"]);
+    assert_eq!(code(&o), 0);
+    let help = stdout(&o);
+    for part in [
+        "package.json",
+        "skipped and counted",
+        "is an error",
+        "10 MiB",
+        "FIFOs",
+        "Symbolic links",
+    ] {
+        assert!(help.contains(part), "{part}: {help}");
+    }
 }

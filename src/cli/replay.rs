@@ -66,12 +66,23 @@ pub struct ReplayResult {
 }
 
 pub fn run(args: ReplayArgs) -> u8 {
+    // The Lambda's trusted accounts and organizations, from the same variables.
+    let (trusted_accounts, trusted_orgs) =
+        match crate::config::trusted_from_lookup(|k| std::env::var(k).ok()) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("doorman: {e}");
+                return EXIT_ERROR;
+            }
+        };
     let settings = Settings {
         suppressions: crate::alert::Suppressions {
             min_severity: args.min_severity,
             ..Default::default()
         },
         guarded: guarded_from_lookup(|k| std::env::var(k).ok()),
+        trusted_accounts,
+        trusted_orgs,
     };
     let inputs = read_inputs(&args.paths);
     let results = replay(&inputs, settings);

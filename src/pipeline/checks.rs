@@ -10,7 +10,8 @@ use super::Guarded;
 use crate::alert::{EventFinding, Subject};
 use crate::catalog::managed::aws_managed_name;
 use crate::event::{
-    function_name, Change, Function, GuardrailCall, GuardrailTarget, Identity, IdentityKind, What,
+    function_name, is_ignore_tag_key, Change, Function, GuardrailCall, GuardrailTarget, Identity,
+    IdentityKind, TagTarget, What,
 };
 use crate::policy::{parse_document, Policy};
 use crate::resolve::{self, ResolveError, Resolver};
@@ -19,7 +20,7 @@ use crate::rules::{self, account, lambda_config, managed, Context, Finding, Poli
 use std::collections::BTreeSet;
 
 /// The tag whose value lists the rule ids to silence for a role or function.
-pub const IGNORE_TAG: &str = "doorman:ignore";
+pub const IGNORE_TAG: &str = crate::event::IGNORE_TAG_KEY;
 
 /// Why an event's evaluation stopped.
 #[derive(Debug)]
@@ -43,6 +44,8 @@ pub(super) struct Assessment {
 struct Judge<'a, R> {
     resolver: &'a R,
     account: Option<String>,
+    /// The deployment's trusted accounts and organizations.
+    base: &'a Context,
     findings: Vec<EventFinding>,
     tag_ignored: BTreeSet<RuleId>,
     skipped: Vec<String>,
@@ -51,24 +54,30 @@ struct Judge<'a, R> {
 pub(super) async fn assess<R: Resolver>(
     resolver: &R,
     guarded: &Guarded,
+    base: &Context,
     change: &Change,
 ) -> Result<Assessment, Stop> {
     let account = Some(change.info.account.clone()).filter(|a| !a.is_empty());
     let mut j = Judge {
         resolver,
         account,
+        base,
         findings: Vec::new(),
         tag_ignored: BTreeSet::new(),
         skipped: Vec::new(),
     };
     let what_changed = match &change.what {
         What::RoleTrust { role, document } => {
-            j.role_tags(role).await?;
+            let holder = Identity {
+                kind: IdentityKind::Role,
+                name: role.clone(),
+            };
+            j.holder_tags(&holder).await?;
             j.document(document, PolicyKind::Trust, None, None, "the trust policy")?;
             if change.info.name == "CreateRole" {
-                format!("created role `{role}`")
+                format!("created {holder}")
             } else {
-                format!("replaced the trust policy of role `{role}`")
+                format!("replaced the trust policy of {holder}")
             }
         }
         What::InlinePolicy {
@@ -77,14 +86,15 @@ pub(super) async fn assess<R: Resolver>(
             document,
         } => {
             j.holder_tags(holder).await?;
-            j.document(
-                document,
-                PolicyKind::Permission,
-                None,
-                None,
-                &format!("inline policy `{policy_name}`"),
-            )?;
-            format!("put inline policy `{policy_name}` on {holder}")
+            let label = match policy_name {
+                Some(p) => format!("inline policy `{p}`"),
+                None => "the inline policy".to_string(),
+            };
+            j.document(document, PolicyKind::Permission, None, None, &label)?;
+            match policy_name {
+                Some(p) => format!("put inline policy `{p}` on {holder}"),
+                None => format!("put an inline policy on {holder}"),
+            }
         }
         What::AttachPolicy { holder, policy_arn } => {
             j.holder_tags(holder).await?;
@@ -97,14 +107,15 @@ pub(super) async fn assess<R: Resolver>(
             document,
             ..
         } => {
-            j.document(
-                document,
-                PolicyKind::Permission,
-                None,
-                None,
-                &format!("managed policy `{policy_name}`"),
-            )?;
-            format!("created managed policy `{policy_name}`")
+            let label = match policy_name {
+                Some(p) => format!("managed policy `{p}`"),
+                None => "the managed policy".to_string(),
+            };
+            j.document(document, PolicyKind::Permission, None, None, &label)?;
+            match policy_name {
+                Some(p) => format!("created managed policy `{p}`"),
+                None => "created a managed policy the event does not name".to_string(),
+            }
         }
         What::DefaultPolicyVersion {
             policy_arn,
@@ -127,7 +138,9 @@ pub(super) async fn assess<R: Resolver>(
             document,
             function_url_auth_type,
         } => {
-            j.function_tags(function).await?;
+            if let Some(function) = function {
+                j.function_tags(function).await?;
+            }
             let policy = j.document(
                 document,
                 PolicyKind::Resource,
@@ -146,28 +159,34 @@ pub(super) async fn assess<R: Resolver>(
                 .iter()
                 .any(|f| f.finding.rule == RuleId::PublicFunctionUrl);
             if url_auth_none && !reported {
-                if let Some(f) = lambda_config::public_function_url("NONE", &function.name) {
+                if let Some(f) =
+                    lambda_config::public_function_url("NONE", function_name_or(function))
+                {
                     j.push(f, None);
                 }
             }
             format!(
-                "added a statement to the resource policy of function `{}`",
-                function.name
+                "added a statement to the resource policy of {}",
+                describe(&subject_of(&change.what))
             )
         }
         What::FunctionUrl {
             function,
             auth_type,
         } => {
-            j.function_tags(function).await?;
+            if let Some(function) = function {
+                j.function_tags(function).await?;
+            }
             let auth = auth_type.as_deref().unwrap_or("(not given)");
-            if let Some(f) = lambda_config::public_function_url(auth, &function.name) {
+            if let Some(f) = lambda_config::public_function_url(auth, function_name_or(function)) {
                 j.push(f, None);
             }
-            format!(
-                "set the function URL of `{}` to `AuthType: {auth}`",
-                function.name
-            )
+            match function {
+                Some(f) => format!("set the function URL of `{}` to `AuthType: {auth}`", f.name),
+                None => format!(
+                    "set the function URL of a function the event does not name to `AuthType: {auth}`"
+                ),
+            }
         }
         What::LayerPermission {
             layer,
@@ -187,13 +206,12 @@ pub(super) async fn assess<R: Resolver>(
             layers,
         } => {
             j.function_tags(function).await?;
-            let function_account = arn_account(&function.arn).or(j.account.clone());
+            let ctx = Context {
+                account_id: arn_account(&function.arn).or(j.account.clone()),
+                ..j.context(None)
+            };
             for layer in layers {
-                if let Some(f) = lambda_config::cross_account_layer(
-                    layer,
-                    function_account.as_deref(),
-                    &function.name,
-                ) {
+                if let Some(f) = lambda_config::cross_account_layer(layer, &ctx, &function.name) {
                     j.push(f, None);
                 }
             }
@@ -240,7 +258,17 @@ pub(super) async fn assess<R: Resolver>(
             }
             format!("{} `{}`", call.effect, call.resource)
         }
+        What::IgnoreTag { tags, .. } => {
+            let on = describe(&subject_of(&change.what));
+            let keys: Vec<String> = tags.iter().map(|(k, v)| format!("`{k}={v}`")).collect();
+            format!(
+                "set the tag{} {} on {on}",
+                if keys.len() == 1 { "" } else { "s" },
+                keys.join(", ")
+            )
+        }
     };
+    j.findings.extend(suppressions_set(change));
     Ok(Assessment {
         subject: subject_of(&change.what),
         change: what_changed,
@@ -248,6 +276,25 @@ pub(super) async fn assess<R: Resolver>(
         tag_ignored: j.tag_ignored,
         skipped: j.skipped,
     })
+}
+
+/// `suppression-added` for each `doorman:ignore` tag the call itself set: a
+/// TagRole, or the `tags` of the CreateRole / CreateFunction / CreatePolicy
+/// that made the subject. Judged from the event alone, so it holds even when
+/// the rest of the event cannot be judged.
+pub(super) fn suppressions_set(change: &Change) -> Vec<EventFinding> {
+    let subject = describe(&subject_of(&change.what));
+    let set_tags = match &change.what {
+        What::IgnoreTag { tags, .. } => tags,
+        _ => &change.ignore_tags,
+    };
+    set_tags
+        .iter()
+        .map(|(key, value)| EventFinding {
+            finding: account::suppression_added(&change.info.actor, key, value, &subject),
+            document: None,
+        })
+        .collect()
 }
 
 /// What a change is about, for the alert's subject.
@@ -258,24 +305,49 @@ pub(super) fn subject_of(what: &What) -> Subject {
         name: name.to_string(),
     };
     match what {
-        What::RoleTrust { role, .. } => identity_subject(&IdentityKind::Role, role),
+        What::RoleTrust { role, .. } => identity_subject(&IdentityKind::Role, role.as_deref()),
         What::InlinePolicy { holder, .. }
         | What::AttachPolicy { holder, .. }
-        | What::BoundaryRemoved { holder } => identity_subject(&holder.kind, &holder.name),
+        | What::BoundaryRemoved { holder }
+        | What::IgnoreTag {
+            target: TagTarget::Identity(holder),
+            ..
+        } => identity_subject(&holder.kind, holder.name.as_deref()),
+        What::IgnoreTag {
+            target: TagTarget::Policy(arn),
+            ..
+        } => named(
+            "policy",
+            arn.clone(),
+            arn.as_deref().map(resolve::policy_name).unwrap_or_default(),
+        ),
+        What::IgnoreTag {
+            target: TagTarget::Lambda(resource),
+            ..
+        } => lambda_resource_subject(resource.as_deref()),
         What::CreatePolicy {
             policy_name,
             policy_arn,
             ..
-        } => named("policy", policy_arn.clone(), policy_name),
+        } => named(
+            "policy",
+            policy_arn.clone(),
+            policy_name.as_deref().unwrap_or_default(),
+        ),
         What::DefaultPolicyVersion { policy_arn, .. } => named(
             "policy",
             Some(policy_arn.clone()),
             resolve::policy_name(policy_arn),
         ),
-        What::FunctionPermission { function, .. }
-        | What::FunctionUrl { function, .. }
-        | What::FunctionRole { function, .. }
-        | What::EventSourceMapping { function, .. } => function_subject(function),
+        What::FunctionPermission { function, .. } | What::FunctionUrl { function, .. } => {
+            match function {
+                Some(f) => function_subject(f),
+                None => named("function", None, ""),
+            }
+        }
+        What::FunctionRole { function, .. } | What::EventSourceMapping { function, .. } => {
+            function_subject(function)
+        }
         What::LayerPermission { layer, .. } => named("layer", None, layer),
         What::Guardrail(call) => named(
             guardrail_kind(call.target),
@@ -296,6 +368,7 @@ impl<R: Resolver> Judge<'_, R> {
         Context {
             account_id: self.account.clone(),
             managed_policy_name: managed_policy_name.map(str::to_string),
+            ..self.base.clone()
         }
     }
 
@@ -357,9 +430,9 @@ impl<R: Resolver> Judge<'_, R> {
     }
 
     async fn holder_tags(&mut self, holder: &Identity) -> Result<(), Stop> {
-        match holder.kind {
-            IdentityKind::Role => self.role_tags(&holder.name).await,
-            IdentityKind::User | IdentityKind::Group => Ok(()),
+        match (&holder.kind, &holder.name) {
+            (IdentityKind::Role, Some(name)) => self.role_tags(name).await,
+            _ => Ok(()),
         }
     }
 
@@ -607,7 +680,7 @@ fn parse(text: &str, label: &str) -> Result<Policy, Stop> {
 pub fn ignored_rules(tags: &[(String, String)]) -> BTreeSet<RuleId> {
     let mut rules = BTreeSet::new();
     for (key, value) in tags {
-        if key != IGNORE_TAG {
+        if !is_ignore_tag_key(key) {
             continue;
         }
         for id in value
@@ -636,12 +709,62 @@ fn grants_public_url(policy: &Policy) -> bool {
     })
 }
 
-fn identity_subject(kind: &IdentityKind, name: &str) -> Subject {
+/// A role, user or group; an empty name when the event does not give it
+/// (the alert then says the name is unknown).
+fn identity_subject(kind: &IdentityKind, name: Option<&str>) -> Subject {
     Subject {
         kind: kind.to_string(),
         arn: None,
-        name: name.to_string(),
+        name: name.unwrap_or_default().to_string(),
     }
+}
+
+/// What a Lambda TagResource tagged, from its ARN: a function, or another
+/// Lambda resource type (`event-source-mapping`, `code-signing-config`).
+fn lambda_resource_subject(resource: Option<&str>) -> Subject {
+    let Some(resource) = resource else {
+        return Subject {
+            kind: "function".into(),
+            arn: None,
+            name: String::new(),
+        };
+    };
+    let parts: Vec<&str> = resource.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "lambda", _, _, "function", name, ..] => Subject {
+            kind: "function".into(),
+            arn: Some(parts[..7].join(":")),
+            name: (*name).to_string(),
+        },
+        ["arn", _, "lambda", _, _, kind, name, ..] => Subject {
+            kind: (*kind).to_string(),
+            arn: Some(resource.to_string()),
+            name: (*name).to_string(),
+        },
+        _ => Subject {
+            kind: "Lambda resource".into(),
+            arn: None,
+            name: resource.to_string(),
+        },
+    }
+}
+
+/// How a finding names a subject: ``role `app` ``, or `a role the event
+/// does not name`.
+fn describe(subject: &Subject) -> String {
+    if subject.name.is_empty() {
+        format!("a {} the event does not name", subject.kind)
+    } else {
+        format!("{} `{}`", subject.kind, subject.name)
+    }
+}
+
+/// A function's name for a finding's message, or what stands for it when
+/// the event does not name the function.
+fn function_name_or(function: &Option<Function>) -> &str {
+    function
+        .as_ref()
+        .map_or("(not named in the event)", |f| f.name.as_str())
 }
 
 fn function_subject(function: &Function) -> Subject {

@@ -39,6 +39,12 @@ pub struct Guarded {
 pub struct Settings {
     pub suppressions: Suppressions,
     pub guarded: Guarded,
+    /// Accounts every cross-account rule treats as the owner's own
+    /// (`DOORMAN_TRUSTED_ACCOUNTS`).
+    pub trusted_accounts: Vec<String>,
+    /// Organizations whose `aws:PrincipalOrgID` conditions guard a
+    /// cross-account grant (`DOORMAN_TRUSTED_ORGS`); empty: any organization.
+    pub trusted_orgs: Vec<String>,
 }
 
 /// What became of one event. One per event and short-lived, so the size
@@ -116,7 +122,12 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
             Err(e) => return Ok(self.unprocessable(*e.info, &e.reason)),
         };
         let info = change.info.clone();
-        match checks::assess(&self.resolver, &self.settings.guarded, &change).await {
+        let base = crate::rules::Context {
+            trusted_accounts: self.settings.trusted_accounts.clone(),
+            trusted_orgs: self.settings.trusted_orgs.clone(),
+            ..Default::default()
+        };
+        match checks::assess(&self.resolver, &self.settings.guarded, &base, &change).await {
             Ok(assessment) => {
                 let input = AlertInput {
                     event: info.clone(),
@@ -144,6 +155,7 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                 // The event was decoded: the alert is about what it changed.
                 if let Verdict::Evaluated { input, alert, .. } = &mut evaluation.verdict {
                     input.subject = checks::subject_of(&change.what);
+                    input.findings.extend(checks::suppressions_set(&change));
                     *alert = alert::build(input, &self.settings.suppressions);
                 }
                 Ok(evaluation)

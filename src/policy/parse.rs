@@ -108,6 +108,7 @@ pub fn parse_value(value: &Value) -> Result<Policy, ParseError> {
     if items.is_empty() {
         problems.push(doc_problem("`Statement` is an empty array".to_string()));
     }
+    duplicate_sids(&items, &mut problems);
     let mut statements = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         if let Some(s) = parse_statement(index, item, &mut problems) {
@@ -120,6 +121,30 @@ pub fn parse_value(value: &Value) -> Result<Policy, ParseError> {
         statements,
         problems,
     })
+}
+
+/// IAM requires a statement's `Sid` to be unique within its policy (and
+/// Lambda its statement ids within a function policy): a repeated `Sid` is
+/// reported on each statement that repeats an earlier one.
+fn duplicate_sids(items: &[&Value], problems: &mut Vec<Problem>) {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let Some(sid) = item.get("Sid").and_then(Value::as_str) else {
+            continue;
+        };
+        match seen.iter().find(|(s, _)| *s == sid) {
+            Some((_, first)) => problems.push(Problem {
+                statement: Some(StatementRef {
+                    index,
+                    sid: Some(sid.to_string()),
+                }),
+                message: format!(
+                    "`Sid` `{sid}` is also the `Sid` of Statement[{first}]; IAM requires each `Sid` to be unique within a policy, so rename one"
+                ),
+            }),
+            None => seen.push((sid, index)),
+        }
+    }
 }
 
 fn doc_problem(message: String) -> Problem {
@@ -308,6 +333,13 @@ fn principals(v: &Value, element: &str, push: &mut impl FnMut(String)) -> Option
                 };
                 let element = format!("{element}.{key}");
                 if let Some(list) = string_list(values, &element, push) {
+                    // IAM accepts `*` only as a whole principal: a wildcard
+                    // inside a name or ARN is rejected.
+                    for value in list.iter().filter(|v| *v != "*" && v.contains('*')) {
+                        push(format!(
+                            "`{element}` value `{value}` has a wildcard inside it; IAM accepts `*` only as the whole principal, so name the principal exactly, or use `\"{key}\": \"*\"` with a condition on `aws:PrincipalArn` or `aws:PrincipalAccount`"
+                        ));
+                    }
                     out.extend(list.into_iter().map(|value| Principal {
                         kind: kind.clone(),
                         value,

@@ -6,6 +6,8 @@
 //!   disabled, deleted or changed;
 //! - `unprocessable-event`: doorman could not judge an event it is subscribed
 //!   to, so a human has to.
+//! - `suppression-added`: a `doorman:ignore` tag was set, silencing doorman
+//!   for what it is on.
 //!
 //! Whether a call concerns doorman's own resources is decided by the
 //! pipeline, which knows the deployment's names; these functions only word
@@ -49,6 +51,37 @@ pub fn unprocessable_event(event_id: &str, reason: &str) -> Finding {
         Severity::Medium,
         format!("doorman could not evaluate event `{id}`: {reason}"),
         "look at the change by hand in CloudTrail (search for the event id); if the event is valid, report it to the doorman maintainers".to_string(),
+    )
+}
+
+/// `suppression-added`: `actor` set the `doorman:ignore` tag to `value` on
+/// `target` (``role `app` ``), under the spelling `key` the call used
+/// (IAM compares tag keys ignoring case). The message names the rules the
+/// value silences, and says so when it names none doorman knows.
+pub fn suppression_added(actor: &str, key: &str, value: &str, target: &str) -> Finding {
+    let actor = if actor.is_empty() {
+        "an unknown caller".to_string()
+    } else {
+        format!("`{actor}`")
+    };
+    let silenced: Vec<String> = value
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|id| id.parse::<RuleId>().is_ok())
+        .map(|id| format!("`{id}`"))
+        .collect();
+    let asks = if silenced.is_empty() {
+        "which names no rule doorman knows, so it silences nothing yet".to_string()
+    } else {
+        format!("asking doorman to silence {} for it", silenced.join(", "))
+    };
+    Finding::new(
+        RuleId::SuppressionAdded,
+        Severity::High,
+        format!("{actor} set the tag `{key}` = `{value}` on {target}, {asks}"),
+        format!(
+            "if this suppression was not agreed, remove the tag `{key}` and review what it hides; allow tagging with the `doorman:ignore` key only to doorman's owners (deny tag calls with `aws:TagKeys` `doorman:ignore` in an SCP)"
+        ),
     )
 }
 

@@ -14,6 +14,7 @@
 
 use super::{Finding, RuleId, Severity};
 use crate::catalog::{self, glob_match_ignore_case};
+use crate::eval::{glob, resource};
 use crate::policy::{parse_document, Actions, Policy, PrincipalKind, Resources, Statement};
 
 /// A policy a role holds, with the name messages use for it.
@@ -100,23 +101,37 @@ fn covers_resource(s: &Statement, t: &Target<'_>, generous: bool) -> bool {
     }
 }
 
+/// Whether `pattern` names the target, IAM's way (`*` crosses `:` and `/`,
+/// so `arn:aws:logs:*` names every log group). Target segments that are not
+/// known stand for any value: a generous test asks whether the pattern could
+/// name the target (an unknown segment is taken to be what the pattern
+/// writes there), a strict one whether it names it whatever the unknown
+/// segments are ([`glob::covers`]).
 fn pattern_covers(pattern: &str, t: &Target<'_>, generous: bool) -> bool {
-    if pattern == "*" {
-        return true;
-    }
+    let pattern = resource::normalise(pattern);
     if pattern.contains("${") {
         return generous;
     }
-    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
-    if parts.len() != 6 || !parts[0].eq_ignore_ascii_case("arn") {
-        return false;
+    let fields: Vec<&str> = pattern.splitn(6, ':').collect();
+    let unknown = |i: usize| {
+        if generous {
+            fields.get(i).copied().unwrap_or("any")
+        } else {
+            "*"
+        }
+    };
+    let target = format!(
+        "arn:aws:{}:{}:{}:{}",
+        t.service,
+        t.region.unwrap_or_else(|| unknown(3)),
+        t.account.unwrap_or_else(|| unknown(4)),
+        t.resource
+    );
+    if generous {
+        glob::matches(&pattern, &target)
+    } else {
+        glob::covers(&pattern, &target)
     }
-    let seg = |pat: &str, value: Option<&str>| value.is_none_or(|v| glob_match_ignore_case(pat, v));
-    // The partition is whatever the role's account uses: not judged.
-    seg(parts[2], Some(t.service))
-        && seg(parts[3], t.region)
-        && seg(parts[4], t.account)
-        && glob_match_ignore_case(parts[5], &t.resource)
 }
 
 /// The account and region of an ARN, when it is one.
@@ -419,6 +434,30 @@ mod tests {
             r#"{"Statement":{"Effect":"Allow","Action":"logs:*","Resource":"arn:aws:logs:*:444455556666:*"}}"#,
         )]);
         assert!(missing_logs(&other, Some("orders"), Some(FN_ARN)).is_some());
+    }
+
+    #[test]
+    fn a_logs_wildcard_arn_covers_every_group() {
+        // `*` crosses `:` and `/`: `arn:aws:logs:*` is every log group and stream.
+        for resource in ["arn:aws:logs:*", "arn:aws:logs:*:*:*", "arn:aws:*"] {
+            let r = role(vec![policy(&format!(
+                r#"{{"Statement":{{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"{resource}"}}}}"#
+            ))]);
+            assert_eq!(
+                missing_logs(&r, Some("orders"), Some(FN_ARN)),
+                None,
+                "{resource}"
+            );
+            assert_eq!(missing_logs(&r, None, None), None, "{resource}");
+        }
+        // ...and a Deny on `arn:aws:logs:*` takes it all away again.
+        let denied = role(vec![
+            policy(r#"{"Statement":{"Effect":"Allow","Action":"logs:*","Resource":"*"}}"#),
+            policy(
+                r#"{"Statement":{"Effect":"Deny","Action":"logs:PutLogEvents","Resource":"arn:aws:logs:*"}}"#,
+            ),
+        ]);
+        assert!(missing_logs(&denied, Some("orders"), Some(FN_ARN)).is_some());
     }
 
     #[test]

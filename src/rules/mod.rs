@@ -9,8 +9,9 @@
 //! Rules never do I/O. What they need besides the document comes in [`Context`].
 
 pub mod account;
-pub mod conditions;
+pub mod aws_layers;
 pub mod docs;
+pub mod escalation;
 pub mod execution_role;
 pub mod lambda_config;
 pub mod managed;
@@ -19,7 +20,7 @@ pub mod resource;
 pub mod trust;
 pub mod validity;
 
-use crate::policy::{Policy, PrincipalKind, StatementRef};
+use crate::policy::{Policy, PrincipalKind, Statement, StatementRef};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -129,6 +130,7 @@ rule_ids! {
     // §3.5 account level
     PermissionsBoundaryRemoved => "permissions-boundary-removed",
     UnprocessableEvent => "unprocessable-event",
+    SuppressionAdded => "suppression-added",
     GuardrailTampering => "guardrail-tampering",
 }
 
@@ -208,9 +210,15 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
-    /// Tells the kind from the content: statements with a principal are trust
-    /// policies when they grant `sts:AssumeRole*`, resource policies otherwise;
-    /// without principals, a permission policy.
+    /// Tells the kind from the content, by what the statements grant as IAM
+    /// reads them: statements with a principal make a trust policy when an
+    /// action pattern (a case-insensitive glob, or a `NotAction` leaving it
+    /// out) lets `sts:AssumeRole*`, `sts:TagSession` or
+    /// `sts:SetSourceIdentity` through, so `sts:*`, `sts:Assume*` and `*`
+    /// count; a resource policy otherwise. Without principals, a permission
+    /// policy. A pattern that also grants `lambda:InvokeFunction` (`*`) on a
+    /// statement with a `Resource` is a Lambda resource policy: trust
+    /// policies have no `Resource`.
     pub fn detect(policy: &Policy) -> PolicyKind {
         let with_principal: Vec<_> = policy
             .statements
@@ -220,18 +228,35 @@ impl PolicyKind {
         if with_principal.is_empty() {
             return PolicyKind::Permission;
         }
-        let trusts = with_principal.iter().any(|s| {
-            s.actions.patterns().iter().any(|a| {
-                let a = a.to_ascii_lowercase();
-                a.starts_with("sts:assumerole")
-                    || a == "sts:tagsession"
-                    || a == "sts:setsourceidentity"
-            })
-        });
-        if trusts {
+        if with_principal.iter().any(|s| grants_trust(s)) {
             PolicyKind::Trust
         } else {
             PolicyKind::Resource
+        }
+    }
+}
+
+/// The actions that make a document a trust policy.
+const TRUST_ACTIONS: &[&str] = &[
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+];
+
+fn grants_trust(s: &Statement) -> bool {
+    use crate::catalog::glob_match_ignore_case as glob;
+    use crate::policy::Actions;
+    let invoke = "lambda:InvokeFunction";
+    let function_statement = |grants_invoke: bool| grants_invoke && s.resources.is_some();
+    match &s.actions {
+        Actions::Action(patterns) => patterns.iter().any(|p| {
+            TRUST_ACTIONS.iter().any(|a| glob(p, a)) && !function_statement(glob(p, invoke))
+        }),
+        Actions::NotAction(patterns) => {
+            let allows = |a: &str| !patterns.iter().any(|p| glob(p, a));
+            TRUST_ACTIONS.iter().any(|a| allows(a)) && !function_statement(allows(invoke))
         }
     }
 }
@@ -270,12 +295,90 @@ pub struct Context {
     /// The AWS managed policy this document is, if it is one
     /// (`AWSLambdaBasicExecutionRole`): some are allow-listed.
     pub managed_policy_name: Option<String>,
+    /// Accounts the user vouches for (`trusted-accounts`, the Lambda's
+    /// `TrustedAccounts`): every cross-account rule treats them like the
+    /// owner's own account.
+    pub trusted_accounts: Vec<String>,
+    /// Organizations the user vouches for (`trusted-orgs`). When set, an
+    /// organization condition guards a cross-account grant only when it names
+    /// one of them; unset, any organization condition does.
+    pub trusted_orgs: Vec<String>,
 }
 
+/// What the organization conditions of a statement say about its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgGuard {
+    /// No condition pins the caller to an organization.
+    None,
+    /// Pinned to organizations the context trusts (any organization, when
+    /// no `trusted-orgs` are set).
+    Trusted,
+    /// Pinned only to organizations outside `trusted-orgs`: these.
+    Untrusted(Vec<String>),
+}
+
+/// The condition keys that pin the calling principal to an organization; `...OrgPaths` values start with the organization id.
+const ORG_KEYS: &[&str] = &["aws:PrincipalOrgID", "aws:PrincipalOrgPaths"];
+
 impl Context {
-    /// Whether `account` is another account than the owner's.
+    /// Whether `account` is another account than the owner's, and not one
+    /// the user trusts. Every cross-account rule asks this (or
+    /// [`Context::is_other_account_than`]), so `trusted-accounts` is
+    /// honoured in one place.
     pub fn is_other_account(&self, account: &str) -> bool {
-        self.account_id.as_deref() != Some(account)
+        self.is_other_account_than(self.account_id.as_deref(), account)
+    }
+
+    /// [`Context::is_other_account`] with the owner given, for rules that
+    /// read it from the document when the context does not know it (a
+    /// function policy's own ARN).
+    pub fn is_other_account_than(&self, owner: Option<&str>, account: &str) -> bool {
+        owner != Some(account) && !self.is_trusted_account(account)
+    }
+
+    pub fn is_trusted_account(&self, account: &str) -> bool {
+        self.trusted_accounts.iter().any(|a| a == account)
+    }
+
+    /// Whether the organization id `org` (`o-a1b2c3d4e5`) is trusted; with
+    /// no `trusted-orgs`, every organization is, as before the setting.
+    pub fn is_trusted_org(&self, org: &str) -> bool {
+        self.trusted_orgs.is_empty()
+            || self
+                .trusted_orgs
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(org))
+    }
+
+    /// What the statement's organization conditions guarantee: only a
+    /// restricting, pinning test counts ([`crate::eval::condition::is_pinning`]), and it
+    /// is trusted when every value it allows names a trusted organization.
+    pub fn org_guard(&self, s: &Statement) -> OrgGuard {
+        let mut untrusted = Vec::new();
+        let mut any = false;
+        for c in s.conditions.iter().filter(|c| {
+            crate::eval::condition::is_pinning(c, s) && ORG_KEYS.iter().any(|k| c.key_is(k))
+        }) {
+            any = true;
+            let orgs: Vec<&str> = c
+                .values
+                .iter()
+                .map(|v| v.split('/').next().unwrap_or(v))
+                .collect();
+            if orgs.iter().all(|o| self.is_trusted_org(o)) {
+                return OrgGuard::Trusted;
+            }
+            for o in orgs.into_iter().filter(|o| !self.is_trusted_org(o)) {
+                if !untrusted.iter().any(|u: &String| u == o) {
+                    untrusted.push(o.to_string());
+                }
+            }
+        }
+        if any {
+            OrgGuard::Untrusted(untrusted)
+        } else {
+            OrgGuard::None
+        }
     }
 }
 
@@ -342,6 +445,95 @@ mod tests {
                 r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:111122223333:function:f"}}"#
             ),
             PolicyKind::Resource
+        );
+    }
+
+    #[test]
+    fn trust_policies_are_detected_by_what_their_actions_grant() {
+        let kind = |stmt: &str| {
+            PolicyKind::detect(&parse_document(&format!(r#"{{"Statement":{stmt}}}"#)).unwrap())
+        };
+        for action in [
+            r#""Action":"sts:*""#,
+            r#""Action":"*""#,
+            r#""Action":"sts:Assume*""#,
+            r#""Action":"STS:assumerole""#,
+            r#""Action":"sts:AssumeRole?ithSAML""#,
+            r#""NotAction":"s3:*""#,
+        ] {
+            assert_eq!(
+                kind(&format!(
+                    r#"{{"Effect":"Allow","Principal":{{"AWS":"*"}},{action}}}"#
+                )),
+                PolicyKind::Trust,
+                "{action}"
+            );
+        }
+        // `*` on a function ARN is a Lambda resource policy: trust policies
+        // have no `Resource`.
+        assert_eq!(
+            kind(
+                r#"{"Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:lambda:us-east-1:111122223333:function:f"}"#
+            ),
+            PolicyKind::Resource
+        );
+        assert_eq!(
+            kind(r#"{"Effect":"Allow","Principal":"*","Action":"lambda:*","Resource":"*"}"#),
+            PolicyKind::Resource
+        );
+        assert_eq!(
+            kind(r#"{"Effect":"Allow","Principal":"*","NotAction":"sts:*","Resource":"*"}"#),
+            PolicyKind::Resource
+        );
+    }
+
+    #[test]
+    fn trusted_accounts_are_not_other_accounts() {
+        let ctx = Context {
+            account_id: Some("111122223333".into()),
+            trusted_accounts: vec!["444455556666".into()],
+            ..Context::default()
+        };
+        assert!(!ctx.is_other_account("111122223333"));
+        assert!(!ctx.is_other_account("444455556666"));
+        assert!(ctx.is_other_account("777788889999"));
+        assert!(!ctx.is_other_account_than(Some("777788889999"), "777788889999"));
+    }
+
+    #[test]
+    fn org_guard_reads_org_id_and_org_paths_conditions() {
+        let stmt = |cond: &str| {
+            parse_document(&format!(
+                r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole","Condition":{cond}}}}}"#
+            ))
+            .unwrap()
+            .statements
+            .remove(0)
+        };
+        let open = Context::default();
+        let strict = Context {
+            trusted_orgs: vec!["o-a1b2c3d4e5".into()],
+            ..Context::default()
+        };
+        let org_id = stmt(r#"{"StringEquals":{"aws:PrincipalOrgID":"o-zzzzzzzzzz"}}"#);
+        assert_eq!(open.org_guard(&org_id), OrgGuard::Trusted);
+        assert_eq!(
+            strict.org_guard(&org_id),
+            OrgGuard::Untrusted(vec!["o-zzzzzzzzzz".into()])
+        );
+        let paths = stmt(
+            r#"{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}"#,
+        );
+        assert_eq!(strict.org_guard(&paths), OrgGuard::Trusted);
+        // Negated or `IfExists` tests pin nothing.
+        let negated = stmt(r#"{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}"#);
+        assert_eq!(strict.org_guard(&negated), OrgGuard::None);
+        // One trusted value among untrusted ones lets the others in.
+        let mixed =
+            stmt(r#"{"StringEquals":{"aws:PrincipalOrgID":["o-a1b2c3d4e5","o-zzzzzzzzzz"]}}"#);
+        assert_eq!(
+            strict.org_guard(&mixed),
+            OrgGuard::Untrusted(vec!["o-zzzzzzzzzz".into()])
         );
     }
 }

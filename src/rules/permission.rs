@@ -1,15 +1,26 @@
 //! Permission policies of a role, user or group (SPEC §3.1).
 //!
-//! The rules reason about what a statement *effectively* grants: its actions
-//! expanded through the catalog (`s3:Get*`, `NotAction`), minus what an
-//! unconditional `Deny` on every resource takes away. A grant is "on every
-//! resource" when `Resource` holds `*` (or `NotResource` is used), and
-//! "unrestricted" when no condition narrows it (see [`super::conditions`]).
+//! The rules ask the semantic core ([`crate::eval`]) what each statement
+//! effectively grants: its actions through the catalog (`s3:Get*`,
+//! `NotAction`), the scope of its resources per action (some, every resource
+//! of one account, every resource: `*`, `arn:*` and `arn:aws:iam::*:role/*`
+//! are all every role), minus what unconditional `Deny` statements take away,
+//! and whether a condition restricts who may use it. Nothing here compares a
+//! string with `"*"`.
+//!
+//! Severity by scope: a grant on every resource fires at the rule's
+//! severity; on every resource of one account, `pass-role-wildcard`,
+//! `permissions-management` and `credentials-exposure` fire one level lower
+//! (medium) and `sensitive-data-read` at low, because the holder reaches
+//! every role, policy or secret of that account; `privilege-escalation`
+//! counts both, since an escalation inside the account is the whole risk.
 
-use super::conditions::{has_restricting_condition, is_restricting};
+use super::escalation::OpenGrant;
 use super::{Context, Finding, RuleId, Severity};
 use crate::catalog::{self, AccessLevels, ActionId, ActionSet};
-use crate::policy::{Actions, Policy, Resources, Statement};
+use crate::eval::condition::is_restricting_in;
+use crate::eval::grant::{expand, grants, Expansion, Grant};
+use crate::policy::{Actions, Policy, Resources, Statement, StatementRef};
 
 /// An `Allow` that leaves out at most this many actions still counts as
 /// "everything" (`NotAction: ["iam:DeleteUser"]` is administrator access).
@@ -19,85 +30,62 @@ const TINY_EXCLUSION: usize = 50;
 const LISTED: usize = 5;
 
 pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
-    let denied = denied_everywhere(policy);
     let known = Known::get();
+    let expansions: Vec<Expansion<'_>> = policy.statements.iter().map(expand).collect();
     let mut findings = Vec::new();
-    // What the whole policy allows on `*` without a restricting condition:
-    // the input of `privilege-escalation`, with the statement granting each part.
-    let mut open_grants: Vec<(&Statement, ActionSet)> = Vec::new();
-    let mut any_admin = false;
+    for (s, e) in policy.statements.iter().zip(&expansions) {
+        findings.extend(unknown_actions(s, &e.unknown));
+    }
+    let grants = grants(policy, &expansions);
+    let admin = admin_access(&grants);
+    let admin_statements: Vec<usize> = admin
+        .as_ref()
+        .map(|(_, at)| at.iter().map(|a| a.index).collect())
+        .unwrap_or_default();
+    let exact_of = |s: &Statement| {
+        policy
+            .statements
+            .iter()
+            .zip(&expansions)
+            .find(|(t, _)| std::ptr::eq(*t, s))
+            .map(|(_, e)| e.exact.as_slice())
+            .unwrap_or(&[])
+    };
 
-    for s in &policy.statements {
-        let Expansion {
-            mut granted,
-            unknown,
-            exact,
-        } = expansion(s);
-        findings.extend(unknown_actions(s, &unknown));
-        if !s.is_allow() {
-            continue;
-        }
-        granted.subtract(&denied);
-        let on_any = s.resource_is_any();
-        let restricted = has_restricting_condition(s);
-
+    for g in &grants {
+        let s = g.statement;
         if matches!(s.actions, Actions::NotAction(_)) {
             findings.push(not_action_allow(s));
         }
         if matches!(s.resources, Some(Resources::NotResource(_))) {
             findings.push(not_resource_allow(s));
         }
-        if on_any && !restricted && granted.len() + TINY_EXCLUSION >= catalog::len() {
-            findings.push(admin_access(s));
-            any_admin = true;
+        if admin_statements.contains(&s.at.index) {
             continue; // everything else this statement grants is implied
         }
-        findings.extend(service_wildcards(s, &granted));
-        if granted.is_empty() {
+        findings.extend(service_wildcards(s, &g.named));
+        if g.actions.is_empty() {
             continue;
         }
-        findings.extend(resource_mismatches(s, &exact));
-        if !on_any {
+        findings.extend(resource_mismatches(s, exact_of(s)));
+        findings.extend(pass_role_wildcard(g, known.pass_role));
+        if g.restricted {
             continue;
         }
-        findings.extend(pass_role_wildcard(s, &granted, known.pass_role));
-        if restricted {
-            continue;
+        for class in [
+            &known.permissions_management,
+            &known.credentials,
+            &known.sensitive_reads,
+        ] {
+            findings.extend(class_rule(g, class));
         }
-        findings.extend(level_rule(
-            s,
-            &granted,
-            |id| id.info().access.contains(AccessLevels::PERMISSIONS_MANAGEMENT),
-            RuleId::PermissionsManagement,
-            Severity::High,
-            "lets the holder change permissions",
-            "scope these actions to the exact ARNs they manage (e.g. `arn:aws:iam::ACCOUNT:role/app-*`), or remove them: a function rarely needs to change IAM or resource policies",
-        ));
-        findings.extend(level_rule(
-            s,
-            &granted,
-            |id| known.credential_actions.contains(&id),
-            RuleId::CredentialsExposure,
-            Severity::High,
-            "returns credentials",
-            "scope these actions to the specific users, roles or clusters they are for; never `*`",
-        ));
-        findings.extend(level_rule(
-            s,
-            &granted,
-            |id| known.sensitive_reads.contains(&id),
-            RuleId::SensitiveDataRead,
-            Severity::Medium,
-            "reads sensitive data",
-            "scope these actions to the bucket objects, secrets, parameters, keys or tables the function reads (e.g. `arn:aws:s3:::BUCKET/prefix/*`)",
-        ));
         if !is_allow_listed(ctx) {
-            findings.extend(resource_wildcard(s, &granted));
+            findings.extend(resource_wildcard(g));
         }
-        open_grants.push((s, granted));
     }
-    if !any_admin {
-        findings.extend(privilege_escalation(&open_grants, known));
+    match admin {
+        Some((finding, _)) => findings.push(finding),
+        None => findings.extend(privilege_escalation(&grants, known)),
     }
     findings
 }
@@ -112,94 +100,79 @@ fn is_allow_listed(ctx: &Context) -> bool {
 
 /// The actions a statement's `Action`/`NotAction` names, through the catalog.
 pub fn granted_actions(s: &Statement) -> ActionSet {
-    expansion(s).granted
+    expand(s).actions
 }
 
-/// What a statement's action patterns name, each pattern through the
-/// catalog once.
-struct Expansion<'a> {
-    /// What the statement grants (for `NotAction`, everything else).
-    granted: ActionSet,
-    /// Patterns that match nothing.
-    unknown: Vec<&'a str>,
-    /// The actions named exactly, without a wildcard.
-    exact: Vec<ActionId>,
-}
-
-fn expansion(s: &Statement) -> Expansion<'_> {
-    let mut named = ActionSet::new();
-    let mut unknown = Vec::new();
-    let mut exact = Vec::new();
-    for p in s.actions.patterns() {
-        let wildcard = p.contains(['*', '?']);
-        let mut any = false;
-        for id in catalog::matching(p) {
-            named.insert(id);
-            any = true;
-            if !wildcard {
-                exact.push(id);
-            }
-        }
-        if !any {
-            unknown.push(p.as_str());
-        }
-    }
-    let granted = match s.actions {
-        Actions::Action(_) => named,
-        Actions::NotAction(_) => {
-            let mut all = ActionSet::all();
-            all.subtract(&named);
-            all
-        }
-    };
-    Expansion {
-        granted,
-        unknown,
-        exact,
-    }
-}
-
-/// The catalog ids the rules name, looked up once per process (a few dozen
-/// binary searches, on first use).
+/// The catalog ids the rules name, looked up once per process (on first
+/// use: one pass over the catalog and a few dozen binary searches).
 struct Known {
-    credential_actions: Vec<ActionId>,
-    sensitive_reads: Vec<ActionId>,
+    permissions_management: Class,
+    credentials: Class,
+    sensitive_reads: Class,
     pass_role: Option<ActionId>,
-    /// Per escalation path, the ids of its actions (`None` if the catalog
-    /// lacks one, which disables that path).
-    paths: Vec<Option<Vec<ActionId>>>,
 }
 
 impl Known {
     fn get() -> &'static Known {
         static KNOWN: std::sync::OnceLock<Known> = std::sync::OnceLock::new();
         KNOWN.get_or_init(|| Known {
-            credential_actions: ids(CREDENTIAL_ACTIONS),
-            sensitive_reads: ids(SENSITIVE_READS),
+            permissions_management: Class {
+                rule: RuleId::PermissionsManagement,
+                severity: Severity::High,
+                on_one_account: Severity::Medium,
+                actions: catalog_where(|id| {
+                    id.info().access.contains(AccessLevels::PERMISSIONS_MANAGEMENT)
+                }),
+                what: "lets the holder change permissions",
+                fix: "scope these actions to the exact ARNs they manage (e.g. `arn:aws:iam::ACCOUNT:role/app-*`), or remove them: a function rarely needs to change IAM or resource policies",
+            },
+            credentials: Class {
+                rule: RuleId::CredentialsExposure,
+                severity: Severity::High,
+                on_one_account: Severity::Medium,
+                actions: set_of(CREDENTIAL_ACTIONS),
+                what: "returns credentials",
+                fix: "scope these actions to the specific users, roles or clusters they are for; never `*`",
+            },
+            sensitive_reads: Class {
+                rule: RuleId::SensitiveDataRead,
+                severity: Severity::Medium,
+                on_one_account: Severity::Low,
+                actions: set_of(SENSITIVE_READS),
+                what: "reads sensitive data",
+                fix: "scope these actions to the bucket objects, secrets, parameters, keys or tables the function reads (e.g. `arn:aws:s3:::BUCKET/prefix/*`)",
+            },
             pass_role: catalog::lookup("iam:PassRole"),
-            paths: ESCALATION_PATHS
-                .iter()
-                .map(|p| p.needs.iter().map(|a| catalog::lookup(a)).collect())
-                .collect(),
         })
     }
 }
 
-/// What unconditional `Deny` statements take away everywhere. A conditional
-/// deny, or one on named resources only, does not reliably subtract.
-fn denied_everywhere(policy: &Policy) -> ActionSet {
-    let mut denied = ActionSet::new();
-    for s in &policy.statements {
-        if !s.is_allow() && s.resource_is_any() && s.conditions.is_empty() {
-            denied.union_with(&granted_actions(s));
-        }
+/// A family of actions one rule reports when granted on every resource.
+struct Class {
+    rule: RuleId,
+    severity: Severity,
+    /// The severity when the grant covers every resource of one account.
+    on_one_account: Severity,
+    actions: ActionSet,
+    what: &'static str,
+    fix: &'static str,
+}
+
+fn catalog_where(keep: impl Fn(ActionId) -> bool) -> ActionSet {
+    let mut set = ActionSet::new();
+    for id in ActionSet::all().iter().filter(|&id| keep(id)) {
+        set.insert(id);
     }
-    denied
+    set
 }
 
 /// The catalog ids of a curated list of action names.
-fn ids(names: &[&str]) -> Vec<ActionId> {
-    names.iter().filter_map(|n| catalog::lookup(n)).collect()
+fn set_of(names: &[&str]) -> ActionSet {
+    let mut set = ActionSet::new();
+    for id in names.iter().filter_map(|n| catalog::lookup(n)) {
+        set.insert(id);
+    }
+    set
 }
 
 fn list_actions(ids: &[ActionId]) -> String {
@@ -214,27 +187,92 @@ fn list_actions(ids: &[ActionId]) -> String {
     names.join(", ")
 }
 
-fn admin_access(s: &Statement) -> Finding {
-    let what = match &s.actions {
-        Actions::Action(_) => "every action (`*`)".to_string(),
-        Actions::NotAction(p) => format!(
-            "every action except {} (`NotAction`)",
-            p.iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+/// The statements a finding is about, for its message: `Statement[0]`, or
+/// `Statement[0] + Statement[2]` when several combine.
+fn statements_label(at: &[StatementRef]) -> String {
+    at.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// How the statement's resources read in a message: `` `*` ``, `` `arn:*` ``,
+/// or `` `NotResource` ``.
+fn resources_label(s: &Statement) -> String {
+    match &s.resources {
+        Some(Resources::Resource(r)) => {
+            let wide = r
+                .iter()
+                .find(|p| *p == "*")
+                .or_else(|| r.iter().find(|p| p.contains('*')));
+            format!("`{}`", wide.or(r.first()).map(String::as_str).unwrap_or(""))
+        }
+        Some(Resources::NotResource(_)) => "`NotResource`".to_string(),
+        None => "no `Resource`".to_string(),
+    }
+}
+
+/// `admin-access`: the unrestricted grants on every resource, together,
+/// cover every action (but a tiny exclusion). Names every statement needed.
+fn admin_access(grants: &[Grant<'_>]) -> Option<(Finding, Vec<StatementRef>)> {
+    let open: Vec<&Grant> = grants
+        .iter()
+        .filter(|g| g.open() && !g.every.is_empty())
+        .collect();
+    let everything = |gs: &[&Grant]| {
+        let mut union = ActionSet::new();
+        for g in gs {
+            union.union_with(&g.every);
+        }
+        union.len() + TINY_EXCLUSION >= catalog::len()
+    };
+    if !everything(&open) {
+        return None;
+    }
+    // Keep only the statements the union needs, in document order.
+    let mut needed = open.clone();
+    let mut i = 0;
+    while i < needed.len() {
+        let mut without = needed.clone();
+        without.remove(i);
+        if everything(&without) {
+            needed = without;
+        } else {
+            i += 1;
+        }
+    }
+    let at: Vec<StatementRef> = needed.iter().map(|g| g.statement.at.clone()).collect();
+    let message = match needed.as_slice() {
+        [g] => {
+            let s = g.statement;
+            let what = match &s.actions {
+                Actions::Action(p) => format!(
+                    "every action ({})",
+                    p.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                ),
+                Actions::NotAction(p) => format!(
+                    "every action except {} (`NotAction`)",
+                    p.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            format!(
+                "{}: allows {what} on every resource with no restricting condition: this is administrator access",
+                s.at
+            )
+        }
+        _ => format!(
+            "{}: together allow every action on every resource with no restricting condition: this is administrator access",
+            statements_label(&at)
         ),
     };
-    Finding::new(
+    let finding = Finding::new(
         RuleId::AdminAccess,
         Severity::Critical,
-        format!(
-            "{}: allows {what} on every resource with no restricting condition: this is administrator access",
-            s.at
-        ),
+        message,
         "grant only the actions the function calls, on the ARNs it uses, e.g. `{\"Effect\": \"Allow\", \"Action\": [\"dynamodb:GetItem\"], \"Resource\": \"arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE\"}`".to_string(),
     )
-    .at(&s.at)
+    .at(&at[0]);
+    Some((finding, at))
 }
 
 fn not_action_allow(s: &Statement) -> Finding {
@@ -263,36 +301,67 @@ fn not_resource_allow(s: &Statement) -> Finding {
     .at(&s.at)
 }
 
-/// `service-wildcard`: an Allow of `svc:*`.
-fn service_wildcards(s: &Statement, granted: &ActionSet) -> Vec<Finding> {
-    let Actions::Action(patterns) = &s.actions else {
-        return Vec::new();
-    };
-    patterns
+/// A service counts as wholly granted when the statement allows every one of
+/// its actions, or all but this many of a service with more than
+/// [`SMALL_SERVICE`] actions: a `Deny` of one obscure action does not make
+/// `s3:*` any narrower.
+const SERVICE_EXCLUSION: usize = 3;
+const SMALL_SERVICE: usize = 10;
+
+/// `service-wildcard`: an Allow of every action of a service, however it is
+/// spelled (`s3:*`, `S3:*`, `s3:*Object*` plus the rest, a `NotAction`...).
+/// Not for statements that grant (nearly) everything: `admin-access` and
+/// `not-action-allow` say that.
+fn service_wildcards(s: &Statement, granted: &ActionSet) -> Option<Finding> {
+    if granted.len() + TINY_EXCLUSION >= catalog::len() {
+        return None;
+    }
+    let mut whole: Vec<(&'static str, usize)> = Vec::new();
+    let mut ids = granted.iter().peekable();
+    while let Some(first) = ids.next() {
+        let service = first.info().service;
+        let mut count = 1;
+        while ids.peek().is_some_and(|id| id.info().service == service) {
+            ids.next();
+            count += 1;
+        }
+        let total = catalog::service_len(service);
+        let missing = total.saturating_sub(count);
+        if missing == 0 || (total > SMALL_SERVICE && missing <= SERVICE_EXCLUSION) {
+            whole.push((service, missing));
+        }
+    }
+    if whole.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = whole
         .iter()
-        .filter_map(|p| {
-            let (svc, name) = p.split_once(':')?;
-            if name != "*" || !catalog::service_known(svc) {
-                return None;
-            }
-            // Nothing of it left after the denies: harmless.
-            catalog::matching(p).find(|id| granted.contains(*id))?;
-            Some(
-                Finding::new(
-                    RuleId::ServiceWildcard,
-                    Severity::High,
-                    format!(
-                        "{}: allows every action of a service (`{p}`), including ones that delete data or change permissions",
-                        s.at
-                    ),
-                    format!(
-                        "list the `{svc}:` actions the function calls (e.g. `{svc}:Get*` for reads only) instead of `{p}`"
-                    ),
-                )
-                .at(&s.at),
-            )
+        .take(LISTED)
+        .map(|(svc, missing)| match missing {
+            0 => format!("`{svc}:*`"),
+            n => format!("`{svc}:*` (all but {n})"),
         })
-        .collect()
+        .collect();
+    let more = match whole.len().saturating_sub(LISTED) {
+        0 => String::new(),
+        n => format!(" and {n} more services"),
+    };
+    let first = whole[0].0;
+    Some(
+        Finding::new(
+            RuleId::ServiceWildcard,
+            Severity::High,
+            format!(
+                "{}: allows every action of a service ({}{more}), including ones that delete data or change permissions",
+                s.at,
+                named.join(", ")
+            ),
+            format!(
+                "list the `{first}:` actions the function calls (e.g. `{first}:Get*` for reads only) instead of `{first}:*`"
+            ),
+        )
+        .at(&s.at),
+    )
 }
 
 /// `unknown-action`: a pattern that matches nothing in the catalog.
@@ -363,18 +432,27 @@ fn resource_mismatches(s: &Statement, exact: &[ActionId]) -> Vec<Finding> {
         .collect()
 }
 
-/// `pass-role-wildcard`: `iam:PassRole` on any role. `iam:PassedToService`
-/// narrows the service, not the role, so it does not silence the finding.
-fn pass_role_wildcard(
-    s: &Statement,
-    granted: &ActionSet,
-    pass_role: Option<ActionId>,
-) -> Option<Finding> {
-    if !granted.contains(pass_role?) {
+/// `pass-role-wildcard`: `iam:PassRole` on every role (high), or every role
+/// of one account (medium). `iam:PassedToService` narrows the service, not
+/// the role, so it does not silence the finding.
+fn pass_role_wildcard(g: &Grant<'_>, pass_role: Option<ActionId>) -> Option<Finding> {
+    let pass_role = pass_role?;
+    let s = g.statement;
+    let (severity, scope) = if g.every.contains(pass_role) {
+        (
+            Severity::High,
+            format!("every role ({})", resources_label(s)),
+        )
+    } else if g.account.contains(pass_role) {
+        (
+            Severity::Medium,
+            format!("every role of account {}", accounts_label(g)),
+        )
+    } else {
         return None;
-    }
+    };
     let scoped = s.conditions.iter().any(|c| {
-        is_restricting(c)
+        is_restricting_in(c, s)
             && !c.key_is("iam:PassedToService")
             && !c.key_is("iam:AssociatedResourceArn")
     });
@@ -384,9 +462,9 @@ fn pass_role_wildcard(
     Some(
         Finding::new(
             RuleId::PassRoleWildcard,
-            Severity::High,
+            severity,
             format!(
-                "{}: allows `iam:PassRole` on every role, so the holder can hand any role (an admin one too) to a service it controls",
+                "{}: allows `iam:PassRole` on {scope}, so the holder can hand any of them (an admin one too) to a service it controls",
                 s.at
             ),
             "scope `iam:PassRole` to the role ARNs it must pass, e.g. `arn:aws:iam::ACCOUNT:role/my-app-*`, and add `\"StringEquals\": {\"iam:PassedToService\": \"lambda.amazonaws.com\"}`".to_string(),
@@ -395,72 +473,105 @@ fn pass_role_wildcard(
     )
 }
 
-/// A rule that fires when a statement grants, on `*`, actions of one class.
-fn level_rule(
-    s: &Statement,
-    granted: &ActionSet,
-    class: impl Fn(ActionId) -> bool,
-    rule: RuleId,
-    severity: Severity,
-    what: &str,
-    fix: &str,
-) -> Option<Finding> {
-    let hits: Vec<ActionId> = granted
+fn accounts_label(g: &Grant<'_>) -> String {
+    g.accounts
         .iter()
-        // Actions that accept only `*` cannot be scoped: not the policy's fault.
-        .filter(|&id| id.info().accepts_resource() && class(id))
-        .collect();
-    if hits.is_empty() {
-        return None;
-    }
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A rule that fires when a statement grants actions of one class on every
+/// resource (or every resource of one account, one level lower).
+fn class_rule(g: &Grant<'_>, class: &Class) -> Option<Finding> {
+    // Actions that accept only `*` cannot be scoped: not the policy's fault.
+    let hits = |set: &ActionSet| -> Vec<ActionId> {
+        set.iter()
+            .filter(|&id| class.actions.contains(id) && id.info().accepts_resource())
+            .collect()
+    };
+    let s = g.statement;
+    let every = hits(&g.every);
+    let (ids, severity, scope) = if !every.is_empty() {
+        (
+            every,
+            class.severity,
+            format!("every resource ({})", resources_label(s)),
+        )
+    } else {
+        let account = hits(&g.account);
+        if account.is_empty() {
+            return None;
+        }
+        (
+            account,
+            class.on_one_account,
+            format!("every resource of account {}", accounts_label(g)),
+        )
+    };
     Some(
         Finding::new(
-            rule,
+            class.rule,
             severity,
             format!(
-                "{}: allows {} on every resource (`*`); {} {what}",
+                "{}: allows {} on {scope}; {} {}",
                 s.at,
-                list_actions(&hits),
-                if hits.len() == 1 { "it" } else { "each" }
+                list_actions(&ids),
+                if ids.len() == 1 { "it" } else { "each" },
+                class.what
             ),
-            fix.to_string(),
+            class.fix.to_string(),
         )
         .at(&s.at),
     )
 }
 
-/// `resource-wildcard`: `Resource: "*"` on actions that accept resource ARNs.
-fn resource_wildcard(s: &Statement, granted: &ActionSet) -> Option<Finding> {
-    if !matches!(&s.resources, Some(Resources::Resource(r)) if r.iter().any(|r| r == "*")) {
-        return None;
-    }
-    let scopable: Vec<ActionId> = granted
+/// `resource-wildcard`: every resource (`*`, `arn:*`...) on actions that
+/// accept resource ARNs. Write, tagging and permissions-management actions
+/// make it medium, and are named as such; read and list actions are named
+/// apart.
+fn resource_wildcard(g: &Grant<'_>) -> Option<Finding> {
+    let s = g.statement;
+    let (writes, reads): (Vec<ActionId>, Vec<ActionId>) = g
+        .every
         .iter()
         .filter(|id| id.info().accepts_resource())
-        .collect();
-    if scopable.is_empty() {
-        return None;
-    }
-    let writes = scopable.iter().any(|id| {
-        let l = id.info().access;
-        l.contains(AccessLevels::WRITE)
-            || l.contains(AccessLevels::TAGGING)
-            || l.contains(AccessLevels::PERMISSIONS_MANAGEMENT)
-    });
-    let (severity, kind) = if writes {
-        (Severity::Medium, "write")
+        .partition(|id| {
+            let l = id.info().access;
+            l.contains(AccessLevels::WRITE)
+                || l.contains(AccessLevels::TAGGING)
+                || l.contains(AccessLevels::PERMISSIONS_MANAGEMENT)
+        });
+    let what = match (writes.is_empty(), reads.is_empty()) {
+        (true, true) => return None,
+        (false, true) => format!(
+            "write actions that accept resource ARNs: {}",
+            list_actions(&writes)
+        ),
+        (true, false) => format!(
+            "read actions that accept resource ARNs: {}",
+            list_actions(&reads)
+        ),
+        (false, false) => format!(
+            "write actions that accept resource ARNs: {}; and on read actions: {}",
+            list_actions(&writes),
+            list_actions(&reads)
+        ),
+    };
+    let severity = if writes.is_empty() {
+        Severity::Low
     } else {
-        (Severity::Low, "read")
+        Severity::Medium
+    };
+    let spelled = match &s.resources {
+        Some(Resources::NotResource(_)) => "`NotResource`".to_string(),
+        _ => format!("`Resource: \"{}\"`", resources_label(s).trim_matches('`')),
     };
     Some(
         Finding::new(
             RuleId::ResourceWildcard,
             severity,
-            format!(
-                "{}: `Resource: \"*\"` on {kind} actions that accept resource ARNs: {}",
-                s.at,
-                list_actions(&scopable)
-            ),
+            format!("{}: {spelled} on {what}", s.at),
             "replace `*` with the ARNs of the resources the function uses (actions that accept only `*`, such as `xray:PutTraceSegments`, may stay in a statement of their own)".to_string(),
         )
         .at(&s.at),
@@ -497,171 +608,55 @@ const SENSITIVE_READS: &[&str] = &[
     "dynamodb:Query",
 ];
 
-/// A known way to turn a permission into more permissions: the Rhino
-/// Security Labs methods and the Lambda ones of SPEC §3.1. Every action of
-/// `needs` must be allowed on `*`.
-struct EscalationPath {
-    needs: &'static [&'static str],
-    how: &'static str,
-}
-
-const ESCALATION_PATHS: &[EscalationPath] = &[
-    EscalationPath {
-        needs: &["iam:CreatePolicyVersion"],
-        how: "write a new default version of a policy the holder already has",
-    },
-    EscalationPath {
-        needs: &["iam:SetDefaultPolicyVersion"],
-        how: "roll a policy back to an older, broader version",
-    },
-    EscalationPath {
-        needs: &["iam:AttachUserPolicy"],
-        how: "attach `AdministratorAccess` to a user",
-    },
-    EscalationPath {
-        needs: &["iam:AttachGroupPolicy"],
-        how: "attach `AdministratorAccess` to a group",
-    },
-    EscalationPath {
-        needs: &["iam:AttachRolePolicy"],
-        how: "attach `AdministratorAccess` to a role",
-    },
-    EscalationPath {
-        needs: &["iam:PutUserPolicy"],
-        how: "write an inline admin policy on a user",
-    },
-    EscalationPath {
-        needs: &["iam:PutGroupPolicy"],
-        how: "write an inline admin policy on a group",
-    },
-    EscalationPath {
-        needs: &["iam:PutRolePolicy"],
-        how: "write an inline admin policy on a role",
-    },
-    EscalationPath {
-        needs: &["iam:AddUserToGroup"],
-        how: "join a more privileged group",
-    },
-    EscalationPath {
-        needs: &["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"],
-        how: "make a privileged role trust the holder, then assume it",
-    },
-    EscalationPath {
-        needs: &["iam:CreateAccessKey"],
-        how: "create access keys for another user",
-    },
-    EscalationPath {
-        needs: &["iam:CreateLoginProfile"],
-        how: "set a console password for another user",
-    },
-    EscalationPath {
-        needs: &["iam:UpdateLoginProfile"],
-        how: "change another user's console password",
-    },
-    EscalationPath {
-        needs: &[
-            "iam:PassRole",
-            "lambda:CreateFunction",
-            "lambda:InvokeFunction",
-        ],
-        how: "create a function with a privileged role and invoke it",
-    },
-    EscalationPath {
-        needs: &[
-            "iam:PassRole",
-            "lambda:CreateFunction",
-            "lambda:CreateEventSourceMapping",
-        ],
-        how: "create a function with a privileged role and trigger it from an event source",
-    },
-    EscalationPath {
-        needs: &[
-            "iam:PassRole",
-            "lambda:CreateFunction",
-            "lambda:AddPermission",
-        ],
-        how: "create a function with a privileged role and open it to invocation",
-    },
-    EscalationPath {
-        needs: &["lambda:UpdateFunctionCode"],
-        how: "replace the code of a function that has a privileged role",
-    },
-    EscalationPath {
-        needs: &["lambda:UpdateFunctionConfiguration"],
-        how: "add a layer or change the handler of a function that has a privileged role",
-    },
-    EscalationPath {
-        needs: &["iam:PassRole", "ec2:RunInstances"],
-        how: "start an instance with a privileged instance profile",
-    },
-    EscalationPath {
-        needs: &["iam:PassRole", "glue:CreateDevEndpoint"],
-        how: "create a Glue endpoint with a privileged role",
-    },
-    EscalationPath {
-        needs: &["glue:UpdateDevEndpoint"],
-        how: "add an SSH key to a Glue endpoint with a privileged role",
-    },
-    EscalationPath {
-        needs: &["iam:PassRole", "cloudformation:CreateStack"],
-        how: "create a stack that runs with a privileged role",
-    },
-    EscalationPath {
-        needs: &[
-            "iam:PassRole",
-            "datapipeline:CreatePipeline",
-            "datapipeline:PutPipelineDefinition",
-        ],
-        how: "run a pipeline with a privileged role",
-    },
-];
-
-/// `privilege-escalation`: the union of unrestricted grants on `*` contains
-/// every action of a known escalation path.
-fn privilege_escalation(open_grants: &[(&Statement, ActionSet)], known: &Known) -> Option<Finding> {
-    if open_grants.is_empty() {
-        return None;
-    }
-    let granting = |id: ActionId| -> Option<&Statement> {
-        open_grants
-            .iter()
-            .find(|(_, set)| set.contains(id))
-            .map(|(s, _)| *s)
-    };
-    let found: Vec<(&EscalationPath, &Statement)> = ESCALATION_PATHS
+/// `privilege-escalation` (in [`super::escalation`]) gets, per statement,
+/// what it allows on every resource or every resource of one account to
+/// anyone: the escalation happens inside that account. A statement whose
+/// only restriction is `iam:PassedToService` still passes roles, to the
+/// services it names; it contributes `iam:PassRole` alone (the key is absent
+/// from its other actions' requests, so the condition blocks them).
+fn privilege_escalation(grants: &[Grant<'_>], known: &Known) -> Option<Finding> {
+    let open: Vec<OpenGrant> = grants
         .iter()
-        .zip(&known.paths)
-        .filter_map(|(path, ids)| {
-            let statements: Option<Vec<&Statement>> =
-                ids.as_ref()?.iter().map(|&id| granting(id)).collect();
-            Some((path, statements?.into_iter().next()?))
+        .filter_map(|g| {
+            let mut actions = g.every.clone();
+            actions.union_with(&g.account);
+            if actions.is_empty() {
+                return None;
+            }
+            if g.open() {
+                return Some(OpenGrant {
+                    at: &g.statement.at,
+                    actions,
+                    passed_to_service: None,
+                });
+            }
+            let s = g.statement;
+            let restricting: Vec<_> = s
+                .conditions
+                .iter()
+                .filter(|c| is_restricting_in(c, s))
+                .collect();
+            let pass_role = known.pass_role?;
+            if !actions.contains(pass_role)
+                || !restricting.iter().all(|c| c.key_is("iam:PassedToService"))
+            {
+                return None;
+            }
+            let mut only = ActionSet::new();
+            only.insert(pass_role);
+            Some(OpenGrant {
+                at: &s.at,
+                actions: only,
+                passed_to_service: Some(
+                    restricting
+                        .iter()
+                        .flat_map(|c| c.values.iter().cloned())
+                        .collect(),
+                ),
+            })
         })
         .collect();
-    let (first, at) = found.first()?;
-    let others = found.len() - 1;
-    let needs = first
-        .needs
-        .iter()
-        .map(|a| format!("`{a}`"))
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let more = if others > 0 {
-        format!(" ({others} more known paths too)")
-    } else {
-        String::new()
-    };
-    Some(
-        Finding::new(
-            RuleId::PrivilegeEscalation,
-            Severity::Critical,
-            format!(
-                "{}: allows {needs} on every resource: the holder can {} and so gain more permissions than granted{more}",
-                at.at, first.how
-            ),
-            "scope these actions to the exact resources they are for (e.g. `iam:PassRole` on one role ARN, `lambda:UpdateFunctionCode` on one function ARN), or remove them".to_string(),
-        )
-        .at(&at.at),
-    )
+    super::escalation::privilege_escalation(&open)
 }
 
 #[cfg(test)]
@@ -708,6 +703,127 @@ mod tests {
             f[0].message,
             "Statement[0]: allows every action (`*`) on every resource with no restricting condition: this is administrator access"
         );
+    }
+
+    /// The spellings of issue 9 that IAM treats like `*` on `*`.
+    #[test]
+    fn cheap_equivalents_of_admin_get_admin_access() {
+        for doc in [
+            r#"[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","NotResource":"arn:*"}]"#,
+            r#"{"Effect":"Allow","Action":"*","Resource":"arn:*"}"#,
+            r#"{"Effect":"Allow","Action":"*","Resource":"arn:aws:*:*:*:*"}"#,
+            r#"{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":["0.0.0.0/0","::/0"]}}}"#,
+            r#"{"Effect":"Allow","Action":"*:*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"*"}}}"#,
+            r#"{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}"#,
+        ] {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":{doc}}}"#);
+            let r = rules(&doc);
+            assert!(r.contains(&RuleId::AdminAccess), "{doc}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn admin_access_split_in_statements_names_every_one() {
+        let f = run(&stmt(
+            r#"{"Effect":"Allow","Action":["a*:*","b*:*","c*:*","d*:*","e*:*","f*:*","g*:*","h*:*","i*:*","j*:*","k*:*","l*:*"],"Resource":"*"},{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Effect":"Allow","Action":["m*:*","n*:*","o*:*","p*:*","q*:*","r*:*","s*:*","t*:*","u*:*","v*:*","w*:*","x*:*","y*:*","z*:*"],"Resource":"arn:*"}"#,
+        ));
+        let admin: Vec<_> = f.iter().filter(|f| f.rule == RuleId::AdminAccess).collect();
+        assert_eq!(admin.len(), 1, "{f:?}");
+        assert!(
+            admin[0]
+                .message
+                .starts_with("Statement[0] + Statement[2]: together allow every action"),
+            "{}",
+            admin[0].message
+        );
+    }
+
+    #[test]
+    fn a_real_fence_or_an_organization_condition_removes_admin_access() {
+        for doc in [
+            r#"[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","NotResource":"arn:aws:s3:::one-bucket/*"}]"#,
+            r#"{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}"#,
+            r#"{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}"#,
+        ] {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":{doc}}}"#);
+            assert!(!rules(&doc).contains(&RuleId::AdminAccess), "{doc}");
+        }
+    }
+
+    #[test]
+    fn escalation_on_arn_aws_star_is_found_and_names_the_statements() {
+        let r = rules(&stmt(
+            r#"{"Effect":"Allow","Action":["iam:PassRole","lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"arn:aws:*"}"#,
+        ));
+        assert!(r.contains(&RuleId::PrivilegeEscalation), "{r:?}");
+        assert!(r.contains(&RuleId::PassRoleWildcard), "{r:?}");
+        let f = run(&stmt(
+            r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"},{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/*"},{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"}"#,
+        ));
+        let esc = f
+            .iter()
+            .find(|f| f.rule == RuleId::PrivilegeEscalation)
+            .expect("fires");
+        assert!(
+            esc.message.starts_with("Statement[1] + Statement[2]: "),
+            "{}",
+            esc.message
+        );
+        assert_eq!(esc.statement.as_ref().map(|s| s.index), Some(1));
+    }
+
+    #[test]
+    fn one_account_is_reported_one_level_lower() {
+        let f = run(&stmt(
+            r#"{"Effect":"Allow","Action":["iam:PassRole","iam:PutRolePolicy"],"Resource":"arn:aws:iam::111122223333:role/*"}"#,
+        ));
+        let sev = |rule| f.iter().find(|f| f.rule == rule).map(|f| f.severity);
+        assert_eq!(
+            sev(RuleId::PassRoleWildcard),
+            Some(Severity::Medium),
+            "{f:?}"
+        );
+        assert_eq!(
+            sev(RuleId::PermissionsManagement),
+            Some(Severity::Medium),
+            "{f:?}"
+        );
+        assert_eq!(
+            sev(RuleId::PrivilegeEscalation),
+            Some(Severity::Critical),
+            "{f:?}"
+        );
+        assert!(f
+            .iter()
+            .any(|f| f.message.contains("every role of account `111122223333`")));
+    }
+
+    #[test]
+    fn resource_wildcard_names_reads_as_reads() {
+        let f = run(&stmt(
+            r#"{"Effect":"Allow","Action":["dynamodb:PutItem","dynamodb:DescribeTable"],"Resource":"*"}"#,
+        ));
+        let rw = f
+            .iter()
+            .find(|f| f.rule == RuleId::ResourceWildcard)
+            .expect("fires");
+        assert_eq!(rw.severity, Severity::Medium);
+        assert_eq!(
+            rw.message,
+            "Statement[0]: `Resource: \"*\"` on write actions that accept resource ARNs: `dynamodb:PutItem`; and on read actions: `dynamodb:DescribeTable`"
+        );
+    }
+
+    #[test]
+    fn service_wildcard_is_judged_by_meaning() {
+        for doc in [
+            r#"{"Effect":"Allow","Action":"S3:*","Resource":"arn:aws:s3:::b/*"}"#,
+            r#"{"Effect":"Allow","Action":["s3:*Object*","s3:*"],"Resource":"arn:aws:s3:::b/*"}"#,
+            r#"[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/*"},{"Effect":"Deny","Action":"s3:PutBucketTagging","Resource":"*"}]"#,
+        ] {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":{doc}}}"#);
+            assert!(rules(&doc).contains(&RuleId::ServiceWildcard), "{doc}");
+        }
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! `lambda:InvokeFunction` on the function ARN to one principal. Only `Allow`
 //! statements count: a Deny never opens the door.
 
-use super::conditions::{is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
-use super::{describe_principal, Context, Finding, RuleId, Severity};
+use super::{describe_principal, Context, Finding, OrgGuard, RuleId, Severity};
 use crate::catalog::{self, glob_match_ignore_case};
+use crate::eval::condition::{is_pinning, is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
 use crate::policy::{Actions, Policy, Principal, PrincipalKind, Resources, Statement};
 
 /// The actions that run the function through the Lambda API.
@@ -34,8 +34,6 @@ fn public_keys() -> impl Iterator<Item = &'static str> {
         .chain(["lambda:EventSourceToken"])
 }
 
-const ORG_KEYS: &[&str] = &["aws:PrincipalOrgID", "aws:PrincipalOrgPaths"];
-
 /// Services whose invocations carry no source ARN to pin (AWS Config custom
 /// rules: the rule is created after the permission, so `aws:SourceAccount` is
 /// what AWS recommends).
@@ -58,7 +56,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         public(s, &grant, &mut findings);
         service_without_source(s, &grant, &mut findings);
         broad_action(s, owner, &mut findings);
-        cross_account(s, &grant, owner, &mut findings);
+        cross_account(s, &grant, ctx, owner, &mut findings);
     }
     findings
 }
@@ -270,17 +268,49 @@ fn service_without_source(s: &Statement, grant: &Grant, out: &mut Vec<Finding>) 
         if missing.is_empty() {
             continue;
         }
+        let who_can = if has_account {
+            format!(
+                "any `{service}` resource of {} can trigger it",
+                pinned_accounts(s)
+            )
+        } else if has_arn {
+            // S3: the source ARN names a bucket, and bucket names are global.
+            format!("a `{service}` resource with that name in another account (a deleted bucket's name can be taken) can trigger it")
+        } else {
+            format!("any `{service}` resource, in any account, can trigger it")
+        };
         out.push(finding(
             RuleId::ServiceInvokeNoSource,
             Severity::High,
             s,
             format!(
-                "{} may invoke the function ({}) with no {missing} condition: any `{service}` resource, in any account, can trigger it",
+                "{} may invoke the function ({}) with no {missing} condition: {who_can}",
                 describe(p),
                 grant.action(s)
             ),
             fix,
         ));
+    }
+}
+
+/// The accounts an `aws:SourceAccount` condition pins the statement to, for
+/// messages: ``account `111122223333` ``.
+fn pinned_accounts(s: &Statement) -> String {
+    let mut accounts: Vec<String> = Vec::new();
+    for c in s
+        .conditions_on("aws:SourceAccount")
+        .filter(|c| is_pinning(c, s))
+    {
+        for v in &c.values {
+            let v = format!("`{v}`");
+            if !accounts.contains(&v) {
+                accounts.push(v);
+            }
+        }
+    }
+    match accounts.len() {
+        1 => format!("account {}", accounts[0]),
+        _ => format!("accounts {}", accounts.join(", ")),
     }
 }
 
@@ -373,17 +403,43 @@ fn is_narrow(pattern: &str) -> bool {
 }
 
 /// `cross-account-invoke`: an AWS principal of another account may invoke,
-/// with no organization condition. When the owner is unknown (no context, no
-/// function ARN), every named account counts as another.
-fn cross_account(s: &Statement, grant: &Grant, owner: Option<&str>, out: &mut Vec<Finding>) {
-    if !grant.any() || pins_any_of(s, ORG_KEYS) {
+/// with no organization condition naming a trusted organization (any
+/// organization when `trusted-orgs` is unset). Accounts in
+/// `trusted-accounts` are not "another account". When the owner is unknown
+/// (no context, no function ARN), every other named account counts as
+/// another. With `trusted-orgs` set, anyone (`*`) limited only by an
+/// organization condition naming other organizations fires too.
+fn cross_account(
+    s: &Statement,
+    grant: &Grant,
+    ctx: &Context,
+    owner: Option<&str>,
+    out: &mut Vec<Finding>,
+) {
+    if !grant.any() {
         return;
     }
+    let named_orgs = match ctx.org_guard(s) {
+        OrgGuard::Trusted => return,
+        OrgGuard::None => None,
+        OrgGuard::Untrusted(orgs) => Some(
+            orgs.iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    };
+    let guard = match &named_orgs {
+        None => "without an `aws:PrincipalOrgID` condition".to_string(),
+        Some(orgs) => {
+            format!("and its organization condition names {orgs}, not one of `trusted-orgs`")
+        }
+    };
     for p in s.principals() {
         let Some(account) = p.account() else {
             continue;
         };
-        if owner == Some(account) {
+        if !ctx.is_other_account_than(owner, account) {
             continue;
         }
         let whose = match owner {
@@ -397,11 +453,35 @@ fn cross_account(s: &Statement, grant: &Grant, owner: Option<&str>, out: &mut Ve
             Severity::Medium,
             s,
             format!(
-                "{} ({whose}) may invoke the function ({}) without an `aws:PrincipalOrgID` condition",
+                "{} ({whose}) may invoke the function ({}) {guard}",
                 describe(p),
                 grant.action(s)
             ),
-            format!("if `{account}` is in your organization, add {ORG_FIX}; otherwise make sure it should invoke the function and suppress `cross-account-invoke` for it"),
+            format!("if `{account}` is in your organization, add {ORG_FIX}; if you vouch for it, list it in `trusted-accounts`; otherwise make sure it should invoke the function and suppress `cross-account-invoke` for it"),
+        ));
+    }
+    let Some(orgs) = named_orgs else { return };
+    if let Some(who) = anyone(s) {
+        if pins_any_of(
+            s,
+            &[
+                "aws:PrincipalAccount",
+                "aws:PrincipalArn",
+                "aws:SourceAccount",
+                "aws:SourceArn",
+            ],
+        ) {
+            return;
+        }
+        out.push(finding(
+            RuleId::CrossAccountInvoke,
+            Severity::Medium,
+            s,
+            format!(
+                "{who} may invoke the function ({}) from any account of organization {orgs}, which is not one of `trusted-orgs`",
+                grant.action(s)
+            ),
+            "pin `aws:PrincipalOrgID` to your own organization, or add the organization to `trusted-orgs` if you vouch for every account in it".to_string(),
         ));
     }
 }
@@ -756,5 +836,92 @@ mod tests {
         assert!(of(&f, RuleId::CrossAccountInvoke)[0]
             .message
             .contains("the function's account is unknown"));
+    }
+
+    #[test]
+    fn service_invoke_message_names_the_pinned_account_instead_of_any_account() {
+        let f = run(&invoke(
+            r#"{"Service":"sns.amazonaws.com"}"#,
+            "lambda:InvokeFunction",
+            r#"{"StringEquals":{"aws:SourceAccount":"111122223333"}}"#,
+        ));
+        let hits = of(&f, RuleId::ServiceInvokeNoSource);
+        assert_eq!(
+            hits[0].message,
+            "Statement[0] (Sid `s1`): Service `sns.amazonaws.com` may invoke the function (`lambda:InvokeFunction`) with no `aws:SourceArn` condition: any `sns.amazonaws.com` resource of account `111122223333` can trigger it"
+        );
+        assert!(!hits[0].message.contains("any account"));
+        // S3 with the bucket pinned but no account: the bucket name is what is open.
+        let f = run(&invoke(
+            r#"{"Service":"s3.amazonaws.com"}"#,
+            "lambda:InvokeFunction",
+            r#"{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::receipts"}}"#,
+        ));
+        let hits = of(&f, RuleId::ServiceInvokeNoSource);
+        assert!(
+            hits[0].message.ends_with("with no `aws:SourceAccount` condition: a `s3.amazonaws.com` resource with that name in another account (a deleted bucket's name can be taken) can trigger it"),
+            "{}",
+            hits[0].message
+        );
+    }
+
+    fn trusting(accounts: &[&str], orgs: &[&str]) -> Context {
+        Context {
+            account_id: Some("111122223333".to_string()),
+            trusted_accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            trusted_orgs: orgs.iter().map(|o| o.to_string()).collect(),
+            ..Context::default()
+        }
+    }
+
+    #[test]
+    fn cross_account_invoke_spares_trusted_accounts() {
+        let statement = invoke(r#"{"AWS":"444455556666"}"#, "lambda:InvokeFunction", "{}");
+        let f = run_in(&trusting(&["444455556666"], &[]), &statement);
+        assert!(of(&f, RuleId::CrossAccountInvoke).is_empty(), "{f:#?}");
+        let f = run_in(&trusting(&["777788889999"], &[]), &statement);
+        assert_eq!(of(&f, RuleId::CrossAccountInvoke).len(), 1);
+        // The owner read from the function ARN, with no account in the context.
+        let ctx = Context {
+            trusted_accounts: vec!["444455556666".into()],
+            ..Context::default()
+        };
+        assert!(of(&run_in(&ctx, &statement), RuleId::CrossAccountInvoke).is_empty());
+    }
+
+    #[test]
+    fn trusted_orgs_decide_which_org_conditions_guard() {
+        let org = |o: &str| {
+            invoke(
+                r#"{"AWS":"444455556666"}"#,
+                "lambda:InvokeFunction",
+                &format!(r#"{{"StringEquals":{{"aws:PrincipalOrgID":"{o}"}}}}"#),
+            )
+        };
+        // Without trusted-orgs, any organization condition guards.
+        assert!(run_in(&trusting(&[], &[]), &org("o-zzzzzzzzzz")).is_empty());
+        let ctx = trusting(&[], &["o-a1b2c3d4e5"]);
+        assert!(run_in(&ctx, &org("o-a1b2c3d4e5")).is_empty());
+        let f = run_in(&ctx, &org("o-zzzzzzzzzz"));
+        let hits = of(&f, RuleId::CrossAccountInvoke);
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert!(hits[0].message.ends_with(
+            "and its organization condition names `o-zzzzzzzzzz`, not one of `trusted-orgs`"
+        ));
+        // Anyone, limited to an organization the user does not trust.
+        let f = run_in(
+            &ctx,
+            &invoke(
+                r#""*""#,
+                "lambda:InvokeFunction",
+                r#"{"StringEquals":{"aws:PrincipalOrgID":"o-zzzzzzzzzz"}}"#,
+            ),
+        );
+        let hits = of(&f, RuleId::CrossAccountInvoke);
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert!(hits[0]
+            .message
+            .contains("from any account of organization `o-zzzzzzzzzz`"));
+        assert!(of(&f, RuleId::PublicInvoke).is_empty());
     }
 }

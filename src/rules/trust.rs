@@ -5,9 +5,9 @@
 //! a Deny never opens the door, and an action like `s3:GetObject` in a trust
 //! policy grants nothing.
 
-use super::conditions::{is_globbing, is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
-use super::{describe_principal, Context, Finding, RuleId, Severity};
+use super::{describe_principal, Context, Finding, OrgGuard, RuleId, Severity};
 use crate::catalog::glob_match_ignore_case;
+use crate::eval::condition::{is_globbing, is_restricting, pins_any_of, ACCOUNT_OR_ORG_KEYS};
 use crate::policy::{Actions, Condition, Policy, Principal, PrincipalKind, Statement};
 
 /// The actions that let a principal into a role (or shape its session).
@@ -26,13 +26,6 @@ const ASSUME_ACTIONS: &[&str] = &[
 ];
 
 const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
-
-/// Keys that keep a cross-account principal from being a confused deputy.
-const CROSS_ACCOUNT_KEYS: &[&str] = &[
-    "sts:ExternalId",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-];
 
 /// The Lambda service principals: `edgelambda` is required next to `lambda`
 /// for Lambda@Edge, so it is not an extra principal.
@@ -140,12 +133,36 @@ fn not_principal(s: &Statement, out: &mut Vec<Finding>) {
     ));
 }
 
-/// An AWS principal of another account without a confused-deputy guard.
-/// When the role's account is unknown, every named account counts as other.
+/// An AWS principal of another account without a confused-deputy guard: an
+/// `sts:ExternalId`, or an organization condition naming a trusted
+/// organization (any organization when `trusted-orgs` is unset). Accounts in
+/// `trusted-accounts` are not "another account". When the role's account is
+/// unknown, every other named account counts as other.
+///
+/// With `trusted-orgs` set, anyone (`*`) limited only by an organization
+/// condition naming other organizations is reported too: that is every
+/// account of an organization the user does not vouch for.
 fn cross_account(s: &Statement, ctx: &Context, out: &mut Vec<Finding>) {
-    if pins_any_of(s, CROSS_ACCOUNT_KEYS) {
+    if pins_any_of(s, &["sts:ExternalId"]) {
         return;
     }
+    let org = ctx.org_guard(s);
+    let named_orgs = match &org {
+        OrgGuard::Trusted => return,
+        OrgGuard::None => None,
+        OrgGuard::Untrusted(orgs) => Some(
+            orgs.iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    };
+    let guard = match &named_orgs {
+        None => "without an `sts:ExternalId`, `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths` condition".to_string(),
+        Some(orgs) => format!(
+            "without an `sts:ExternalId` condition, and its organization condition names {orgs}, not one of `trusted-orgs`"
+        ),
+    };
     for p in s.principals() {
         let Some(account) = p.account() else {
             continue;
@@ -163,13 +180,26 @@ fn cross_account(s: &Statement, ctx: &Context, out: &mut Vec<Finding>) {
             RuleId::TrustCrossAccount,
             Severity::High,
             s,
+            format!("{} ({whose}) may assume the role {guard}", describe(p)),
             format!(
-                "{} ({whose}) may assume the role without an `sts:ExternalId`, `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths` condition",
-                describe(p)
+                "if `{account}` is a third party, add `\"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": \"<secret agreed with the other account>\"}}}}`; if it is in your organization, add `\"Condition\": {{\"StringEquals\": {{\"aws:PrincipalOrgID\": \"o-xxxxxxxxxx\"}}}}`; if you vouch for it, list it in `trusted-accounts`"
             ),
+        ));
+    }
+    let Some(orgs) = named_orgs else { return };
+    if let Some(anyone) = s.principals().iter().find(|p| p.is_anyone()) {
+        if pins_any_of(s, &["aws:PrincipalAccount", "aws:PrincipalArn"]) {
+            return;
+        }
+        out.push(finding(
+            RuleId::TrustCrossAccount,
+            Severity::High,
+            s,
             format!(
-                "if `{account}` is a third party, add `\"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": \"<secret agreed with the other account>\"}}}}`; if it is in your organization, add `\"Condition\": {{\"StringEquals\": {{\"aws:PrincipalOrgID\": \"o-xxxxxxxxxx\"}}}}`"
+                "{} may assume the role from any account of organization {orgs}, which is not one of `trusted-orgs`",
+                describe(anyone)
             ),
+            "pin `aws:PrincipalOrgID` to your own organization, or add the organization to `trusted-orgs` if you vouch for every account in it".to_string(),
         ));
     }
 }
@@ -839,6 +869,64 @@ mod tests {
         // Not a Lambda role: other principals are not "extra".
         let f = run(
             r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#,
+        );
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    fn trusting(accounts: &[&str], orgs: &[&str]) -> Context {
+        Context {
+            trusted_accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            trusted_orgs: orgs.iter().map(|o| o.to_string()).collect(),
+            ..own_account()
+        }
+    }
+
+    #[test]
+    fn trusted_accounts_are_not_cross_account() {
+        let doc = r#"{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/ci","777788889999"]},"Action":"sts:AssumeRole"}"#;
+        let f = run_in(&trusting(&["444455556666"], &[]), doc);
+        let hits = of(&f, RuleId::TrustCrossAccount);
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert!(hits[0].message.contains("`777788889999`"));
+        let f = run_in(&trusting(&["444455556666", "777788889999"], &[]), doc);
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn trusted_orgs_decide_which_org_conditions_guard() {
+        let doc = |org: &str| {
+            format!(
+                r#"{{"Effect":"Allow","Principal":{{"AWS":"444455556666"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{org}"}}}}}}"#
+            )
+        };
+        assert!(run_in(&trusting(&[], &[]), &doc("o-zzzzzzzzzz")).is_empty());
+        let ctx = trusting(&[], &["o-a1b2c3d4e5"]);
+        assert!(run_in(&ctx, &doc("o-a1b2c3d4e5")).is_empty());
+        let f = run_in(&ctx, &doc("o-zzzzzzzzzz"));
+        assert_eq!(
+            of(&f, RuleId::TrustCrossAccount)[0].message,
+            "Statement[0]: AWS `444455556666` (account `444455556666`, not the role's account `111122223333`) may assume the role without an `sts:ExternalId` condition, and its organization condition names `o-zzzzzzzzzz`, not one of `trusted-orgs`"
+        );
+        // An external id still guards a third party, whatever the organization.
+        let f = run_in(
+            &ctx,
+            r#"{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"7d0f3c9e"}}}"#,
+        );
+        assert!(f.is_empty(), "{f:#?}");
+        // Anyone in an organization the user does not vouch for.
+        let f = run_in(
+            &ctx,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-zzzzzzzzzz"}}}"#,
+        );
+        let hits = of(&f, RuleId::TrustCrossAccount);
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert_eq!(
+            hits[0].message,
+            "Statement[0]: AWS `*` may assume the role from any account of organization `o-zzzzzzzzzz`, which is not one of `trusted-orgs`"
+        );
+        let f = run_in(
+            &ctx,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
         );
         assert!(f.is_empty(), "{f:#?}");
     }

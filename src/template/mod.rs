@@ -52,14 +52,25 @@ pub fn looks_like_template(text: &str) -> bool {
 /// YAML (with line and column) or not a template; findings otherwise, ordered
 /// by line.
 pub fn lint_template(source: &str, text: &str) -> Result<Vec<LocatedFinding>, String> {
-    lint_template_with_notes(source, text).map(|(findings, _)| findings)
+    lint_template_with(source, text, &Context::default())
 }
 
-/// [`lint_template`], with notes on what was left unjudged (a document
+/// [`lint_template`] with the user's trusted accounts and organizations
+/// (`base`); the template's own account is always [`TEMPLATE_ACCOUNT`].
+pub fn lint_template_with(
+    source: &str,
+    text: &str,
+    base: &Context,
+) -> Result<Vec<LocatedFinding>, String> {
+    lint_template_with_notes(source, text, base).map(|(findings, _)| findings)
+}
+
+/// [`lint_template_with`], with notes on what was left unjudged (a document
 /// pulled in by `Fn::Transform`/`AWS::Include` exists only at deploy time).
 pub fn lint_template_with_notes(
     source: &str,
     text: &str,
+    base: &Context,
 ) -> Result<(Vec<LocatedFinding>, Vec<String>), String> {
     let root = yaml::parse(text)?;
     let resources = root
@@ -74,7 +85,7 @@ pub fn lint_template_with_notes(
             .with_template(root.get("Mappings"), root.get("Resources")),
         ctx: Context {
             account_id: Some(TEMPLATE_ACCOUNT.to_string()),
-            ..Context::default()
+            ..base.clone()
         },
         out: Vec::new(),
         notes: Vec::new(),
@@ -643,9 +654,7 @@ impl<'a> Linter<'a> {
         for list in globals.into_iter().chain(p.get("Layers")) {
             for (item, when) in list_items(Some(list)) {
                 for (arn, choice) in self.texts(item) {
-                    if let Some(mut f) =
-                        lambda_config::cross_account_layer(&arn, Some(TEMPLATE_ACCOUNT), id)
-                    {
+                    if let Some(mut f) = lambda_config::cross_account_layer(&arn, &self.ctx, id) {
                         let parts: Vec<String> = when.iter().chain(&choice).cloned().collect();
                         self.annotate(&mut f, &parts);
                         self.push(f, id, item.line);
