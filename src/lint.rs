@@ -41,6 +41,9 @@ pub struct FileResult {
     /// Why the input could not be checked at all (unreadable, not JSON, not a
     /// policy or template). The other inputs are still checked.
     pub error: Option<String>,
+    /// What was left unjudged and why, e.g. a template document built by
+    /// `Fn::Transform` / `AWS::Include`, which only CloudFormation expands.
+    pub notes: Vec<String>,
 }
 
 impl FileResult {
@@ -49,6 +52,7 @@ impl FileResult {
             source,
             findings: Vec::new(),
             error: Some(error),
+            notes: Vec::new(),
         }
     }
 }
@@ -720,6 +724,7 @@ fn lint_text(source: &str, text: &str, file: Option<&Path>, opts: &Options) -> F
         source: source.to_string(),
         findings,
         error: None,
+        notes: Vec::new(),
     }
 }
 
@@ -760,14 +765,15 @@ fn is_json_template(text: &str) -> bool {
 /// says what each of its documents is.
 #[cfg(feature = "cli")]
 fn lint_template_text(source: &str, text: &str, opts: &Options) -> FileResult {
-    match crate::template::lint_template_with(source, text, &opts.trust_context()) {
-        Ok(findings) => FileResult {
+    match crate::template::lint_template_with_notes(source, text, &opts.trust_context()) {
+        Ok((findings, notes)) => FileResult {
             source: source.to_string(),
             findings: findings
                 .into_iter()
                 .filter(|f| opts.keeps(&f.finding))
                 .collect(),
             error: None,
+            notes,
         },
         Err(e) => FileResult::error(source.to_string(), e),
     }
@@ -1069,6 +1075,7 @@ mod tests {
             source: "a".into(),
             findings: vec![],
             error: None,
+            notes: Vec::new(),
         };
         let bad = FileResult {
             findings: vec![finding],

@@ -131,6 +131,15 @@ pub fn text(results: &[FileResult], skipped: usize, color: bool) -> String {
                 log_safe(e)
             );
         }
+        for note in &r.notes {
+            let _ = writeln!(
+                out,
+                "{}: {}: {}",
+                p.paint(bold, &log_safe(&r.source)),
+                p.paint(dim, "note"),
+                log_safe(note)
+            );
+        }
         for f in &r.findings {
             let sev = f.finding.severity;
             let _ = writeln!(
@@ -271,6 +280,10 @@ pub(crate) struct JsonResult<'a> {
     pub source: &'a str,
     pub findings: Vec<JsonFinding<'a>>,
     pub error: Option<&'a str>,
+    /// What was left unjudged and why (a template document built by
+    /// `Fn::Transform`); absent when there is nothing to say.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -304,6 +317,7 @@ pub fn json(results: &[FileResult], skipped: usize) -> String {
                     })
                     .collect(),
                 error: r.error.as_deref(),
+                notes: &r.notes,
             })
             .collect(),
     );
@@ -540,6 +554,7 @@ mod tests {
                     ),
                 ],
                 error: None,
+                notes: Vec::new(),
             },
             FileResult {
                 source: "template.yaml".into(),
@@ -557,11 +572,13 @@ mod tests {
                     },
                 )],
                 error: None,
+                notes: Vec::new(),
             },
             FileResult {
                 source: "policies/good.json".into(),
                 findings: vec![],
                 error: None,
+                notes: Vec::new(),
             },
             FileResult {
                 source: "policies/broken file.json".into(),
@@ -569,6 +586,7 @@ mod tests {
                 error: Some(
                     "not valid JSON: EOF while parsing an object at line 3 column 0".into(),
                 ),
+                notes: Vec::new(),
             },
         ]
     }
@@ -650,6 +668,7 @@ mod tests {
             source: "a".into(),
             findings: vec![],
             error: None,
+            notes: Vec::new(),
         }];
         assert_eq!(summary_line(&Summary::of(&clean)), "no findings in 1 file");
         assert_eq!(summary_line(&Summary::of(&[])), "no files checked");
@@ -721,6 +740,7 @@ mod tests {
                     source: "bad\nname.json".into(),
                     findings: vec![],
                     error: Some(format!("not an IAM policy: `{forged}`")),
+                    notes: Vec::new(),
                 },
                 FileResult {
                     source: "t.yaml".into(),
@@ -739,6 +759,7 @@ mod tests {
                         },
                     }],
                     error: None,
+                    notes: Vec::new(),
                 },
             ],
             skipped: 0,

@@ -1159,3 +1159,25 @@ fn lint_help_says_what_is_skipped_and_the_size_cap() {
         assert!(help.contains(part), "{part}: {help}");
     }
 }
+
+/// A document CloudFormation builds at deploy time (`Fn::Transform` /
+/// `AWS::Include`) is skipped with a note the user sees, in text and JSON,
+/// never reported as an invalid policy.
+#[test]
+fn a_transformed_document_is_a_note_not_an_invalid_policy() {
+    let path = fixture("templates/intrinsics-judged.yaml");
+    let out = doorman(&["lint", &path]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "{path}: note: PolicyDocument of `UserInline` (line 67) is not judged: `Fn::Transform`"
+        )),
+        "{text}"
+    );
+    let (_, v) = json(&[&path]);
+    let result = &v["results"][0];
+    assert!(result["notes"][0]
+        .as_str()
+        .is_some_and(|n| n.contains("`Fn::Transform`")));
+    assert!(!rules(&v).contains(&"invalid-policy".to_string()), "{v}");
+}

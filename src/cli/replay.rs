@@ -406,6 +406,7 @@ pub fn json(results: &[ReplayResult]) -> String {
             .map(|r| match &r.evaluation {
                 Err(e) => JsonResult {
                     base: report::JsonResult {
+                        notes: &[],
                         source: &r.source,
                         findings: Vec::new(),
                         error: Some(e),
@@ -425,6 +426,7 @@ pub fn json(results: &[ReplayResult]) -> String {
                     };
                     JsonResult {
                         base: report::JsonResult {
+                            notes: &[],
                             source: &r.source,
                             findings,
                             error: None,
