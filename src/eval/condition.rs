@@ -7,7 +7,9 @@
 //! - `...IfExists`: a caller leaves the key out and passes;
 //! - values that match everything: `*`, `arn:*`, `?*` with a globbing
 //!   operator, IP ranges covering every IPv4 or every IPv6 address
-//!   (`0.0.0.0/0`), `Bool` with both `true` and `false`;
+//!   (`0.0.0.0/0`), `Bool` with both `true` and `false`, or every value an
+//!   attacker can get (`????????????` for an account, `o-*` for an
+//!   organization: anyone can open an account or an organization);
 //! - `ForAllValues:` tests, which are true when the key is absent: on a
 //!   single-valued key (`aws:PrincipalOrgID`) always, on a multi-valued one
 //!   unless the statement also requires the key with `Null: false`;
@@ -86,14 +88,41 @@ fn matches_everything(c: &Condition) -> bool {
             has("true") && has("false")
         }
         // Each value of a globbing test is an alternative: one that matches
-        // anything (`*`, `?*`, `arn:*`) lets everyone through.
-        _ if is_globbing(c) => c.values.iter().any(|v| {
-            glob::covers(v, "*") || glob::covers(v, "?*") || glob::covers(v, "arn:aws:*:*:*:*")
-        }),
+        // anything (`*`, `?*`, `arn:*`), or every value the key can take
+        // (`????????????` for an account), lets everyone through.
+        _ if is_globbing(c) => {
+            let universe = key_universe(&c.key);
+            c.values.iter().any(|v| {
+                glob::covers(v, "*")
+                    || glob::covers(v, "?*")
+                    || glob::covers(v, "arn:aws:*:*:*:*")
+                    || universe.is_some_and(|u| glob::covers(v, u))
+            })
+        }
         // A literal `*` matches only the text `*`: a grant no caller can use
         // is no safer reported than not, so judge it as unrestricted.
         _ => c.values.iter().all(|v| v == "*"),
     }
+}
+
+/// Every value a key can take, as a pattern, for keys whose values anyone
+/// can get: an attacker can use any account, create an organization, a role
+/// or a VPC endpoint of their own. A globbing test whose value covers this
+/// restricts nothing.
+fn key_universe(key: &str) -> Option<&'static str> {
+    let key = key.to_ascii_lowercase();
+    Some(match key.as_str() {
+        "aws:principalaccount"
+        | "aws:sourceaccount"
+        | "aws:resourceaccount"
+        | "aws:sourceowner" => "????????????",
+        "aws:principalorgid" | "aws:sourceorgid" | "aws:resourceorgid" => "o-?*",
+        "aws:principalorgpaths" | "aws:sourceorgpaths" | "aws:resourceorgpaths" => "o-?*/*",
+        "aws:principalarn" => "arn:aws:iam::????????????:role/?*",
+        "aws:sourcevpce" => "vpce-?*",
+        "aws:sourcevpc" => "vpc-?*",
+        _ => return None,
+    })
 }
 
 /// Whether any condition of the statement narrows the grant.
@@ -213,6 +242,11 @@ mod tests {
             r#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/1","128.0.0.0/1"]}}"#,
             r#"{"StringLike":{"aws:PrincipalArn":["arn:aws:iam::111122223333:role/a","?*"]}}"#,
             r#"{"ArnLike":{"aws:PrincipalArn":"arn:*"}}"#,
+            // Patterns covering every value the key can take.
+            r#"{"StringLike":{"aws:PrincipalAccount":"????????????"}}"#,
+            r#"{"StringLike":{"aws:PrincipalOrgID":"o-*"}}"#,
+            r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}"#,
+            r#"{"StringLike":{"aws:SourceVpce":"vpce-*"}}"#,
             r#"{"Bool":{"aws:ViaAWSService":["true","false"]}}"#,
             // ForAllValues is true when the key is absent.
             r#"{"ForAllValues:StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}"#,
@@ -231,6 +265,8 @@ mod tests {
         for cond in [
             r#"{"IpAddress":{"aws:SourceIp":["203.0.113.0/24"]}}"#,
             r#"{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/*"}}"#,
+            r#"{"StringLike":{"aws:PrincipalAccount":"1111????????"}}"#,
+            r#"{"StringLike":{"aws:PrincipalOrgID":"o-abc*"}}"#,
             r#"{"ForAnyValue:StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}"#,
             // A multi-valued key that must be present: ForAllValues bites.
             r#"{"ForAllValues:StringLike":{"aws:PrincipalOrgPaths":"o-abc123/*"},"Null":{"aws:PrincipalOrgPaths":"false"}}"#,
