@@ -88,12 +88,24 @@ fn matches_everything(c: &Condition) -> bool {
         // Each value of a globbing test is an alternative: one that matches
         // anything (`*`, `?*`, `arn:*`) lets everyone through.
         _ if is_globbing(c) => c.values.iter().any(|v| {
-            glob::covers(v, "*") || glob::covers(v, "?*") || glob::covers(v, "arn:aws:*:*:*:*")
+            glob::covers(v, "*")
+                || glob::covers(v, "?*")
+                || glob::covers(v, "arn:aws:*:*:*:*")
+                || any_nonempty(v)
         }),
         // A literal `*` matches only the text `*`: a grant no caller can use
         // is no safer reported than not, so judge it as unrestricted.
         _ => c.values.iter().all(|v| v == "*"),
     }
+}
+
+/// Whether a glob made of stars and at most one `?` (`*?`, `**?`): like
+/// `?*`, it matches every non-empty value, but [`glob::covers`] compares
+/// patterns symbol by symbol and does not see that `*?` covers `?*`.
+fn any_nonempty(v: &str) -> bool {
+    v.contains('*')
+        && v.bytes().all(|b| b == b'*' || b == b'?')
+        && v.bytes().filter(|&b| b == b'?').count() <= 1
 }
 
 /// Whether any condition of the statement narrows the grant.
@@ -212,6 +224,7 @@ mod tests {
             r#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/0","::/0"]}}"#,
             r#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/1","128.0.0.0/1"]}}"#,
             r#"{"StringLike":{"aws:PrincipalArn":["arn:aws:iam::111122223333:role/a","?*"]}}"#,
+            r#"{"StringLike":{"aws:PrincipalArn":"*?"}}"#,
             r#"{"ArnLike":{"aws:PrincipalArn":"arn:*"}}"#,
             r#"{"Bool":{"aws:ViaAWSService":["true","false"]}}"#,
             // ForAllValues is true when the key is absent.
