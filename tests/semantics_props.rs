@@ -313,7 +313,21 @@ const ANYONE: &[fn() -> Value] = &[
 const EVERY: &[&str] = &["*", "arn:*", "arn:aws:*", "arn:aws:*:*:*:*"];
 
 /// In a function's resource policy, every spelling names that function.
-const FUNCTION_SPELLINGS: &[&str] = &[FUNCTION, "*", "arn:*", "arn:aws:lambda:*:*:function:*"];
+const FUNCTION_SPELLINGS: &[&str] = &[
+    FUNCTION,
+    "*",
+    "arn:*",
+    "arn:aws:lambda:*:*:function:*",
+    "arn:aws:lambda:*:????????????:function:?*",
+];
+
+/// Every role: role names are never empty, account ids are twelve digits.
+const ROLE_SPELLINGS: &[&str] = &[
+    "arn:aws:iam::*:role/*",
+    "arn:aws:iam::*:role/?*",
+    "arn:aws:iam::????????????:role/*",
+    "arn:aws:iam::*:*",
+];
 
 // --- meaning-preserving rewrites ---------------------------------------------
 
@@ -457,7 +471,7 @@ fn rewrite(doc: &mut Doc, (op, a, b): Op) {
                 _ => EVERY.to_vec(),
             };
             if pass_role {
-                spellings.push("arn:aws:iam::*:role/*");
+                spellings.extend(ROLE_SPELLINGS);
             }
             if spellings.contains(&r.as_str()) {
                 *r = spellings[(b / 7) as usize % spellings.len()].to_string();
@@ -1060,4 +1074,24 @@ fn named_spellings_keep_their_findings() {
 fn star_question_mark_condition_does_not_hide_admin_access() {
     let doc = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"*?"}}}}"#;
     assert!(high_rules(doc, PolicyKind::Permission).contains("admin-access"));
+}
+
+/// Bug found by the properties above (fixed in `src/eval/resource.rs`): a
+/// name placeholder is never empty and an account id has twelve digits, so
+/// these are every role, but were judged as some roles and had no finding.
+#[test]
+fn every_role_spelled_with_question_marks_is_every_role() {
+    for resource in ["arn:aws:iam::*:role/?*", "arn:aws:iam::????????????:role/*"] {
+        let doc = format!(
+            r#"{{"Statement":{{"Effect":"Allow","Action":["iam:PassRole","iam:PutRolePolicy"],"Resource":"{resource}"}}}}"#
+        );
+        let rules = high_rules(&doc, PolicyKind::Permission);
+        for rule in [
+            "pass-role-wildcard",
+            "privilege-escalation",
+            "permissions-management",
+        ] {
+            assert!(rules.contains(rule), "{resource}: {rules:?}");
+        }
+    }
 }
