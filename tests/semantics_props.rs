@@ -445,7 +445,7 @@ fn shuffle<T>(items: &mut [T], seed: u32) {
 /// One rewrite: which, and two numbers that choose where and how.
 type Op = (u8, u32, u32);
 
-const OPS: u8 = 19;
+const OPS: u8 = 21;
 
 fn rewrite(doc: &mut Doc, (op, a, b): Op) {
     let kind = doc.kind;
@@ -743,6 +743,37 @@ fn rewrite(doc: &mut Doc, (op, a, b): Op) {
                 *p = json!({"AWS": ["arn:aws:iam::111122223333:root", "*"]});
             }
         }
+        // An unconditional `Deny` of `iam:PassRole` on everything but every
+        // role: it denies nothing, since PassRole acts on roles only.
+        19 => {
+            if kind != PolicyKind::Permission {
+                return;
+            }
+            let mut deny = Stmt::allow(
+                &["iam:PassRole"],
+                &[ROLE_SPELLINGS[b as usize % ROLE_SPELLINGS.len()]],
+            );
+            deny.allow = false;
+            deny.not_resource = true;
+            deny.core = false;
+            doc.stmts.insert(a as usize % (n + 1), deny);
+        }
+        // An unconditional `Deny` on one resource: the grant on every other
+        // resource is as wide as it was (SPEC §3.0).
+        20 => {
+            if kind != PolicyKind::Permission {
+                return;
+            }
+            let one = [
+                "arn:aws:s3:::audit-logs",
+                "arn:aws:iam::111122223333:role/break-glass",
+                "arn:aws:lambda:us-east-1:111122223333:function:doorman",
+            ];
+            let mut deny = Stmt::allow(&["*"], &[one[b as usize % one.len()]]);
+            deny.allow = false;
+            deny.core = false;
+            doc.stmts.insert(a as usize % (n + 1), deny);
+        }
         // Principal spellings of anyone; action spellings of a trust or
         // invoke grant.
         _ => {
@@ -916,13 +947,22 @@ proptest! {
     }
 
     #[test]
-    fn an_organization_condition_removes_trust_any_principal(
+    fn an_organization_or_account_condition_removes_trust_any_principal(
         principal in 0..ANYONE.len(),
         action in 0..4usize,
+        pin in 0..4usize,
         ops in ops(),
     ) {
         let mut doc = trust_core(principal, action);
-        restrict(&mut doc, Restriction::OrgCondition);
+        let c = [
+            cond("StringEquals", "aws:PrincipalOrgID", &["o-abc123"]),
+            cond("StringEquals", "aws:PrincipalOrgID", &["o-abc123", "o-def456"]),
+            cond("ForAnyValue:StringLike", "aws:PrincipalOrgPaths", &["o-abc123/r-ab12/*"]),
+            cond("StringEquals", "aws:PrincipalAccount", &["111122223333"]),
+        ][pin].clone();
+        for s in doc.stmts.iter_mut() {
+            s.conditions.push(c.clone());
+        }
         for op in &ops {
             rewrite(&mut doc, *op);
         }
