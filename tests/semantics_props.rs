@@ -3,11 +3,16 @@
 //! Each test starts from a risky core (administrator access, an escalation
 //! path, a trust policy anyone may assume, a function anyone may invoke),
 //! applies a random sequence of rewrites that do not change what IAM allows
-//! (`*` ↔ `arn:*`, split or merge statements, the case of an action, an
-//! equivalent glob, a string ↔ a one-element array, a `Deny` that denies
-//! nothing, a condition that everyone satisfies, shuffles, an unrelated
-//! scoped statement), and checks that every rule the core fires at high or
-//! critical still fires. Rewrites that really restrict (a `Deny` fence that
+//! (`*` ↔ `arn:*` ↔ `arn:aws:*` ↔ `arn:aws:*:*:*:*`, every role or function
+//! spelled out, split or merge statements, `*` as `NotAction: X` plus
+//! `Action: X` and `Resource: "*"` as `NotResource: X` plus `Resource: X`,
+//! the case of an action, an equivalent glob checked against the catalog, a
+//! string ↔ a one-element array, `Statement` object ↔ array, a `Deny` that
+//! denies nothing or only some resources, a conditional `Deny`, a condition
+//! that everyone satisfies, shuffles, an unrelated scoped statement, the
+//! spellings of "anyone" as a principal), and checks that every rule the
+//! core fires at high or critical still fires (and that the document is
+//! still detected as its kind). Rewrites that really restrict (a `Deny` fence that
 //! leaves one bucket's objects, an organization or network condition, one
 //! resource ARN) must remove the core's risky rules.
 //!
