@@ -88,14 +88,15 @@ fn matches_everything(c: &Condition) -> bool {
             has("true") && has("false")
         }
         // Each value of a globbing test is an alternative: one that matches
-        // anything (`*`, `?*`, `arn:*`), or every value the key can take
-        // (`????????????` for an account), lets everyone through.
+        // anything (`*`, `?*`, `*?`, `arn:*`), or every value the key can
+        // take (`????????????` for an account), lets everyone through.
         _ if is_globbing(c) => {
             let universe = key_universe(&c.key);
             c.values.iter().any(|v| {
                 glob::covers(v, "*")
                     || glob::covers(v, "?*")
                     || glob::covers(v, "arn:aws:*:*:*:*")
+                    || any_nonempty(v)
                     || universe.is_some_and(|u| glob::covers(v, u))
             })
         }
@@ -123,6 +124,15 @@ fn key_universe(key: &str) -> Option<&'static str> {
         "aws:sourcevpc" => "vpc-?*",
         _ => return None,
     })
+}
+
+/// Whether a glob made of stars and at most one `?` (`*?`, `**?`): like
+/// `?*`, it matches every non-empty value, but [`glob::covers`] compares
+/// patterns symbol by symbol and does not see that `*?` covers `?*`.
+fn any_nonempty(v: &str) -> bool {
+    v.contains('*')
+        && v.bytes().all(|b| b == b'*' || b == b'?')
+        && v.bytes().filter(|&b| b == b'?').count() <= 1
 }
 
 /// Whether any condition of the statement narrows the grant.
@@ -241,6 +251,7 @@ mod tests {
             r#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/0","::/0"]}}"#,
             r#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/1","128.0.0.0/1"]}}"#,
             r#"{"StringLike":{"aws:PrincipalArn":["arn:aws:iam::111122223333:role/a","?*"]}}"#,
+            r#"{"StringLike":{"aws:PrincipalArn":"*?"}}"#,
             r#"{"ArnLike":{"aws:PrincipalArn":"arn:*"}}"#,
             // Patterns covering every value the key can take.
             r#"{"StringLike":{"aws:PrincipalAccount":"????????????"}}"#,

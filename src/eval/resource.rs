@@ -39,6 +39,9 @@ pub enum Scope {
 const OWN_ACCOUNT: &str = "${AWS::AccountId}";
 const OWN_ACCOUNT_NORMALISED: &str = "${AWS\u{1}\u{1}AccountId}";
 
+/// Every account id: exactly twelve digits, so `????????????` covers them all.
+const ANY_ACCOUNT: &str = "????????????";
+
 /// Any ARN at all, in the `aws` partition: what an action without resource
 /// types is judged against.
 const ANY_ARN: &str = "arn:aws:*:*:*:*";
@@ -119,7 +122,7 @@ fn judge_type(pattern: &str, type_format: &str) -> Scope {
         };
     }
     let account_fixed = fields.len() == 6 && literal(fields[4]) && placeholder(4);
-    if !account_fixed && glob::covers_arn(pattern, &type_glob(type_format, region, "*")) {
+    if !account_fixed && glob::covers_arn(pattern, &type_glob(type_format, region, ANY_ACCOUNT)) {
         return Scope::Every;
     }
     if let Some(account) = fields.get(4).filter(|a| is_account(a)) {
@@ -205,7 +208,8 @@ fn push_with_stars(out: &mut String, field: &str) {
         out.push_str(&rest[..start]);
         match rest[start..].find('}') {
             Some(end) => {
-                out.push('*');
+                // A name or id is never empty: `role/?*` is every role.
+                out.push_str("?*");
                 rest = &rest[start + end + 1..];
             }
             None => break,
@@ -233,6 +237,8 @@ mod tests {
             "arn:aws:iam::*:*",
             "arn:aws:iam::*:role/*",
             "arn:${AWS::Partition}:iam::*:role/*",
+            "arn:aws:iam::*:role/?*",
+            "arn:aws:iam::????????????:role/*",
         ] {
             assert_eq!(of(p, "iam:PassRole"), Scope::Every, "{p}");
         }
