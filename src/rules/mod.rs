@@ -20,7 +20,7 @@ pub mod resource;
 pub mod trust;
 pub mod validity;
 
-use crate::policy::{Policy, PrincipalKind, Statement, StatementRef};
+use crate::policy::{Policy, Principal, PrincipalKind, Statement, StatementRef};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -391,6 +391,28 @@ pub fn evaluate(policy: &Policy, kind: PolicyKind, ctx: &Context) -> Vec<Finding
         PolicyKind::Resource => findings.extend(resource::check(policy, ctx)),
     }
     findings
+}
+
+/// The principals a statement lets in, by meaning: its `Principal` list,
+/// and when that is anyone (`*`), the accounts and principals a pinning
+/// `aws:PrincipalAccount` / `aws:PrincipalArn` condition narrows it to.
+/// `"Principal": "*"` with `aws:PrincipalAccount = 444455556666` is the same
+/// grant as `{"AWS": "arn:aws:iam::444455556666:root"}`, so the cross-account
+/// rules see it alike.
+pub fn effective_principals(s: &Statement) -> Vec<Principal> {
+    let mut out: Vec<Principal> = s.principals().to_vec();
+    if s.principals().iter().any(Principal::is_anyone) {
+        for c in s.conditions.iter().filter(|c| {
+            (c.key_is("aws:PrincipalAccount") || c.key_is("aws:PrincipalArn"))
+                && crate::eval::condition::is_pinning(c, s)
+        }) {
+            out.extend(c.values.iter().map(|v| Principal {
+                kind: PrincipalKind::Aws,
+                value: v.clone(),
+            }));
+        }
+    }
+    out
 }
 
 /// The readable name of a principal for messages: `AWS` `*`, `Service` `s3.amazonaws.com`.

@@ -63,7 +63,6 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         if admin_statements.contains(&s.at.index) {
             continue; // everything else this statement grants is implied
         }
-        findings.extend(service_wildcards(s, &g.named));
         if g.actions.is_empty() {
             continue;
         }
@@ -83,6 +82,11 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
             findings.extend(resource_wildcard(g));
         }
     }
+    let judged: Vec<&Grant> = grants
+        .iter()
+        .filter(|g| !admin_statements.contains(&g.statement.at.index))
+        .collect();
+    findings.extend(service_wildcards(&judged));
     match admin {
         Some((finding, _)) => findings.push(finding),
         None => findings.extend(privilege_escalation(&grants, known)),
@@ -308,15 +312,9 @@ fn not_resource_allow(s: &Statement) -> Finding {
 const SERVICE_EXCLUSION: usize = 3;
 const SMALL_SERVICE: usize = 10;
 
-/// `service-wildcard`: an Allow of every action of a service, however it is
-/// spelled (`s3:*`, `S3:*`, `s3:*Object*` plus the rest, a `NotAction`...).
-/// Not for statements that grant (nearly) everything: `admin-access` and
-/// `not-action-allow` say that.
-fn service_wildcards(s: &Statement, granted: &ActionSet) -> Option<Finding> {
-    if granted.len() + TINY_EXCLUSION >= catalog::len() {
-        return None;
-    }
-    let mut whole: Vec<(&'static str, usize)> = Vec::new();
+/// The services `granted` holds wholly, with how many actions it leaves out.
+fn whole_services(granted: &ActionSet) -> Vec<(&'static str, usize)> {
+    let mut whole = Vec::new();
     let mut ids = granted.iter().peekable();
     while let Some(first) = ids.next() {
         let service = first.info().service;
@@ -331,9 +329,50 @@ fn service_wildcards(s: &Statement, granted: &ActionSet) -> Option<Finding> {
             whole.push((service, missing));
         }
     }
-    if whole.is_empty() {
-        return None;
+    whole
+}
+
+/// `service-wildcard`: an Allow of every action of a service, however it is
+/// spelled (`s3:*`, `S3:*`, `s3:*Object*` plus the rest, a `NotAction`...),
+/// in one statement or split over several (then the finding names them
+/// all). Not for statements that grant (nearly) everything: `admin-access`
+/// and `not-action-allow` say that.
+fn service_wildcards(grants: &[&Grant<'_>]) -> Vec<Finding> {
+    let broad = |g: &Grant| g.named.len() + TINY_EXCLUSION >= catalog::len();
+    let mut findings = Vec::new();
+    let mut alone: Vec<&'static str> = Vec::new();
+    for g in grants.iter().filter(|g| !broad(g)) {
+        let whole = whole_services(&g.named);
+        alone.extend(whole.iter().map(|(svc, _)| *svc));
+        findings.extend(service_finding(&[g.statement.at.clone()], &whole));
     }
+    // Services only the statements together grant wholly.
+    let mut union = ActionSet::new();
+    for g in grants.iter().filter(|g| !broad(g)) {
+        union.union_with(&g.named);
+    }
+    let together: Vec<(&'static str, usize)> = whole_services(&union)
+        .into_iter()
+        .filter(|(svc, _)| !alone.contains(svc))
+        .collect();
+    if !together.is_empty() {
+        let at: Vec<StatementRef> = grants
+            .iter()
+            .filter(|g| {
+                !broad(g)
+                    && g.named
+                        .iter()
+                        .any(|id| together.iter().any(|(svc, _)| *svc == id.info().service))
+            })
+            .map(|g| g.statement.at.clone())
+            .collect();
+        findings.extend(service_finding(&at, &together));
+    }
+    findings
+}
+
+fn service_finding(at: &[StatementRef], whole: &[(&'static str, usize)]) -> Option<Finding> {
+    let first = whole.first()?.0;
     let named: Vec<String> = whole
         .iter()
         .take(LISTED)
@@ -346,21 +385,25 @@ fn service_wildcards(s: &Statement, granted: &ActionSet) -> Option<Finding> {
         0 => String::new(),
         n => format!(" and {n} more services"),
     };
-    let first = whole[0].0;
+    let verb = if at.len() > 1 {
+        "together allow"
+    } else {
+        "allows"
+    };
     Some(
         Finding::new(
             RuleId::ServiceWildcard,
             Severity::High,
             format!(
-                "{}: allows every action of a service ({}{more}), including ones that delete data or change permissions",
-                s.at,
+                "{}: {verb} every action of a service ({}{more}), including ones that delete data or change permissions",
+                statements_label(at),
                 named.join(", ")
             ),
             format!(
                 "list the `{first}:` actions the function calls (e.g. `{first}:Get*` for reads only) instead of `{first}:*`"
             ),
         )
-        .at(&s.at),
+        .at(at.first()?),
     )
 }
 
@@ -811,6 +854,25 @@ mod tests {
         assert_eq!(
             rw.message,
             "Statement[0]: `Resource: \"*\"` on write actions that accept resource ARNs: `dynamodb:PutItem`; and on read actions: `dynamodb:DescribeTable`"
+        );
+    }
+
+    #[test]
+    fn service_wildcard_split_over_statements_names_them_all() {
+        let f = run(&stmt(
+            r#"{"Effect":"Allow","Action":["s3:A*","s3:B*","s3:C*","s3:D*","s3:E*","s3:F*","s3:G*","s3:H*","s3:I*","s3:J*","s3:K*","s3:L*"],"Resource":"*"},{"Effect":"Allow","Action":["s3:M*","s3:N*","s3:O*","s3:P*","s3:Q*","s3:R*","s3:S*","s3:T*","s3:U*","s3:V*","s3:W*","s3:X*","s3:Y*","s3:Z*"],"Resource":"*"}"#,
+        ));
+        let sw: Vec<_> = f
+            .iter()
+            .filter(|f| f.rule == RuleId::ServiceWildcard)
+            .collect();
+        assert_eq!(sw.len(), 1, "{f:?}");
+        assert!(
+            sw[0].message.starts_with(
+                "Statement[0] + Statement[1]: together allow every action of a service (`s3:*`)"
+            ),
+            "{}",
+            sw[0].message
         );
     }
 

@@ -435,7 +435,7 @@ fn cross_account(
             format!("and its organization condition names {orgs}, not one of `trusted-orgs`")
         }
     };
-    for p in s.principals() {
+    for p in &super::effective_principals(s) {
         let Some(account) = p.account() else {
             continue;
         };
@@ -782,6 +782,29 @@ mod tests {
             "{}",
         ));
         assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn anyone_narrowed_to_another_account_may_invoke_cross_account() {
+        let ctx = Context {
+            account_id: Some("111122223333".to_string()),
+            ..Context::default()
+        };
+        let f = run_in(
+            &ctx,
+            &invoke(
+                r#""*""#,
+                "lambda:InvokeFunction",
+                r#"{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}"#,
+            ),
+        );
+        let hits = of(&f, RuleId::CrossAccountInvoke);
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert!(
+            hits[0].message.contains("`444455556666`"),
+            "{}",
+            hits[0].message
+        );
     }
 
     #[test]

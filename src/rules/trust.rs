@@ -163,7 +163,7 @@ fn cross_account(s: &Statement, ctx: &Context, out: &mut Vec<Finding>) {
             "without an `sts:ExternalId` condition, and its organization condition names {orgs}, not one of `trusted-orgs`"
         ),
     };
-    for p in s.principals() {
+    for p in &super::effective_principals(s) {
         let Some(account) = p.account() else {
             continue;
         };
@@ -618,6 +618,35 @@ mod tests {
             "Statement[0]: AWS `arn:aws:iam::444455556666:root` (account `444455556666`, not the role's account `111122223333`) may assume the role without an `sts:ExternalId`, `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths` condition"
         );
         assert!(hits[0].fix.contains("sts:ExternalId"));
+    }
+
+    #[test]
+    fn anyone_narrowed_to_another_account_by_a_condition_is_cross_account() {
+        for cond in [
+            r#"{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}"#,
+            r#"{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::444455556666:role/deploy"}}"#,
+        ] {
+            let f = run_in(
+                &own_account(),
+                &format!(
+                    r#"{{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{cond}}}"#
+                ),
+            );
+            let hits = of(&f, RuleId::TrustCrossAccount);
+            assert_eq!(hits.len(), 1, "{cond}: {f:#?}");
+            assert!(
+                hits[0].message.contains("`444455556666`"),
+                "{}",
+                hits[0].message
+            );
+            assert!(of(&f, RuleId::TrustAnyPrincipal).is_empty(), "{f:#?}");
+        }
+        // Narrowed to the role's own account: nothing.
+        let f = run_in(
+            &own_account(),
+            r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}"#,
+        );
+        assert!(of(&f, RuleId::TrustCrossAccount).is_empty(), "{f:#?}");
     }
 
     #[test]
