@@ -4,8 +4,10 @@
 //! Exit status (as ripgrep): 0 nothing at or above `--min-severity`,
 //! 1 findings, 2 usage or input error. A closed stdout (`| head`) is not an error.
 
+pub mod completions;
 pub mod explain;
 pub mod lint;
+pub mod man;
 pub mod replay;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +40,10 @@ pub enum Command {
     /// Run the Lambda pipeline offline on CloudTrail event files and print
     /// the alerts it would publish.
     Replay(replay::ReplayArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), e.g. `doorman man > doorman.1`.
+    Man(man::ManArgs),
 }
 
 pub fn main(cli: Cli) -> ExitCode {
@@ -45,6 +51,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     ExitCode::from(code)
 }
