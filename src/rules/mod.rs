@@ -317,6 +317,22 @@ pub enum OrgGuard {
     Untrusted(Vec<String>),
 }
 
+impl OrgGuard {
+    /// The organizations of [`OrgGuard::Untrusted`] for a message:
+    /// `` `o-a`, `o-b` ``; `None` for the other cases.
+    pub fn untrusted_list(&self) -> Option<String> {
+        match self {
+            OrgGuard::Untrusted(orgs) => Some(
+                orgs.iter()
+                    .map(|o| format!("`{o}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// The condition keys that pin the calling principal to an organization; `...OrgPaths` values start with the organization id.
 const ORG_KEYS: &[&str] = &["aws:PrincipalOrgID", "aws:PrincipalOrgPaths"];
 

@@ -344,7 +344,10 @@ fn service_wildcards(grants: &[&Grant<'_>]) -> Vec<Finding> {
     for g in grants.iter().filter(|g| !broad(g)) {
         let whole = whole_services(&g.named);
         alone.extend(whole.iter().map(|(svc, _)| *svc));
-        findings.extend(service_finding(std::slice::from_ref(&g.statement.at), &whole));
+        findings.extend(service_finding(
+            std::slice::from_ref(&g.statement.at),
+            &whole,
+        ));
     }
     // Services only the statements together grant wholly.
     let mut union = ActionSet::new();

@@ -419,16 +419,11 @@ fn cross_account(
     if !grant.any() {
         return;
     }
-    let named_orgs = match ctx.org_guard(s) {
-        OrgGuard::Trusted => return,
-        OrgGuard::None => None,
-        OrgGuard::Untrusted(orgs) => Some(
-            orgs.iter()
-                .map(|o| format!("`{o}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-    };
+    let org = ctx.org_guard(s);
+    if org == OrgGuard::Trusted {
+        return;
+    }
+    let named_orgs = org.untrusted_list();
     let guard = match &named_orgs {
         None => "without an `aws:PrincipalOrgID` condition".to_string(),
         Some(orgs) => {

@@ -147,16 +147,10 @@ fn cross_account(s: &Statement, ctx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let org = ctx.org_guard(s);
-    let named_orgs = match &org {
-        OrgGuard::Trusted => return,
-        OrgGuard::None => None,
-        OrgGuard::Untrusted(orgs) => Some(
-            orgs.iter()
-                .map(|o| format!("`{o}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-    };
+    if org == OrgGuard::Trusted {
+        return;
+    }
+    let named_orgs = org.untrusted_list();
     let guard = match &named_orgs {
         None => "without an `sts:ExternalId`, `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths` condition".to_string(),
         Some(orgs) => format!(
