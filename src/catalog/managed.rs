@@ -124,8 +124,8 @@ fn chunk(i: usize) -> Option<&'static str> {
     slot.get_or_init(|| {
         let &(start, len, raw) = data::CHUNKS.get(i)?;
         let bytes = data::BLOB.get(start as usize..(start as usize).checked_add(len as usize)?)?;
-        let inflated = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, raw as usize)
-            .ok()?;
+        let inflated =
+            miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, raw as usize).ok()?;
         String::from_utf8(inflated).ok().map(String::into_boxed_str)
     })
     .as_deref()
@@ -166,6 +166,39 @@ pub fn managed_policy_arn(name_or_arn: &str) -> Option<String> {
 /// The names of every built-in AWS managed policy, sorted.
 pub fn known_documents() -> impl Iterator<Item = &'static str> {
     data::POLICIES.iter().map(|(n, ..)| *n)
+}
+
+/// Writes every built-in document to `dir` as `<PolicyName>.json`
+/// (pretty-printed, so findings carry statement lines), for tools that take
+/// files: the corpus tests, the benchmark, parliament. Each file is written
+/// under a temporary name and renamed, so parallel writers never leave a
+/// reader half a file. Returns how many files were written.
+pub fn write_documents(dir: &std::path::Path) -> std::io::Result<usize> {
+    use std::io::{Error, ErrorKind};
+    std::fs::create_dir_all(dir)?;
+    let mut n = 0;
+    for name in known_documents() {
+        let doc = managed_policy_document(name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidData,
+                format!("built-in document of {name} is corrupt"),
+            )
+        })?;
+        let value: serde_json::Value = serde_json::from_str(doc)
+            .map_err(|e| Error::new(ErrorKind::InvalidData, format!("{name}: {e}")))?;
+        let mut text = serde_json::to_string_pretty(&value).map_err(Error::other)?;
+        text.push('\n');
+        let path = dir.join(format!("{name}.json"));
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+            n += 1;
+            continue;
+        }
+        let tmp = dir.join(format!(".{name}.json.{}", std::process::id()));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -242,7 +275,8 @@ mod tests {
     fn every_built_in_document_inflates_and_parses() {
         let mut n = 0;
         for name in known_documents() {
-            let doc = managed_policy_document(name).unwrap_or_else(|| panic!("{name}: no document"));
+            let doc =
+                managed_policy_document(name).unwrap_or_else(|| panic!("{name}: no document"));
             let policy = parse_document(doc).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!policy.statements.is_empty(), "{name}: no statement");
             n += 1;
@@ -290,7 +324,10 @@ mod tests {
     #[test]
     fn allow_listed_execution_policies_exist() {
         for name in ALLOW_LISTED_EXECUTION_POLICIES {
-            assert!(is_known_managed_policy(name), "{name} is not an AWS managed policy");
+            assert!(
+                is_known_managed_policy(name),
+                "{name} is not an AWS managed policy"
+            );
         }
     }
 }
