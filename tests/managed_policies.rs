@@ -197,3 +197,49 @@ fn replay_judges_any_attached_aws_managed_policy_by_its_document() {
     assert!(out.contains("lambda:InvokeFunction"), "{out}");
     assert!(!out.contains("not checked"), "{out}");
 }
+
+#[test]
+fn a_permission_file_named_after_a_managed_policy_is_judged_by_its_document() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("managed_policies_named");
+    let real = dir.join("real");
+    let fake = dir.join("fake");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::create_dir_all(&fake).unwrap();
+    let doc =
+        doorman::catalog::managed::managed_policy_document("AWSLambdaBasicExecutionRole").unwrap();
+    std::fs::write(real.join("AWSLambdaBasicExecutionRole.json"), doc).unwrap();
+    // Same name, one more action on `*`: the name does not allow-list it.
+    let more = doc.replace(
+        "\"logs:PutLogEvents\"",
+        "\"logs:PutLogEvents\",\"s3:PutObject\"",
+    );
+    assert_ne!(more, doc);
+    std::fs::write(fake.join("AWSLambdaBasicExecutionRole.json"), &more).unwrap();
+
+    let o = doorman(&[
+        "lint",
+        "--kind",
+        "permission",
+        &real
+            .join("AWSLambdaBasicExecutionRole.json")
+            .display()
+            .to_string(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let (status, v) = lint_json(
+        &fake
+            .join("AWSLambdaBasicExecutionRole.json")
+            .display()
+            .to_string(),
+    );
+    assert_eq!(status, 1, "{v}");
+    assert!(
+        findings(&v).iter().any(|(r, _)| r == "resource-wildcard"),
+        "{v}"
+    );
+}
