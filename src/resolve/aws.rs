@@ -111,7 +111,9 @@ impl Resolver for AwsResolver {
     /// managed policy whose live document cannot be fetched, even after the
     /// SDK's retries, the built-in one, marked as such for the alert.
     async fn managed_policy(&self, arn: &str) -> Result<ManagedPolicy, ResolveError> {
-        match self.live_managed_policy(arn).await {
+        // Boxed: one more async level inline overflows rustc's layout depth
+        // limit for the handler's future.
+        match Box::pin(self.live_managed_policy(arn)).await {
             Ok(p) => Ok(p),
             Err(e) => super::built_in_fallback(arn, e),
         }
