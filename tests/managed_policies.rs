@@ -243,3 +243,26 @@ fn a_permission_file_named_after_a_managed_policy_is_judged_by_its_document() {
         "{v}"
     );
 }
+
+#[test]
+fn the_built_in_set_is_written_out_one_file_per_policy() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("managed_policies_written");
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = doorman(&["managed-policies", "--write", &dir.display().to_string()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(files, doorman::catalog::managed::known_documents().count());
+    let text = std::fs::read_to_string(dir.join("AWSLambdaExecute.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["Statement"][0]["Action"][0], "logs:*");
+    // A path that cannot be a folder is an error naming it.
+    let file = dir.join("AWSLambdaExecute.json").display().to_string();
+    let o = doorman(&["managed-policies", "--write", &file]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&file));
+}

@@ -319,6 +319,15 @@ mod tests {
         assert!(is_known_managed_policy("IAMFullAccess"));
     }
 
+    /// The licence notice names the package version the data comes from.
+    #[test]
+    fn notice_names_the_shipped_version() {
+        let notice =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/NOTICE")).unwrap();
+        let line = format!("`{SOURCE_PACKAGE}` npm\npackage, version {SOURCE_VERSION}");
+        assert!(notice.contains(&line), "NOTICE lacks {line:?}");
+    }
+
     /// Every execution policy doorman allow-lists is one AWS publishes, so a
     /// typo in the list cannot hide.
     #[test]

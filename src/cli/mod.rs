@@ -6,6 +6,7 @@
 
 pub mod explain;
 pub mod lint;
+pub mod managed_policies;
 pub mod replay;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +39,9 @@ pub enum Command {
     /// Run the Lambda pipeline offline on CloudTrail event files and print
     /// the alerts it would publish.
     Replay(replay::ReplayArgs),
+    /// Write the built-in AWS managed policies to a folder (for scripts/bench).
+    #[command(hide = true)]
+    ManagedPolicies(managed_policies::ManagedPoliciesArgs),
 }
 
 pub fn main(cli: Cli) -> ExitCode {
@@ -45,6 +49,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::ManagedPolicies(args) => managed_policies::run(args),
     };
     ExitCode::from(code)
 }
