@@ -740,13 +740,18 @@ fn sort_findings(findings: &mut [LocatedFinding]) {
     });
 }
 
-/// The AWS managed policy a file holds: its name says so (the managed
+/// The allow-listed AWS managed execution policy a file holds: its name says so (the managed
 /// policies are saved as `<PolicyName>.json`, as `scripts/bench` and
 /// `aws iam get-policy-version` dumps do) and its document is that policy's
 /// built-in one. The name alone is not trusted: a file called
 /// `AWSLambdaBasicExecutionRole.json` that grants more is judged as any other.
 fn managed_policy_name(file: &Path, policy: &policy::Policy) -> Option<String> {
     let stem = file.file_stem()?.to_str()?;
+    // Only the allow-listed execution policies are treated differently, so
+    // only they are compared (linting the whole set stays one parse a file).
+    if !crate::catalog::managed::is_allow_listed_execution_policy(stem) {
+        return None;
+    }
     let builtin = crate::catalog::managed::managed_policy_document(stem)?;
     let same = policy::parse_document(builtin).is_ok_and(|b| b == *policy);
     same.then(|| stem.to_string())
