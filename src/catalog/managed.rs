@@ -3,8 +3,10 @@
 //! Three things, all needed offline (template lint, `replay`) as well as in
 //! the Lambda:
 //! - which managed policies are *broad* (`broad-managed-policy`, SPEC §3.1);
-//! - the documents of the execution-related managed policies, so that a role
-//!   with `AWSLambdaBasicExecutionRole` is known to write logs;
+//! - the document of every AWS managed policy, so that a role with
+//!   `AWSLambdaExecute` is known to write logs and one with `IAMFullAccess`
+//!   to be able to escalate (the Lambda prefers the live document and falls
+//!   back to this one);
 //! - the allow-list of well-known execution policies, which `resource-wildcard`
 //!   leaves alone (they use `Resource: "*"` by design, and every SAM function
 //!   has one).
