@@ -1,5 +1,5 @@
-//! Lints every AWS managed policy of `../shared/corpus/aws-managed-policies`
-//! in one process, as `doorman lint --format json <folder>` does: reading,
+//! Lints every AWS managed policy doorman carries (the built-in set, written
+//! out to `target/managed-policies`, one file per policy) in one process, as `doorman lint --format json <folder>` does: reading,
 //! parsing, judging, locating and rendering (SPEC §8).
 //!
 //! Run: `cargo bench --bench lint_corpus`. The median is criterion's
@@ -11,17 +11,17 @@ use doorman::report::{render, Format};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The built-in AWS managed policies, written out as one file per policy
+/// under `target/managed-policies` (nothing outside the repository).
 fn corpus() -> PathBuf {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/aws-managed-policies");
-    if !dir.is_dir() {
-        eprintln!(
-            "lint_corpus: the AWS managed policy corpus is missing: expected `{}`; clone the repository beside ../shared",
-            dir.display()
-        );
-        std::process::exit(2);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/managed-policies");
+    match doorman::catalog::managed::write_documents(&dir) {
+        Ok(_) => dir,
+        Err(e) => {
+            eprintln!("lint_corpus: cannot write {}: {e}", dir.display());
+            std::process::exit(2);
+        }
     }
-    dir
 }
 
 fn lint_corpus(c: &mut Criterion) {

@@ -695,7 +695,7 @@ fn lint_text(source: &str, text: &str, file: Option<&Path>, opts: &Options) -> F
     let kind = opts.kind.unwrap_or_else(|| PolicyKind::detect(&policy));
     let ctx = Context {
         account_id: opts.account_id.clone(),
-        managed_policy_name: file.and_then(managed_policy_name),
+        managed_policy_name: file.and_then(|f| managed_policy_name(f, &policy)),
         ..opts.trust_context()
     };
     let lines = if looks_like_json(text) {
@@ -740,12 +740,21 @@ fn sort_findings(findings: &mut [LocatedFinding]) {
     });
 }
 
-/// The AWS managed policy a file holds, when its name says so: the corpus of
-/// AWS managed policies (and `aws iam get-policy-version` dumps) are saved as
-/// `<PolicyName>.json`. The rules allow-list a few managed execution policies
-/// for `resource-wildcard` only, so a misnamed file can hide nothing worse.
-fn managed_policy_name(file: &Path) -> Option<String> {
-    file.file_stem().map(|s| s.to_string_lossy().into_owned())
+/// The allow-listed AWS managed execution policy a file holds: its name says so (the managed
+/// policies are saved as `<PolicyName>.json`, as `scripts/bench` and
+/// `aws iam get-policy-version` dumps do) and its document is that policy's
+/// built-in one. The name alone is not trusted: a file called
+/// `AWSLambdaBasicExecutionRole.json` that grants more is judged as any other.
+fn managed_policy_name(file: &Path, policy: &policy::Policy) -> Option<String> {
+    let stem = file.file_stem()?.to_str()?;
+    // Only the allow-listed execution policies are treated differently, so
+    // only they are compared (linting the whole set stays one parse a file).
+    if !crate::catalog::managed::is_allow_listed_execution_policy(stem) {
+        return None;
+    }
+    let builtin = crate::catalog::managed::managed_policy_document(stem)?;
+    let same = policy::parse_document(builtin).is_ok_and(|b| b == *policy);
+    same.then(|| stem.to_string())
 }
 
 fn is_json_template(text: &str) -> bool {

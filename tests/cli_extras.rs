@@ -28,9 +28,12 @@ fn code(o: &Output) -> i32 {
 }
 
 /// The subcommands the parser accepts (clap's own `help` aside).
+/// The subcommands a user sees (hidden ones, such as the bench's
+/// `managed-policies`, are in no page or completion by design).
 fn subcommands() -> Vec<String> {
     Cli::command()
         .get_subcommands()
+        .filter(|s| !s.is_hide_set())
         .map(|s| s.get_name().to_owned())
         .filter(|n| n != "help")
         .collect()

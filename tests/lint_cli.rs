@@ -57,14 +57,20 @@ fn rules(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Every AWS managed policy doorman carries, written out once per test run
+/// as `<PolicyName>.json` (the built-in set: nothing outside the repository).
 fn corpus() -> PathBuf {
-    let dir = root().join("../shared/corpus/aws-managed-policies");
-    assert!(
-        dir.is_dir(),
-        "the AWS managed policy corpus is missing: expected `{}` (clone the repository beside ../shared)",
-        dir.display()
-    );
-    dir
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("managed-policies");
+        // Fresh, so no file of an older data version lingers.
+        let _ = std::fs::remove_dir_all(&dir);
+        let n = doorman::catalog::managed::write_documents(&dir)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", dir.display()));
+        assert_eq!(n, doorman::catalog::managed::known_documents().count());
+        dir
+    })
+    .clone()
 }
 
 fn corpus_file(name: &str) -> String {
@@ -551,10 +557,49 @@ fn the_whole_corpus_lints_without_an_error_result() {
     let dir = corpus().display().to_string();
     let (status, v) = json(&[&dir]);
     let results = v["results"].as_array().unwrap();
-    assert_eq!(results.len(), 1452);
+    assert_eq!(
+        results.len(),
+        1594,
+        "every AWS managed policy of the built-in set"
+    );
     let errors: Vec<&Value> = results.iter().filter(|r| !r["error"].is_null()).collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(status, 1, "AdministratorAccess alone has findings");
+    // `admin-access` on AdministratorAccess, and on no policy that is not
+    // full access.
+    let admin: Vec<&str> = results
+        .iter()
+        .filter(|r| {
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "admin-access")
+        })
+        .map(|r| r["source"].as_str().unwrap())
+        .collect();
+    assert!(
+        admin
+            .iter()
+            .any(|s| s.ends_with("/AdministratorAccess.json")),
+        "{admin:?}"
+    );
+    for source in &admin {
+        let text = std::fs::read_to_string(source).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let full = doc["Statement"].as_array().unwrap().iter().any(|st| {
+            st["Effect"] == "Allow"
+                && [&st["Action"], &st["Action"][0]].iter().any(|a| *a == "*")
+                && [&st["Resource"], &st["Resource"][0]]
+                    .iter()
+                    .any(|r| *r == "*")
+                && st.get("Condition").is_none()
+        });
+        assert!(
+            full,
+            "admin-access on {source}, which is not full access: {text}"
+        );
+    }
 }
 
 // --- templates (judged by `doorman::template`) --------------------------------

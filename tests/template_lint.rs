@@ -99,9 +99,14 @@ fn json_template_is_judged_with_lines() {
   }
 }"#;
     let findings = lint_template("t.json", text).unwrap();
+    // PowerUserAccess allows `sts:AssumeRole` on every role: judged from
+    // its built-in document.
     assert_eq!(
         summary(&findings),
-        [("broad-managed-policy".to_string(), "Admin".to_string(), 9)]
+        [
+            ("broad-managed-policy".to_string(), "Admin".to_string(), 9),
+            ("privilege-escalation".to_string(), "Admin".to_string(), 9)
+        ]
     );
     assert_eq!(findings[0].finding.severity.to_string(), "high");
 }
@@ -363,10 +368,13 @@ Resources:
         [
             ("medium".to_string(), "F".to_string(), 9),
             ("high".to_string(), "F".to_string(), 10),
+            // IAMFullAccess, judged by its document too.
+            ("critical".to_string(), "F".to_string(), 10),
             ("critical".to_string(), "R".to_string(), 21),
         ]
     );
-    assert!(findings[2].finding.message.contains("role `R`"));
+    assert_eq!(findings[2].finding.rule.to_string(), "privilege-escalation");
+    assert!(findings[3].finding.message.contains("role `R`"));
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod completions;
 pub mod explain;
 pub mod lint;
 pub mod man;
+pub mod managed_policies;
 pub mod replay;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,9 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff), e.g. `doorman man > doorman.1`.
     Man(man::ManArgs),
+    /// Write the built-in AWS managed policies to a folder (for scripts/bench).
+    #[command(hide = true)]
+    ManagedPolicies(managed_policies::ManagedPoliciesArgs),
 }
 
 pub fn main(cli: Cli) -> ExitCode {
@@ -53,6 +57,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::ManagedPolicies(args) => managed_policies::run(args),
     };
     ExitCode::from(code)
 }

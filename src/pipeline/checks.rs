@@ -469,6 +469,12 @@ impl<R: Resolver> Judge<'_, R> {
             resolve::policy_name(policy_arn)
         );
         if let Some(policy) = self.fetched(r, &consequence)? {
+            // A built-in copy used because the live one failed: the alert says so.
+            let document_label = match (&policy.fallback, document_label) {
+                (Some(note), Some(label)) => Some(format!("{label} ({note})")),
+                (Some(note), None) => Some(format!("managed policy `{}` ({note})", policy.name)),
+                (None, label) => label,
+            };
             self.document(
                 &policy.document,
                 PolicyKind::Permission,
@@ -563,6 +569,10 @@ impl<R: Resolver> Judge<'_, R> {
                 )
             } else {
                 format!("inline policy `{}` of {holder}", p.name)
+            };
+            let label = match &p.fallback {
+                Some(note) => format!("{label} ({note})"),
+                None => label,
             };
             let policy = parse(&p.document, &label)?;
             let is_aws = p.managed && p.name.contains(":iam::aws:policy/");

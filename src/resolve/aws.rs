@@ -8,7 +8,6 @@
 use super::{
     FunctionConfig, ManagedPolicy, PolicyEntities, ResolveError, Resolver, RoleDetails, RolePolicy,
 };
-use crate::catalog::managed::managed_policy_document;
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
@@ -76,8 +75,9 @@ impl AwsResolver {
     }
 }
 
-impl Resolver for AwsResolver {
-    async fn managed_policy(&self, arn: &str) -> Result<ManagedPolicy, ResolveError> {
+impl AwsResolver {
+    /// `GetPolicy` + `GetPolicyVersion` of the default version, live.
+    async fn live_managed_policy(&self, arn: &str) -> Result<ManagedPolicy, ResolveError> {
         let what = format!("GetPolicy `{arn}`");
         let out = self
             .iam
@@ -101,7 +101,22 @@ impl Resolver for AwsResolver {
             arn: arn.to_string(),
             name,
             document,
+            fallback: None,
         })
+    }
+}
+
+impl Resolver for AwsResolver {
+    /// The live document (AWS changes its managed policies); for an AWS
+    /// managed policy whose live document cannot be fetched, even after the
+    /// SDK's retries, the built-in one, marked as such for the alert.
+    async fn managed_policy(&self, arn: &str) -> Result<ManagedPolicy, ResolveError> {
+        // Boxed: one more async level inline overflows rustc's layout depth
+        // limit for the handler's future.
+        match Box::pin(self.live_managed_policy(arn)).await {
+            Ok(p) => Ok(p),
+            Err(e) => super::built_in_fallback(arn, e),
+        }
     }
 
     async fn policy_version(&self, arn: &str, version_id: &str) -> Result<String, ResolveError> {
@@ -161,6 +176,7 @@ impl Resolver for AwsResolver {
                 name: policy_name,
                 managed: false,
                 document: out.policy_document().to_string(),
+                fallback: None,
             });
         }
 
@@ -179,18 +195,13 @@ impl Resolver for AwsResolver {
             let Some(policy_arn) = policy.policy_arn() else {
                 continue;
             };
-            // The AWS managed execution policies doorman carries are not
-            // fetched: fewer IAM calls per event, same documents.
-            let document = match managed_policy_document(policy_arn)
-                .filter(|_| policy_arn.contains(":iam::aws:policy/"))
-            {
-                Some(doc) => doc.to_string(),
-                None => self.managed_policy(policy_arn).await?.document,
-            };
+            // Live, with the built-in copy only when that fails.
+            let fetched = self.managed_policy(policy_arn).await?;
             policies.push(RolePolicy {
                 name: policy_arn.to_string(),
                 managed: true,
-                document,
+                document: fetched.document,
+                fallback: fetched.fallback,
             });
         }
         Ok(RoleDetails {

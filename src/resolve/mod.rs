@@ -22,6 +22,9 @@ pub struct ManagedPolicy {
     pub name: String,
     /// The policy document text, plain or URL-encoded JSON.
     pub document: String,
+    /// Set when `document` is doorman's built-in copy because the live one
+    /// could not be fetched: why, for the alert.
+    pub fallback: Option<String>,
 }
 
 /// A policy a role holds, with its document text.
@@ -32,6 +35,8 @@ pub struct RolePolicy {
     /// Whether it is an attached managed policy (`name` is then its ARN).
     pub managed: bool,
     pub document: String,
+    /// As [`ManagedPolicy::fallback`].
+    pub fallback: Option<String>,
 }
 
 /// Everything about a role that the execution-role rules judge.
@@ -151,9 +156,61 @@ pub fn policy_name(policy_arn: &str) -> &str {
     }
 }
 
+/// What a live resolver answers when `GetPolicy`/`GetPolicyVersion` of
+/// `arn` failed with `err`: for an AWS managed policy doorman carries, its
+/// built-in document, with a [`ManagedPolicy::fallback`] note saying so (AWS
+/// changes its policies, so live documents are preferred, but an alert on
+/// a slightly old document beats no alert); otherwise `err`.
+pub fn built_in_fallback(arn: &str, err: ResolveError) -> Result<ManagedPolicy, ResolveError> {
+    use crate::catalog::managed;
+    if !arn.contains(":iam::aws:policy/") {
+        return Err(err);
+    }
+    let Some(document) = managed::managed_policy_document(arn) else {
+        return Err(err);
+    };
+    Ok(ManagedPolicy {
+        arn: arn.to_string(),
+        name: policy_name(arn).to_string(),
+        document: document.to_string(),
+        fallback: Some(format!(
+            "judged by doorman's built-in copy ({} {}), as the live document could not be fetched: {err}",
+            managed::SOURCE_PACKAGE,
+            managed::SOURCE_VERSION
+        )),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_fetch_of_an_aws_managed_policy_falls_back_to_the_built_in_one() {
+        let arn = "arn:aws:iam::aws:policy/AmazonEC2FullAccess";
+        let err = ResolveError::Permanent("GetPolicy `x`: AccessDenied: no".into());
+        let p = built_in_fallback(arn, err).unwrap();
+        assert_eq!(p.name, "AmazonEC2FullAccess");
+        assert!(p.document.contains("ec2:*"));
+        let note = p.fallback.unwrap();
+        assert!(
+            note.contains("built-in copy") && note.contains("AccessDenied"),
+            "{note}"
+        );
+        // A customer managed policy, or a name AWS does not publish, keeps its error.
+        let err = ResolveError::NotFound("gone".into());
+        assert_eq!(
+            built_in_fallback(
+                "arn:aws:iam::111122223333:policy/AmazonEC2FullAccess",
+                err.clone()
+            ),
+            Err(err.clone())
+        );
+        assert_eq!(
+            built_in_fallback("arn:aws:iam::aws:policy/NoSuchPolicyAnywhere", err.clone()),
+            Err(err)
+        );
+    }
 
     #[test]
     fn names_come_from_arns_with_paths() {

@@ -1,5 +1,5 @@
 //! The resolver of `doorman replay`: no AWS, so it knows only the AWS managed
-//! policy documents built into doorman. Everything else is
+//! policy documents built into doorman (every one, latest version). Everything else is
 //! [`ResolveError::Unavailable`], and the checks that need it are skipped
 //! (and reported as skipped), never guessed.
 
@@ -24,6 +24,8 @@ impl Resolver for OfflineResolver {
                 arn: arn.to_string(),
                 name: aws_managed_name(arn).unwrap_or(arn).to_string(),
                 document: doc.to_string(),
+                // The built-in set is this resolver's only source: expected, not a fallback.
+                fallback: None,
             }),
             _ => unavailable(format!("the document of managed policy `{arn}`")),
         }

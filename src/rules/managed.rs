@@ -6,6 +6,7 @@
 
 use super::{Finding, RuleId, Severity};
 use crate::catalog::managed::{aws_managed_name, broad_managed_policy, Breadth};
+use crate::policy::Actions;
 
 /// The severity of attaching a policy of this breadth.
 pub fn severity(breadth: Breadth) -> Severity {
@@ -33,14 +34,52 @@ pub fn check_attachment(policy: &str, attached_to: &str) -> Option<Finding> {
         Breadth::NearAdmin => "every action outside IAM and Organizations, on every resource",
         Breadth::FullAccess => "every action of a service on all of its resources",
     };
+    // "A service" says little: name the services (the admin and near-admin
+    // descriptions already say everything).
+    let grants = match breadth {
+        Breadth::FullAccess => granted_actions(name).map_or_else(String::new, |a| format!(": {a}")),
+        _ => String::new(),
+    };
     Some(Finding::new(
         RuleId::BroadManagedPolicy,
         severity(breadth),
-        format!("AWS managed policy `{name}` is attached to {attached_to}: it allows {what}"),
+        format!(
+            "AWS managed policy `{name}` is attached to {attached_to}: it allows {what}{grants}"
+        ),
         format!(
             "replace `{name}` with a customer managed policy that allows only the actions the function uses, on its own resources"
         ),
     ))
+}
+
+/// What the built-in document of `name` allows, for the message: its
+/// `Allow` action patterns (the first few), e.g. `` `ec2:*`, `autoscaling:*` ``.
+fn granted_actions(name: &str) -> Option<String> {
+    const SHOWN: usize = 6;
+    let doc = crate::catalog::managed::managed_policy_document(name)?;
+    let policy = crate::policy::parse_document(doc).ok()?;
+    let mut actions: Vec<String> = Vec::new();
+    for s in policy.statements.iter().filter(|s| s.is_allow()) {
+        let list = match &s.actions {
+            Actions::Action(list) => list.iter().map(|a| format!("`{a}`")).collect(),
+            Actions::NotAction(list) => vec![format!("every action but {}", list.join(", "))],
+        };
+        for a in list {
+            if !actions.contains(&a) {
+                actions.push(a);
+            }
+        }
+    }
+    if actions.is_empty() {
+        return None;
+    }
+    let more = actions.len().saturating_sub(SHOWN);
+    actions.truncate(SHOWN);
+    let mut text = actions.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    Some(text)
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod yaml;
 
 pub use intrinsic::TEMPLATE_ACCOUNT;
 
+use crate::catalog;
 use crate::lint::{LocatedFinding, Location};
 use crate::policy::{parse_value, Policy};
 use crate::rules::execution_role::{self, ExecutionRole, NamedPolicy};
@@ -505,6 +506,7 @@ impl<'a> Linter<'a> {
                     self.annotate(&mut f, &when);
                     self.push(f, id, item.line);
                 }
+                self.judge_managed(&arn, holder, id, item.line, &when);
                 if let Some(policy) = NamedPolicy::aws_managed(&arn) {
                     named.push(policy);
                 } else if !referenced_id(&arn).is_some_and(|r| {
@@ -517,6 +519,44 @@ impl<'a> Linter<'a> {
             }
         }
         (named, complete)
+    }
+
+    /// An AWS managed policy attached to `holder`, judged by its built-in
+    /// document: only for `privilege-escalation`, the one thing its name
+    /// (`broad-managed-policy`) does not say. The document's other findings
+    /// (`Resource: "*"` and the like) are AWS's to fix, not the user's.
+    fn judge_managed(
+        &mut self,
+        name_or_arn: &str,
+        holder: &str,
+        id: &str,
+        line: usize,
+        when: &[String],
+    ) {
+        let Some(named) = NamedPolicy::aws_managed(name_or_arn) else {
+            return;
+        };
+        let name = catalog::managed::aws_managed_name(name_or_arn).unwrap_or(name_or_arn);
+        let ctx = Context {
+            managed_policy_name: Some(name.to_string()),
+            ..self.ctx.clone()
+        };
+        for mut f in rules::evaluate(&named.policy, PolicyKind::Permission, &ctx) {
+            if f.rule != RuleId::PrivilegeEscalation {
+                continue;
+            }
+            f.message = format!(
+                "AWS managed policy `{name}` attached to {holder}: {}",
+                f.message
+            );
+            // AWS's document cannot be edited: the fix is to stop using it.
+            f.fix = format!(
+                "replace `{name}` with a customer managed policy that leaves this path closed ({})",
+                f.fix
+            );
+            self.annotate(&mut f, when);
+            self.push(f, id, line);
+        }
     }
 
     /// `AWS::IAM::Policy` / `ManagedPolicy` resources name the roles they
@@ -587,6 +627,7 @@ impl<'a> Linter<'a> {
                             self.annotate(&mut f, &[]);
                             self.push(f, id, item.line);
                         }
+                        self.judge_managed(name, &holder, id, item.line, &[]);
                     }
                     Value::Map(_) if item.get("Statement").is_some() => {
                         self.judge_doc(item, PolicyKind::Permission, id, "Policies");
@@ -601,6 +642,7 @@ impl<'a> Linter<'a> {
                                 self.annotate(&mut f, &[]);
                                 self.push(f, id, item.line);
                             }
+                            self.judge_managed(&arn, &holder, id, item.line, &[]);
                         } else if let Some(doc) = sam::expand(key, params, &self.resolver.base()) {
                             if let Ok(policy) = parse_value(&doc) {
                                 for mut f in

@@ -136,6 +136,7 @@ pub fn role(name: &str, policies: &[(&str, &str)], managed: &[&str]) -> RoleDeta
             name: n.to_string(),
             managed: false,
             document: url_encoded(d),
+            fallback: None,
         })
         .collect();
     for arn in managed {
@@ -145,6 +146,7 @@ pub fn role(name: &str, policies: &[(&str, &str)], managed: &[&str]) -> RoleDeta
             document: doorman::catalog::managed::managed_policy_document(arn)
                 .expect("a managed policy doorman carries")
                 .to_string(),
+            fallback: None,
         });
     }
     RoleDetails {
