@@ -365,11 +365,23 @@ fn pattern_without_placeholders(pattern: &str) -> String {
 }
 
 /// A set of actions, one bit per catalog entry: the currency of the rules
-/// that reason about what a whole policy allows.
-#[derive(Clone, PartialEq, Eq)]
+/// that reason about what a whole policy allows. An empty set allocates
+/// nothing until its first insert (most statements grant few actions at
+/// most scopes, and the rules make many sets per statement).
+#[derive(Clone)]
 pub struct ActionSet {
+    /// Empty, or one bit per catalog action.
     bits: Vec<u64>,
 }
+
+impl PartialEq for ActionSet {
+    fn eq(&self, other: &ActionSet) -> bool {
+        let word = |s: &ActionSet, i: usize| s.bits.get(i).copied().unwrap_or(0);
+        (0..self.bits.len().max(other.bits.len())).all(|i| word(self, i) == word(other, i))
+    }
+}
+
+impl Eq for ActionSet {}
 
 impl Default for ActionSet {
     fn default() -> Self {
@@ -379,21 +391,30 @@ impl Default for ActionSet {
 
 impl ActionSet {
     pub fn new() -> Self {
-        ActionSet {
-            bits: vec![0; len().div_ceil(64)],
-        }
+        ActionSet { bits: Vec::new() }
+    }
+
+    fn words() -> usize {
+        len().div_ceil(64)
     }
 
     pub fn insert(&mut self, id: ActionId) {
+        if self.bits.is_empty() {
+            self.bits = vec![0; Self::words()];
+        }
         self.bits[id.0 as usize / 64] |= 1 << (id.0 % 64);
     }
 
     pub fn remove(&mut self, id: ActionId) {
-        self.bits[id.0 as usize / 64] &= !(1 << (id.0 % 64));
+        if let Some(w) = self.bits.get_mut(id.0 as usize / 64) {
+            *w &= !(1 << (id.0 % 64));
+        }
     }
 
     pub fn contains(&self, id: ActionId) -> bool {
-        self.bits[id.0 as usize / 64] & (1 << (id.0 % 64)) != 0
+        self.bits
+            .get(id.0 as usize / 64)
+            .is_some_and(|w| w & (1 << (id.0 % 64)) != 0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -407,7 +428,7 @@ impl ActionSet {
     /// Every action in the catalog.
     pub fn all() -> Self {
         let n = len();
-        let mut bits = vec![u64::MAX; n.div_ceil(64)];
+        let mut bits = vec![u64::MAX; Self::words()];
         if !n.is_multiple_of(64) {
             if let Some(last) = bits.last_mut() {
                 *last = (1u64 << (n % 64)) - 1;
@@ -417,6 +438,13 @@ impl ActionSet {
     }
 
     pub fn union_with(&mut self, other: &ActionSet) {
+        if other.bits.is_empty() {
+            return;
+        }
+        if self.bits.is_empty() {
+            self.bits = other.bits.clone();
+            return;
+        }
         for (a, b) in self.bits.iter_mut().zip(&other.bits) {
             *a |= b;
         }
@@ -426,6 +454,66 @@ impl ActionSet {
         for (a, b) in self.bits.iter_mut().zip(&other.bits) {
             *a &= !b;
         }
+    }
+
+    /// The actions in both sets.
+    pub fn intersection(&self, other: &ActionSet) -> ActionSet {
+        if self.bits.is_empty() || other.bits.is_empty() {
+            return ActionSet::new();
+        }
+        ActionSet {
+            bits: self
+                .bits
+                .iter()
+                .zip(&other.bits)
+                .map(|(a, b)| a & b)
+                .collect(),
+        }
+    }
+
+    /// How many actions of the id range `start..end` the set holds.
+    pub fn count_in(&self, start: usize, end: usize) -> usize {
+        (start..end)
+            .filter(|&i| {
+                self.bits
+                    .get(i / 64)
+                    .is_some_and(|w| w & (1 << (i % 64)) != 0)
+            })
+            .count()
+    }
+
+    /// The first action at or after id `from`.
+    fn next_from(&self, from: usize) -> Option<ActionId> {
+        let mut w = from / 64;
+        if w >= self.bits.len() {
+            return None;
+        }
+        let mut word = self.bits[w] & (u64::MAX << (from % 64));
+        loop {
+            if word != 0 {
+                return Some(ActionId(w as u32 * 64 + word.trailing_zeros()));
+            }
+            w += 1;
+            word = *self.bits.get(w)?;
+        }
+    }
+
+    /// Per service the set touches: its prefix, how many of its actions the
+    /// set holds, and how many it has. Services are contiguous id ranges, so
+    /// this counts bits in each range rather than visiting every action.
+    pub fn by_service(&self) -> Vec<(&'static str, usize, usize)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(id) = self.next_from(at) {
+            let i = data::SERVICES
+                .partition_point(|(_, start, _)| *start as usize <= id.0 as usize)
+                - 1;
+            let (prefix, start, end) = data::SERVICES[i];
+            let (start, end) = (start as usize, end as usize);
+            out.push((prefix, self.count_in(start, end), end - start));
+            at = end;
+        }
+        out
     }
 
     pub fn iter(&self) -> impl Iterator<Item = ActionId> + '_ {

@@ -16,7 +16,6 @@ use super::condition::has_restricting_condition;
 use super::resource::{scope_of_type, Scope};
 use crate::catalog::{self, ActionId, ActionInfo, ActionSet};
 use crate::policy::{Actions, Policy, Resources, Statement};
-use std::collections::HashMap;
 
 /// One `Allow` statement's effective grant.
 #[derive(Debug, Clone)]
@@ -122,7 +121,22 @@ fn grant<'a>(
     let mut every = ActionSet::new();
     let mut account = ActionSet::new();
     let mut accounts: Vec<String> = Vec::new();
-    for id in named.iter() {
+    // `Resource: "*"` (or `arn:*`...) allows every action it names on every
+    // resource: only the actions a Deny names need a closer look.
+    let to_judge = if allow.universal && matches!(s.resources, Some(Resources::Resource(_))) {
+        let mut denied = ActionSet::new();
+        for (d, _) in denies.iter() {
+            denied.union_with(d);
+        }
+        let touched = named.intersection(&denied);
+        every = named.clone();
+        every.subtract(&touched);
+        actions = every.clone();
+        touched
+    } else {
+        named.clone()
+    };
+    for id in to_judge.iter() {
         let info = id.info();
         let allowed = allow.allowed(&info);
         let mut level = allowed.clone();
@@ -168,82 +182,88 @@ fn grant<'a>(
 struct Resolver<'r> {
     resources: Option<&'r Resources>,
     patterns: Vec<Pattern>,
+    /// Some pattern covers every ARN (`*`, `arn:*`, `arn:aws:*`...): every
+    /// resource of every action, without a closer look.
+    universal: bool,
     /// Per resource type (catalog index): the widest scope of any pattern.
-    by_type: HashMap<u16, Scope>,
-    /// For actions without resource types.
-    typeless: Option<Scope>,
+    /// A statement touches a handful of types: a short list beats a hash.
+    by_type: Vec<(u16, Scope)>,
 }
 
 /// One pattern, normalised once.
 struct Pattern {
     text: String,
-    star: bool,
     wild: bool,
+    /// The service field when it is written out (`s3` in `arn:aws:s3:::b/*`):
+    /// such a pattern names no resource of another service's types.
+    service: Option<String>,
 }
 
 impl<'r> Resolver<'r> {
     fn new(resources: Option<&'r Resources>) -> Self {
-        let patterns = resources
+        let patterns: Vec<Pattern> = resources
             .map(|r| r.patterns())
             .unwrap_or(&[])
             .iter()
             .map(|p| {
                 let text = super::resource::normalise(p);
+                let fields: Vec<&str> = text.splitn(4, ':').collect();
+                let service = (fields.len() == 4 && !fields[2].contains(['*', '?']))
+                    .then(|| fields[2].to_string());
                 Pattern {
-                    star: text == "*",
                     wild: text.contains(['*', '?']),
+                    service,
                     text,
                 }
             })
             .collect();
+        let universal = patterns
+            .iter()
+            .any(|p| p.text == "*" || (p.wild && super::glob::covers(&p.text, ANY_ARN)));
         Resolver {
             resources,
             patterns,
-            by_type: HashMap::new(),
-            typeless: None,
+            universal,
+            by_type: Vec::new(),
         }
     }
 
     /// The widest scope any of the patterns gives `action`.
     fn widest(&mut self, action: &ActionInfo) -> Scope {
-        if self.patterns.iter().any(|p| p.star) {
+        if self.universal {
             return Scope::Every;
         }
         if !action.accepts_resource() {
-            let patterns = &self.patterns;
-            return self
-                .typeless
-                .get_or_insert_with(|| {
-                    if patterns
-                        .iter()
-                        .any(|p| super::glob::covers(&p.text, ANY_ARN))
-                    {
-                        Scope::Every
-                    } else {
-                        Scope::Nothing
-                    }
-                })
-                .clone();
+            // Only a pattern covering every ARN grants these, and there is none.
+            return Scope::Nothing;
         }
         let mut widest = Scope::Nothing;
         for (&idx, format) in action.resources.iter().zip(action.resource_arns()) {
-            let patterns = &self.patterns;
-            let s = self.by_type.entry(idx).or_insert_with(|| {
-                patterns
-                    .iter()
-                    .map(|p| {
-                        if p.wild {
-                            scope_of_type(&p.text, format)
-                        } else {
-                            // One ARN (or an unresolved value): some resources.
-                            Scope::Scoped
-                        }
-                    })
-                    .max()
-                    .unwrap_or(Scope::Nothing)
-            });
-            if *s > widest {
-                widest = s.clone();
+            let s = match self.by_type.iter().find(|(t, _)| *t == idx) {
+                Some((_, s)) => s.clone(),
+                None => {
+                    let type_service = format.split(':').nth(2).unwrap_or("");
+                    let s = self
+                        .patterns
+                        .iter()
+                        .map(|p| {
+                            if !p.wild {
+                                // One ARN (or an unresolved value): some resources.
+                                Scope::Scoped
+                            } else if p.service.as_deref().is_some_and(|svc| svc != type_service) {
+                                Scope::Nothing
+                            } else {
+                                scope_of_type(&p.text, format)
+                            }
+                        })
+                        .max()
+                        .unwrap_or(Scope::Nothing);
+                    self.by_type.push((idx, s.clone()));
+                    s
+                }
+            };
+            if s > widest {
+                widest = s;
             }
         }
         widest

@@ -73,12 +73,18 @@ pub fn scope_of_type(pattern: &str, type_format: &'static str) -> Scope {
     // (`arn:aws:ec2:*:*:instance/*` against every EC2 type): remember the
     // answers per thread, bounded so a long-lived Lambda cannot grow it.
     thread_local! {
-        static SEEN: std::cell::RefCell<std::collections::HashMap<(String, usize), Scope>> =
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, Vec<(usize, Scope)>>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }
-    const REMEMBERED: usize = 50_000;
-    let key = (pattern.to_string(), type_format.as_ptr() as usize);
-    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(&key).cloned()) {
+    const REMEMBERED: usize = 20_000;
+    let type_key = type_format.as_ptr() as usize;
+    let hit = SEEN.with(|seen| {
+        seen.borrow()
+            .get(pattern)
+            .and_then(|types| types.iter().find(|(t, _)| *t == type_key))
+            .map(|(_, scope)| scope.clone())
+    });
+    if let Some(hit) = hit {
         return hit;
     }
     let scope = judge_type(pattern, type_format);
@@ -87,7 +93,9 @@ pub fn scope_of_type(pattern: &str, type_format: &'static str) -> Scope {
         if seen.len() >= REMEMBERED {
             seen.clear();
         }
-        seen.insert(key, scope.clone());
+        seen.entry(pattern.to_string())
+            .or_default()
+            .push((type_key, scope.clone()));
     });
     scope
 }

@@ -76,10 +76,10 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
             &known.credentials,
             &known.sensitive_reads,
         ] {
-            findings.extend(class_rule(g, class));
+            findings.extend(class_rule(g, class, &known.scopable));
         }
         if !is_allow_listed(ctx) {
-            findings.extend(resource_wildcard(g));
+            findings.extend(resource_wildcard(g, known));
         }
     }
     let judged: Vec<&Grant> = grants
@@ -114,6 +114,10 @@ struct Known {
     credentials: Class,
     sensitive_reads: Class,
     pass_role: Option<ActionId>,
+    /// Actions that accept a resource ARN (the others need `*`).
+    scopable: ActionSet,
+    /// Actions at the Write, Tagging or Permissions-management level.
+    writes: ActionSet,
 }
 
 impl Known {
@@ -147,6 +151,13 @@ impl Known {
                 fix: "scope these actions to the bucket objects, secrets, parameters, keys or tables the function reads (e.g. `arn:aws:s3:::BUCKET/prefix/*`)",
             },
             pass_role: catalog::lookup("iam:PassRole"),
+            scopable: catalog_where(|id| id.info().accepts_resource()),
+            writes: catalog_where(|id| {
+                let l = id.info().access;
+                l.contains(AccessLevels::WRITE)
+                    || l.contains(AccessLevels::TAGGING)
+                    || l.contains(AccessLevels::PERMISSIONS_MANAGEMENT)
+            }),
         })
     }
 }
@@ -314,22 +325,15 @@ const SMALL_SERVICE: usize = 10;
 
 /// The services `granted` holds wholly, with how many actions it leaves out.
 fn whole_services(granted: &ActionSet) -> Vec<(&'static str, usize)> {
-    let mut whole = Vec::new();
-    let mut ids = granted.iter().peekable();
-    while let Some(first) = ids.next() {
-        let service = first.info().service;
-        let mut count = 1;
-        while ids.peek().is_some_and(|id| id.info().service == service) {
-            ids.next();
-            count += 1;
-        }
-        let total = catalog::service_len(service);
-        let missing = total.saturating_sub(count);
-        if missing == 0 || (total > SMALL_SERVICE && missing <= SERVICE_EXCLUSION) {
-            whole.push((service, missing));
-        }
-    }
-    whole
+    granted
+        .by_service()
+        .into_iter()
+        .filter_map(|(service, count, total)| {
+            let missing = total.saturating_sub(count);
+            (missing == 0 || (total > SMALL_SERVICE && missing <= SERVICE_EXCLUSION))
+                .then_some((service, missing))
+        })
+        .collect()
 }
 
 /// `service-wildcard`: an Allow of every action of a service, however it is
@@ -528,12 +532,13 @@ fn accounts_label(g: &Grant<'_>) -> String {
 }
 
 /// A rule that fires when a statement grants actions of one class on every
-/// resource (or every resource of one account, one level lower).
-fn class_rule(g: &Grant<'_>, class: &Class) -> Option<Finding> {
-    // Actions that accept only `*` cannot be scoped: not the policy's fault.
+/// resource (or every resource of one account, one level lower). Actions
+/// that accept only `*` cannot be scoped: not the policy's fault.
+fn class_rule(g: &Grant<'_>, class: &Class, scopable: &ActionSet) -> Option<Finding> {
     let hits = |set: &ActionSet| -> Vec<ActionId> {
-        set.iter()
-            .filter(|&id| class.actions.contains(id) && id.info().accepts_resource())
+        set.intersection(&class.actions)
+            .intersection(scopable)
+            .iter()
             .collect()
     };
     let s = g.statement;
@@ -576,18 +581,14 @@ fn class_rule(g: &Grant<'_>, class: &Class) -> Option<Finding> {
 /// accept resource ARNs. Write, tagging and permissions-management actions
 /// make it medium, and are named as such; read and list actions are named
 /// apart.
-fn resource_wildcard(g: &Grant<'_>) -> Option<Finding> {
+fn resource_wildcard(g: &Grant<'_>, known: &Known) -> Option<Finding> {
     let s = g.statement;
-    let (writes, reads): (Vec<ActionId>, Vec<ActionId>) = g
-        .every
-        .iter()
-        .filter(|id| id.info().accepts_resource())
-        .partition(|id| {
-            let l = id.info().access;
-            l.contains(AccessLevels::WRITE)
-                || l.contains(AccessLevels::TAGGING)
-                || l.contains(AccessLevels::PERMISSIONS_MANAGEMENT)
-        });
+    let scopable = g.every.intersection(&known.scopable);
+    let writes_set = scopable.intersection(&known.writes);
+    let mut reads_set = scopable;
+    reads_set.subtract(&writes_set);
+    let writes: Vec<ActionId> = writes_set.iter().collect();
+    let reads: Vec<ActionId> = reads_set.iter().collect();
     let what = match (writes.is_empty(), reads.is_empty()) {
         (true, true) => return None,
         (false, true) => format!(
