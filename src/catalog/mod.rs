@@ -516,6 +516,25 @@ impl ActionSet {
         out
     }
 
+    /// The actions in both sets, without building the intersection.
+    pub fn iter_both<'x>(&'x self, other: &'x ActionSet) -> impl Iterator<Item = ActionId> + 'x {
+        self.bits
+            .iter()
+            .zip(&other.bits)
+            .enumerate()
+            .flat_map(|(w, (&a, &b))| {
+                let mut rest = a & b;
+                std::iter::from_fn(move || {
+                    if rest == 0 {
+                        return None;
+                    }
+                    let bit = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    Some(ActionId(w as u32 * 64 + bit))
+                })
+            })
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = ActionId> + '_ {
         self.bits.iter().enumerate().flat_map(|(w, &word)| {
             let mut rest = word;

@@ -16,18 +16,21 @@ use super::condition::has_restricting_condition;
 use super::resource::{scope_of_type, Scope};
 use crate::catalog::{self, ActionId, ActionInfo, ActionSet};
 use crate::policy::{Actions, Policy, Resources, Statement};
+use std::borrow::Cow;
 
-/// One `Allow` statement's effective grant.
+/// One `Allow` statement's effective grant. The sets borrow the statement's
+/// expansion when nothing changes them (the common case), so judging a
+/// large policy copies little.
 #[derive(Debug, Clone)]
 pub struct Grant<'a> {
     pub statement: &'a Statement,
-    /// Every action the statement names that some resource is left for.
-    pub actions: ActionSet,
+    /// How many of the actions it names some resource is left for.
+    pub granted: usize,
     /// The actions the statement names, less those the `Deny` statements
     /// take away entirely (whatever resources the statement lists).
-    pub named: ActionSet,
+    pub named: Cow<'a, ActionSet>,
     /// The actions granted on every resource ([`Scope::Every`]).
-    pub every: ActionSet,
+    pub every: Cow<'a, ActionSet>,
     /// The actions granted on every resource of one account, not in `every`.
     pub account: ActionSet,
     /// Those accounts, as written (for messages).
@@ -93,7 +96,7 @@ pub fn expand(s: &Statement) -> Expansion<'_> {
 /// The effective grant of every `Allow` statement of `policy`, in document
 /// order. `expansions` are [`expand`] of each statement, in the same order
 /// (the caller needs them too, for `unknown-action` and `resource-mismatch`).
-pub fn grants<'a>(policy: &'a Policy, expansions: &[Expansion<'_>]) -> Vec<Grant<'a>> {
+pub fn grants<'a>(policy: &'a Policy, expansions: &'a [Expansion<'a>]) -> Vec<Grant<'a>> {
     let mut denies: Vec<(&ActionSet, Resolver)> = policy
         .statements
         .iter()
@@ -112,29 +115,29 @@ pub fn grants<'a>(policy: &'a Policy, expansions: &[Expansion<'_>]) -> Vec<Grant
 
 fn grant<'a>(
     s: &'a Statement,
-    named: &ActionSet,
+    named: &'a ActionSet,
     denies: &mut [(&ActionSet, Resolver)],
 ) -> Grant<'a> {
     let mut allow = Resolver::new(s.resources.as_ref());
-    let mut actions = ActionSet::new();
-    let mut named_left = named.clone();
-    let mut every = ActionSet::new();
+    let mut removed: Vec<ActionId> = Vec::new();
     let mut account = ActionSet::new();
     let mut accounts: Vec<String> = Vec::new();
+    let mut granted = 0;
     // `Resource: "*"` (or `arn:*`...) allows every action it names on every
     // resource: only the actions a Deny names need a closer look.
-    let to_judge = if allow.universal && matches!(s.resources, Some(Resources::Resource(_))) {
-        let mut denied = ActionSet::new();
+    let universal = allow.universal && matches!(s.resources, Some(Resources::Resource(_)));
+    let mut denied = ActionSet::new();
+    if universal {
         for (d, _) in denies.iter() {
             denied.union_with(d);
         }
-        let touched = named.intersection(&denied);
-        every = named.clone();
-        every.subtract(&touched);
-        actions = every.clone();
-        touched
+    }
+    let touched = named.intersection(&denied);
+    let (to_judge, mut every): (&ActionSet, ActionSet) = if universal {
+        granted = named.len() - touched.len();
+        (&touched, ActionSet::new())
     } else {
-        named.clone()
+        (named, ActionSet::new())
     };
     for id in to_judge.iter() {
         let info = id.info();
@@ -151,7 +154,7 @@ fn grant<'a>(
         match level {
             Scope::Nothing => {
                 if allowed != Scope::Nothing {
-                    named_left.remove(id);
+                    removed.push(id);
                 }
                 continue;
             }
@@ -164,12 +167,31 @@ fn grant<'a>(
             }
             Scope::Every => every.insert(id),
         }
-        actions.insert(id);
+        granted += 1;
     }
+    let every = if !universal {
+        Cow::Owned(every)
+    } else if touched.is_empty() {
+        Cow::Borrowed(named)
+    } else {
+        let mut all = named.clone();
+        all.subtract(&touched);
+        all.union_with(&every);
+        Cow::Owned(all)
+    };
+    let named = if removed.is_empty() {
+        Cow::Borrowed(named)
+    } else {
+        let mut left = named.clone();
+        for id in removed {
+            left.remove(id);
+        }
+        Cow::Owned(left)
+    };
     Grant {
         statement: s,
-        actions,
-        named: named_left,
+        granted,
+        named,
         every,
         account,
         accounts,
@@ -323,7 +345,7 @@ mod tests {
             .iter()
             .map(|g| {
                 (
-                    g.actions.len(),
+                    g.granted,
                     g.every.len(),
                     g.account.len(),
                     g.restricted,

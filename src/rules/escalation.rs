@@ -27,7 +27,7 @@ const LISTED: usize = 5;
 pub struct OpenGrant<'a> {
     pub at: &'a crate::policy::StatementRef,
     /// Actions this statement allows on every resource of the action, with no restricting condition, after the policy's Denies.
-    pub actions: crate::catalog::ActionSet,
+    pub actions: std::borrow::Cow<'a, crate::catalog::ActionSet>,
     /// `Some(services)` when the statement's only restriction is `iam:PassedToService` (values as written, e.g. `lambda.amazonaws.com`, may hold globs): PassRole then reaches only those services. `None`: unrestricted.
     pub passed_to_service: Option<Vec<String>>,
 }
@@ -267,7 +267,7 @@ mod tests {
     fn grant<'a>(at: &'a StatementRef, actions: &[&str]) -> OpenGrant<'a> {
         OpenGrant {
             at,
-            actions: set(actions),
+            actions: std::borrow::Cow::Owned(set(actions)),
             passed_to_service: None,
         }
     }

@@ -21,6 +21,7 @@ use crate::catalog::{self, AccessLevels, ActionId, ActionSet};
 use crate::eval::condition::is_restricting_in;
 use crate::eval::grant::{expand, grants, Expansion, Grant};
 use crate::policy::{Actions, Policy, Resources, Statement, StatementRef};
+use std::borrow::Cow;
 
 /// An `Allow` that leaves out at most this many actions still counts as
 /// "everything" (`NotAction: ["iam:DeleteUser"]` is administrator access).
@@ -63,7 +64,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
         if admin_statements.contains(&s.at.index) {
             continue; // everything else this statement grants is implied
         }
-        if g.actions.is_empty() {
+        if g.granted == 0 {
             continue;
         }
         findings.extend(resource_mismatches(s, exact_of(s)));
@@ -76,7 +77,7 @@ pub fn check(policy: &Policy, ctx: &Context) -> Vec<Finding> {
             &known.credentials,
             &known.sensitive_reads,
         ] {
-            findings.extend(class_rule(g, class, &known.scopable));
+            findings.extend(class_rule(g, class));
         }
         if !is_allow_listed(ctx) {
             findings.extend(resource_wildcard(g, known));
@@ -114,10 +115,11 @@ struct Known {
     credentials: Class,
     sensitive_reads: Class,
     pass_role: Option<ActionId>,
-    /// Actions that accept a resource ARN (the others need `*`).
-    scopable: ActionSet,
-    /// Actions at the Write, Tagging or Permissions-management level.
-    writes: ActionSet,
+    /// Actions that accept a resource ARN (the others need `*`), at the
+    /// Write, Tagging or Permissions-management level...
+    scopable_writes: ActionSet,
+    /// ... and at the others (Read, List).
+    scopable_reads: ActionSet,
 }
 
 impl Known {
@@ -130,6 +132,7 @@ impl Known {
                 on_one_account: Severity::Medium,
                 actions: catalog_where(|id| {
                     id.info().access.contains(AccessLevels::PERMISSIONS_MANAGEMENT)
+                        && id.info().accepts_resource()
                 }),
                 what: "lets the holder change permissions",
                 fix: "scope these actions to the exact ARNs they manage (e.g. `arn:aws:iam::ACCOUNT:role/app-*`), or remove them: a function rarely needs to change IAM or resource policies",
@@ -138,7 +141,7 @@ impl Known {
                 rule: RuleId::CredentialsExposure,
                 severity: Severity::High,
                 on_one_account: Severity::Medium,
-                actions: set_of(CREDENTIAL_ACTIONS),
+                actions: scopable_in(set_of(CREDENTIAL_ACTIONS)),
                 what: "returns credentials",
                 fix: "scope these actions to the specific users, roles or clusters they are for; never `*`",
             },
@@ -146,18 +149,13 @@ impl Known {
                 rule: RuleId::SensitiveDataRead,
                 severity: Severity::Medium,
                 on_one_account: Severity::Low,
-                actions: set_of(SENSITIVE_READS),
+                actions: scopable_in(set_of(SENSITIVE_READS)),
                 what: "reads sensitive data",
                 fix: "scope these actions to the bucket objects, secrets, parameters, keys or tables the function reads (e.g. `arn:aws:s3:::BUCKET/prefix/*`)",
             },
             pass_role: catalog::lookup("iam:PassRole"),
-            scopable: catalog_where(|id| id.info().accepts_resource()),
-            writes: catalog_where(|id| {
-                let l = id.info().access;
-                l.contains(AccessLevels::WRITE)
-                    || l.contains(AccessLevels::TAGGING)
-                    || l.contains(AccessLevels::PERMISSIONS_MANAGEMENT)
-            }),
+            scopable_writes: catalog_where(|id| id.info().accepts_resource() && is_write(id)),
+            scopable_reads: catalog_where(|id| id.info().accepts_resource() && !is_write(id)),
         })
     }
 }
@@ -168,9 +166,24 @@ struct Class {
     severity: Severity,
     /// The severity when the grant covers every resource of one account.
     on_one_account: Severity,
+    /// The actions it reports, those that accept a resource ARN only.
     actions: ActionSet,
     what: &'static str,
     fix: &'static str,
+}
+
+fn is_write(id: ActionId) -> bool {
+    let l = id.info().access;
+    l.contains(AccessLevels::WRITE)
+        || l.contains(AccessLevels::TAGGING)
+        || l.contains(AccessLevels::PERMISSIONS_MANAGEMENT)
+}
+
+/// Actions of the catalog that accept a resource ARN and are in `set`:
+/// what a class rule reports (an action that accepts only `*` cannot be
+/// scoped, so it is not the policy's fault).
+fn scopable_in(set: ActionSet) -> ActionSet {
+    catalog_where(|id| set.contains(id) && id.info().accepts_resource())
 }
 
 fn catalog_where(keep: impl Fn(ActionId) -> bool) -> ActionSet {
@@ -534,13 +547,8 @@ fn accounts_label(g: &Grant<'_>) -> String {
 /// A rule that fires when a statement grants actions of one class on every
 /// resource (or every resource of one account, one level lower). Actions
 /// that accept only `*` cannot be scoped: not the policy's fault.
-fn class_rule(g: &Grant<'_>, class: &Class, scopable: &ActionSet) -> Option<Finding> {
-    let hits = |set: &ActionSet| -> Vec<ActionId> {
-        set.intersection(&class.actions)
-            .intersection(scopable)
-            .iter()
-            .collect()
-    };
+fn class_rule(g: &Grant<'_>, class: &Class) -> Option<Finding> {
+    let hits = |set: &ActionSet| -> Vec<ActionId> { set.iter_both(&class.actions).collect() };
     let s = g.statement;
     let every = hits(&g.every);
     let (ids, severity, scope) = if !every.is_empty() {
@@ -583,12 +591,8 @@ fn class_rule(g: &Grant<'_>, class: &Class, scopable: &ActionSet) -> Option<Find
 /// apart.
 fn resource_wildcard(g: &Grant<'_>, known: &Known) -> Option<Finding> {
     let s = g.statement;
-    let scopable = g.every.intersection(&known.scopable);
-    let writes_set = scopable.intersection(&known.writes);
-    let mut reads_set = scopable;
-    reads_set.subtract(&writes_set);
-    let writes: Vec<ActionId> = writes_set.iter().collect();
-    let reads: Vec<ActionId> = reads_set.iter().collect();
+    let writes: Vec<ActionId> = g.every.iter_both(&known.scopable_writes).collect();
+    let reads: Vec<ActionId> = g.every.iter_both(&known.scopable_reads).collect();
     let what = match (writes.is_empty(), reads.is_empty()) {
         (true, true) => return None,
         (false, true) => format!(
@@ -665,11 +669,17 @@ fn privilege_escalation(grants: &[Grant<'_>], known: &Known) -> Option<Finding> 
     let open: Vec<OpenGrant> = grants
         .iter()
         .filter_map(|g| {
-            let mut actions = g.every.clone();
-            actions.union_with(&g.account);
-            if actions.is_empty() {
+            if g.every.is_empty() && g.account.is_empty() {
                 return None;
             }
+            // Borrowed unless one account adds to what every resource gives.
+            let actions: Cow<ActionSet> = if g.account.is_empty() {
+                Cow::Borrowed(&*g.every)
+            } else {
+                let mut both = g.every.clone().into_owned();
+                both.union_with(&g.account);
+                Cow::Owned(both)
+            };
             if g.open() {
                 return Some(OpenGrant {
                     at: &g.statement.at,
@@ -693,7 +703,7 @@ fn privilege_escalation(grants: &[Grant<'_>], known: &Known) -> Option<Finding> 
             only.insert(pass_role);
             Some(OpenGrant {
                 at: &s.at,
-                actions: only,
+                actions: Cow::Owned(only),
                 passed_to_service: Some(
                     restricting
                         .iter()
