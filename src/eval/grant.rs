@@ -343,14 +343,7 @@ mod tests {
         let exp: Vec<_> = policy.statements.iter().map(expand).collect();
         grants(&policy, &exp)
             .iter()
-            .map(|g| {
-                (
-                    g.granted,
-                    g.every.len(),
-                    g.account.len(),
-                    g.restricted,
-                )
-            })
+            .map(|g| (g.granted, g.every.len(), g.account.len(), g.restricted))
             .collect()
     }
 
