@@ -265,20 +265,26 @@ pub fn suggest(pattern: &str) -> Option<String> {
 }
 
 /// IAM's wildcard match: `*` any run, `?` any one character, ASCII
-/// case-insensitive.
+/// case-insensitive (action names).
 pub fn glob_match_ignore_case(pattern: &str, text: &str) -> bool {
+    glob_match_by(pattern, text, |a, b| a.eq_ignore_ascii_case(&b))
+}
+
+/// IAM's wildcard match with the character comparison given: `*` any run,
+/// `?` any one character. A `*` in the text is an ordinary character.
+pub fn glob_match_by(pattern: &str, text: &str, same: impl Fn(u8, u8) -> bool) -> bool {
     let p = pattern.as_bytes();
     let t = text.as_bytes();
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&t[ti])) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
+        if pi < p.len() && p[pi] == b'*' {
             star = Some(pi);
             pi += 1;
             mark = ti;
+        } else if pi < p.len() && (p[pi] == b'?' || same(p[pi], t[ti])) {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
