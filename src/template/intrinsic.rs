@@ -92,6 +92,22 @@ pub struct Choices {
 impl Choices {
     /// The picks shared by all of `list` (none when it is empty): what a
     /// finding seen in exactly those combinations depends on.
+    /// What to say about a finding that held in the variants `seen` (indices
+    /// into `variants`) out of `judged` judged ones: nothing when it held in
+    /// all of them, else the choices they share (or, when they share none,
+    /// those of the first).
+    pub fn describe(variants: &[Choices], seen: &[usize], judged: usize) -> Vec<String> {
+        if seen.len() >= judged {
+            return Vec::new();
+        }
+        let picks: Vec<&Choices> = seen.iter().map(|&i| &variants[i]).collect();
+        let parts = Choices::common(&picks).parts();
+        match (parts.is_empty(), seen.first()) {
+            (true, Some(&first)) => variants[first].parts(),
+            _ => parts,
+        }
+    }
+
     pub fn common(list: &[&Choices]) -> Choices {
         let Some((first, rest)) = list.split_first() else {
             return Choices::default();

@@ -349,14 +349,7 @@ impl<'a> Linter<'a> {
             }
         }
         for (mut f, line, seen) in found {
-            let mut parts = Vec::new();
-            if seen.len() < judged.len() {
-                let picks: Vec<&Choices> = seen.iter().map(|&i| &variants[i]).collect();
-                parts = Choices::common(&picks).parts();
-                if parts.is_empty() {
-                    parts = variants[seen[0]].parts();
-                }
-            }
+            let parts = Choices::describe(&variants, &seen, judged.len());
             self.annotate(&mut f, &parts);
             self.push(f, logical_id, line);
         }
@@ -736,14 +729,7 @@ impl<'a> Linter<'a> {
             }
         }
         for (mut f, seen) in found {
-            let mut parts = Vec::new();
-            if seen.len() < variants.len() {
-                let picks: Vec<&Choices> = seen.iter().map(|&i| &variants[i]).collect();
-                parts = Choices::common(&picks).parts();
-                if parts.is_empty() {
-                    parts = variants[seen[0]].parts();
-                }
-            }
+            let parts = Choices::describe(&variants, &seen, variants.len());
             self.annotate(&mut f, &parts);
             self.push(f, id, line);
         }
