@@ -1,7 +1,7 @@
 //! `doorman completions SHELL`: a shell completion script, generated from the
 //! same clap definition that parses the command line, so it always offers
 //! exactly the subcommands and options this binary accepts.
-use super::{write_stdout, Cli, EXIT_CLEAN, EXIT_ERROR};
+use super::{Cli, EXIT_ERROR};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -34,11 +34,5 @@ pub fn run(args: CompletionsArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    match write_stdout(&script) {
-        Ok(()) => EXIT_CLEAN,
-        Err(e) => {
-            eprintln!("doorman: cannot write: {e}");
-            EXIT_ERROR
-        }
-    }
+    super::print_page(&script)
 }

@@ -1,5 +1,5 @@
 //! `doorman explain`: the documentation page of a rule, or the list of rules.
-use super::{write_stdout, EXIT_CLEAN, EXIT_ERROR};
+use super::EXIT_ERROR;
 use crate::rules::{docs, RuleId};
 
 #[derive(Debug, clap::Args)]
@@ -19,11 +19,5 @@ pub fn run(args: ExplainArgs) -> u8 {
             }
         },
     };
-    match write_stdout(&page) {
-        Ok(()) => EXIT_CLEAN,
-        Err(e) => {
-            eprintln!("doorman: cannot write: {e}");
-            EXIT_ERROR
-        }
-    }
+    super::print_page(&page)
 }

@@ -2,7 +2,7 @@
 //! same clap definition that parses the command line (`doorman man >
 //! doorman.1`, `doorman man lint > doorman-lint.1`), so the page documents
 //! exactly the options this binary accepts.
-use super::{write_stdout, Cli, EXIT_CLEAN, EXIT_ERROR};
+use super::{Cli, EXIT_ERROR};
 use clap::CommandFactory;
 
 #[derive(Debug, clap::Args)]
@@ -21,13 +21,7 @@ pub fn run(args: ManArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    match write_stdout(&page) {
-        Ok(()) => EXIT_CLEAN,
-        Err(e) => {
-            eprintln!("doorman: cannot write: {e}");
-            EXIT_ERROR
-        }
-    }
+    super::print_page(&page)
 }
 
 /// The roff text of `doorman(1)`, or of `doorman-SUBCOMMAND(1)`.

@@ -64,6 +64,18 @@ pub fn main(cli: Cli) -> ExitCode {
 
 /// Writes `text` to stdout. A reader that went away (`doorman lint . | head`)
 /// is not an error: the output is simply no longer wanted.
+/// Writes a page (an explanation, a man page, a completion script) to
+/// stdout: exit status 0, or 2 with the reason when stdout cannot be written.
+pub fn print_page(text: &str) -> u8 {
+    match write_stdout(text) {
+        Ok(()) => EXIT_CLEAN,
+        Err(e) => {
+            eprintln!("doorman: cannot write: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
 pub fn write_stdout(text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
