@@ -116,6 +116,17 @@ impl ActionId {
     }
 }
 
+/// How many resource types (ARN formats) the catalog knows.
+pub fn resource_type_count() -> usize {
+    data::RESOURCE_ARNS.len()
+}
+
+/// The ARN format of the resource type at `index` (an element of
+/// [`ActionInfo::resources`]).
+pub fn resource_arn(index: u16) -> &'static str {
+    data::RESOURCE_ARNS[index as usize]
+}
+
 /// How many actions the catalog knows.
 pub fn len() -> usize {
     data::ACTIONS.len()
@@ -132,9 +143,14 @@ fn service_range(prefix: &str) -> Option<std::ops::Range<usize>> {
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// Whether `prefix` is a known service prefix (case-insensitive).
@@ -150,6 +166,30 @@ pub fn service_len(prefix: &str) -> usize {
 
 /// The action named exactly `service:Action` (case-insensitive, as IAM is).
 pub fn lookup(action: &str) -> Option<ActionId> {
+    // Policies name the same few thousand actions over and over
+    // (`logs:PutLogEvents`): remember each spelling's answer per thread,
+    // bounded so a long-lived Lambda cannot grow it.
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<ActionId>>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    }
+    const REMEMBERED: usize = 50_000;
+    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(action).copied()) {
+        return hit;
+    }
+    let found = search(action);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(action.into(), found);
+    });
+    found
+}
+
+/// [`lookup`] without the memory: two binary searches.
+fn search(action: &str) -> Option<ActionId> {
     let (service, name) = action.split_once(':')?;
     let range = service_range(service)?;
     let slice = &data::ACTIONS[range.clone()];
@@ -190,19 +230,18 @@ fn matching_range(pattern: &str) -> impl Iterator<Item = (usize, Glob<'_>)> + '_
     } else {
         match pattern.split_once(':') {
             Some((service, name)) if !service.contains(['*', '?']) => {
-                let range = service_range(service).unwrap_or(0..0);
                 let wild = name.find(['*', '?']);
+                let range = || service_range(service).unwrap_or(0..0);
                 match wild {
                     // An exact name: one binary search in the service's range.
-                    None => match data::ACTIONS[range.clone()]
-                        .binary_search_by(|a| cmp_ignore_case(a.name(), name))
-                    {
-                        Ok(i) => (range.start + i..range.start + i + 1, Glob::Any),
-                        Err(_) => (0..0, Glob::Any),
+                    None => match lookup(pattern) {
+                        Some(id) => (id.0 as usize..id.0 as usize + 1, Glob::Any),
+                        None => (0..0, Glob::Any),
                     },
-                    Some(0) if name == "*" => (range, Glob::Any),
-                    Some(0) => (range, Glob::Name(name)),
+                    Some(0) if name == "*" => (range(), Glob::Any),
+                    Some(0) => (range(), Glob::Name(name)),
                     Some(at) => {
+                        let range = range();
                         let prefix = &name[..at];
                         let slice = &data::ACTIONS[range.clone()];
                         let start = slice.partition_point(|a| cmp_prefix(a.name(), prefix).is_lt());
@@ -235,6 +274,29 @@ fn cmp_prefix(name: &str, prefix: &str) -> std::cmp::Ordering {
 /// The closest known action to a pattern that matches nothing, for a
 /// "did you mean" hint.
 pub fn suggest(pattern: &str) -> Option<String> {
+    // AWS's own policies name the same not-yet-catalogued actions again and
+    // again: remember the answers per thread, bounded.
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<String>>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    }
+    const REMEMBERED: usize = 5_000;
+    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(pattern).cloned()) {
+        return hit;
+    }
+    let found = closest(pattern);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(pattern.into(), found.clone());
+    });
+    found
+}
+
+/// [`suggest`] without the memory.
+fn closest(pattern: &str) -> Option<String> {
     let (service, name) = pattern.split_once(':')?;
     let lower_service = service.to_ascii_lowercase();
     let candidates = match service_range(service) {
@@ -250,17 +312,25 @@ pub fn suggest(pattern: &str) -> Option<String> {
             return (best.0 <= 2).then(|| format!("{}:{}", best.1, name));
         }
     };
-    let lower_name = name.to_ascii_lowercase();
+    let lower_name = name.to_ascii_lowercase().into_bytes();
     let limit = (lower_name.len() / 3).max(2);
-    let (dist, best) = candidates
-        .filter(|a| a.name.len().abs_diff(lower_name.len()) <= limit)
-        .map(|a| {
-            (
-                strsim::levenshtein(&a.name.to_ascii_lowercase(), &lower_name),
-                a,
-            )
-        })
-        .min_by_key(|(d, _)| *d)?;
+    // The first closest name; the distance is at least the difference in
+    // length, so a candidate that cannot beat the best so far is skipped.
+    let mut best: Option<(usize, ActionInfo)> = None;
+    let mut lower = Vec::new();
+    for a in candidates {
+        let floor = a.name.len().abs_diff(lower_name.len());
+        if floor > limit || best.is_some_and(|(d, _)| floor >= d) {
+            continue;
+        }
+        lower.clear();
+        lower.extend(a.name.bytes().map(|c| c.to_ascii_lowercase()));
+        let d = strsim::generic_levenshtein(&lower, &lower_name);
+        if best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, a));
+        }
+    }
+    let (dist, best) = best?;
     (dist <= limit).then(|| best.to_string())
 }
 
@@ -273,8 +343,11 @@ pub fn glob_match_ignore_case(pattern: &str, text: &str) -> bool {
 /// IAM's wildcard match with the character comparison given: `*` any run,
 /// `?` any one character. A `*` in the text is an ordinary character.
 pub fn glob_match_by(pattern: &str, text: &str, same: impl Fn(u8, u8) -> bool) -> bool {
-    let p = pattern.as_bytes();
-    let t = text.as_bytes();
+    glob_match_bytes(pattern.as_bytes(), text.as_bytes(), same)
+}
+
+/// [`glob_match_by`] on bytes, for callers that build the text in a buffer.
+pub fn glob_match_bytes(p: &[u8], t: &[u8], same: impl Fn(u8, u8) -> bool) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
@@ -371,56 +444,89 @@ fn pattern_without_placeholders(pattern: &str) -> String {
 }
 
 /// A set of actions, one bit per catalog entry: the currency of the rules
-/// that reason about what a whole policy allows. An empty set allocates
-/// nothing until its first insert (most statements grant few actions at
-/// most scopes, and the rules make many sets per statement).
-#[derive(Clone)]
+/// that reason about what a whole policy allows.
+///
+/// Only the window of 64-bit words between the lowest and the highest action
+/// ever inserted is stored: a statement's actions mostly come from one or a
+/// few services (contiguous id ranges), so the rules' many sets per statement
+/// cost a few words each instead of the whole catalog. An empty set
+/// allocates nothing.
+#[derive(Clone, Default)]
 pub struct ActionSet {
-    /// Empty, or one bit per catalog action.
+    /// The index of the first stored word.
+    lo: usize,
+    /// Words `lo..lo + bits.len()`; every word outside is zero.
     bits: Vec<u64>,
 }
 
 impl PartialEq for ActionSet {
     fn eq(&self, other: &ActionSet) -> bool {
-        let word = |s: &ActionSet, i: usize| s.bits.get(i).copied().unwrap_or(0);
-        (0..self.bits.len().max(other.bits.len())).all(|i| word(self, i) == word(other, i))
+        let lo = self.lo.min(other.lo);
+        let hi = self.hi().max(other.hi());
+        (lo..hi).all(|i| self.word(i) == other.word(i))
     }
 }
 
 impl Eq for ActionSet {}
 
-impl Default for ActionSet {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl ActionSet {
     pub fn new() -> Self {
-        ActionSet { bits: Vec::new() }
+        ActionSet {
+            lo: 0,
+            bits: Vec::new(),
+        }
     }
 
     fn words() -> usize {
         len().div_ceil(64)
     }
 
-    pub fn insert(&mut self, id: ActionId) {
+    /// One past the last stored word.
+    fn hi(&self) -> usize {
+        self.lo + self.bits.len()
+    }
+
+    fn word(&self, i: usize) -> u64 {
+        i.checked_sub(self.lo)
+            .and_then(|at| self.bits.get(at))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Widens the stored window to cover words `lo..hi`.
+    fn cover(&mut self, lo: usize, hi: usize) {
         if self.bits.is_empty() {
-            self.bits = vec![0; Self::words()];
+            self.lo = lo;
+            self.bits = vec![0; hi - lo];
+            return;
         }
-        self.bits[id.0 as usize / 64] |= 1 << (id.0 % 64);
+        if lo < self.lo {
+            let mut bits = vec![0; self.lo - lo];
+            bits.extend_from_slice(&self.bits);
+            self.bits = bits;
+            self.lo = lo;
+        }
+        if hi > self.hi() {
+            let len = hi - self.lo;
+            self.bits.resize(len, 0);
+        }
+    }
+
+    pub fn insert(&mut self, id: ActionId) {
+        let w = id.0 as usize / 64;
+        self.cover(w, w + 1);
+        self.bits[w - self.lo] |= 1 << (id.0 % 64);
     }
 
     pub fn remove(&mut self, id: ActionId) {
-        if let Some(w) = self.bits.get_mut(id.0 as usize / 64) {
-            *w &= !(1 << (id.0 % 64));
+        let w = id.0 as usize / 64;
+        if let Some(word) = w.checked_sub(self.lo).and_then(|at| self.bits.get_mut(at)) {
+            *word &= !(1 << (id.0 % 64));
         }
     }
 
     pub fn contains(&self, id: ActionId) -> bool {
-        self.bits
-            .get(id.0 as usize / 64)
-            .is_some_and(|w| w & (1 << (id.0 % 64)) != 0)
+        self.word(id.0 as usize / 64) & (1 << (id.0 % 64)) != 0
     }
 
     pub fn is_empty(&self) -> bool {
@@ -440,7 +546,7 @@ impl ActionSet {
                 *last = (1u64 << (n % 64)) - 1;
             }
         }
-        ActionSet { bits }
+        ActionSet { lo: 0, bits }
     }
 
     pub fn union_with(&mut self, other: &ActionSet) {
@@ -448,59 +554,75 @@ impl ActionSet {
             return;
         }
         if self.bits.is_empty() {
+            self.lo = other.lo;
             self.bits = other.bits.clone();
             return;
         }
-        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+        self.cover(other.lo, other.hi());
+        let at = other.lo - self.lo;
+        for (a, b) in self.bits[at..].iter_mut().zip(&other.bits) {
             *a |= b;
         }
     }
 
     pub fn subtract(&mut self, other: &ActionSet) {
-        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
-            *a &= !b;
+        let (lo, hi) = (self.lo.max(other.lo), self.hi().min(other.hi()));
+        for i in lo..hi {
+            self.bits[i - self.lo] &= !other.bits[i - other.lo];
         }
     }
 
     /// The actions in both sets.
     pub fn intersection(&self, other: &ActionSet) -> ActionSet {
-        if self.bits.is_empty() || other.bits.is_empty() {
+        let (lo, hi) = (self.lo.max(other.lo), self.hi().min(other.hi()));
+        if lo >= hi {
             return ActionSet::new();
         }
         ActionSet {
-            bits: self
-                .bits
-                .iter()
-                .zip(&other.bits)
-                .map(|(a, b)| a & b)
+            lo,
+            bits: (lo..hi)
+                .map(|i| self.bits[i - self.lo] & other.bits[i - other.lo])
                 .collect(),
         }
     }
 
     /// How many actions of the id range `start..end` the set holds.
     pub fn count_in(&self, start: usize, end: usize) -> usize {
-        (start..end)
-            .filter(|&i| {
-                self.bits
-                    .get(i / 64)
-                    .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        if start >= end {
+            return 0;
+        }
+        let (first, last) = (start / 64, (end - 1) / 64);
+        (first.max(self.lo)..=last.min(self.hi().saturating_sub(1)))
+            .map(|w| {
+                let mut word = self.word(w);
+                if w == first {
+                    word &= u64::MAX << (start % 64);
+                }
+                if w == last && !end.is_multiple_of(64) {
+                    word &= (1u64 << (end % 64)) - 1;
+                }
+                word.count_ones() as usize
             })
-            .count()
+            .sum()
     }
 
     /// The first action at or after id `from`.
     fn next_from(&self, from: usize) -> Option<ActionId> {
+        let from = from.max(self.lo * 64);
         let mut w = from / 64;
-        if w >= self.bits.len() {
+        if w >= self.hi() {
             return None;
         }
-        let mut word = self.bits[w] & (u64::MAX << (from % 64));
+        let mut word = self.word(w) & (u64::MAX << (from % 64));
         loop {
             if word != 0 {
                 return Some(ActionId(w as u32 * 64 + word.trailing_zeros()));
             }
             w += 1;
-            word = *self.bits.get(w)?;
+            if w >= self.hi() {
+                return None;
+            }
+            word = self.word(w);
         }
     }
 
@@ -524,36 +646,30 @@ impl ActionSet {
 
     /// The actions in both sets, without building the intersection.
     pub fn iter_both<'x>(&'x self, other: &'x ActionSet) -> impl Iterator<Item = ActionId> + 'x {
-        self.bits
-            .iter()
-            .zip(&other.bits)
-            .enumerate()
-            .flat_map(|(w, (&a, &b))| {
-                let mut rest = a & b;
-                std::iter::from_fn(move || {
-                    if rest == 0 {
-                        return None;
-                    }
-                    let bit = rest.trailing_zeros();
-                    rest &= rest - 1;
-                    Some(ActionId(w as u32 * 64 + bit))
-                })
-            })
+        let (lo, hi) = (self.lo.max(other.lo), self.hi().min(other.hi()));
+        (lo..hi.max(lo))
+            .flat_map(move |w| bits_of(w, self.bits[w - self.lo] & other.bits[w - other.lo]))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = ActionId> + '_ {
-        self.bits.iter().enumerate().flat_map(|(w, &word)| {
-            let mut rest = word;
-            std::iter::from_fn(move || {
-                if rest == 0 {
-                    return None;
-                }
-                let b = rest.trailing_zeros();
-                rest &= rest - 1;
-                Some(ActionId(w as u32 * 64 + b))
-            })
-        })
+        self.bits
+            .iter()
+            .enumerate()
+            .flat_map(|(at, &word)| bits_of(self.lo + at, word))
     }
+}
+
+/// The actions of one word of a set: word `w`'s set bits as ids.
+fn bits_of(w: usize, word: u64) -> impl Iterator<Item = ActionId> {
+    let mut rest = word;
+    std::iter::from_fn(move || {
+        if rest == 0 {
+            return None;
+        }
+        let bit = rest.trailing_zeros();
+        rest &= rest - 1;
+        Some(ActionId(w as u32 * 64 + bit))
+    })
 }
 
 impl fmt::Debug for ActionSet {
@@ -711,6 +827,61 @@ fn template_matches(template: &str, key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    /// Ids spread over the whole catalog, clustered like a statement's
+    /// actions (a few services) or scattered.
+    fn ids() -> impl Strategy<Value = Vec<u32>> {
+        let n = len() as u32;
+        prop::collection::vec(
+            prop_oneof![0..n, 0..130u32, (n - 130)..n, 5_000..5_200u32],
+            0..40,
+        )
+    }
+
+    fn set_of_ids(ids: &[u32]) -> ActionSet {
+        let mut s = ActionSet::new();
+        for &i in ids {
+            s.insert(ActionId(i));
+        }
+        s
+    }
+
+    proptest! {
+        /// The windowed bit set behaves as a plain set of ids, whatever the
+        /// windows of the two operands.
+        #[test]
+        fn action_set_agrees_with_a_plain_set(a in ids(), b in ids(), gone in ids(), start in 0..20_000usize, span in 0..700usize) {
+            let model_a: BTreeSet<u32> = a.iter().copied().collect();
+            let model_b: BTreeSet<u32> = b.iter().copied().collect();
+            let (mut sa, sb) = (set_of_ids(&a), set_of_ids(&b));
+            let ids = |s: &ActionSet| s.iter().map(|id| id.0).collect::<Vec<_>>();
+            prop_assert_eq!(ids(&sa), model_a.iter().copied().collect::<Vec<_>>());
+            prop_assert_eq!(sa.len(), model_a.len());
+            prop_assert_eq!(sa.is_empty(), model_a.is_empty());
+            let both: Vec<u32> = model_a.intersection(&model_b).copied().collect();
+            prop_assert_eq!(ids(&sa.intersection(&sb)), both.clone());
+            prop_assert_eq!(sa.iter_both(&sb).map(|id| id.0).collect::<Vec<_>>(), both);
+            let end = (start + span).min(len());
+            let start = start.min(end);
+            prop_assert_eq!(sa.count_in(start, end), model_a.range(start as u32..end as u32).count());
+            prop_assert_eq!(sa == sb, model_a == model_b);
+            let mut union = sa.clone();
+            union.union_with(&sb);
+            prop_assert_eq!(ids(&union), model_a.union(&model_b).copied().collect::<Vec<_>>());
+            let mut minus = sa.clone();
+            minus.subtract(&sb);
+            prop_assert_eq!(ids(&minus), model_a.difference(&model_b).copied().collect::<Vec<_>>());
+            for &g in &gone {
+                sa.remove(ActionId(g));
+                prop_assert!(!sa.contains(ActionId(g)));
+            }
+            let left: BTreeSet<u32> = model_a.iter().copied().filter(|i| !gone.contains(i)).collect();
+            prop_assert_eq!(ids(&sa), left.iter().copied().collect::<Vec<_>>());
+            prop_assert_eq!(sa == set_of_ids(&left.iter().copied().collect::<Vec<_>>()), true);
+        }
+    }
 
     #[test]
     fn glob_is_case_insensitive_with_star_and_question_mark() {

@@ -100,6 +100,73 @@ pub fn intersects_arn(a: &str, b: &str) -> bool {
     intersects(a, b)
 }
 
+/// A pattern compared with many others ([`covers_arn_prepared`],
+/// [`intersects_arn_prepared`]): its witnesses are built once.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    text: String,
+    /// The pattern with every `*` empty and every `?` an `x`.
+    empty: String,
+    /// The pattern with every `*` and `?` an `x`.
+    one: String,
+}
+
+impl Prepared {
+    pub fn new(text: String) -> Self {
+        Prepared {
+            empty: witness(&text, ""),
+            one: witness(&text, "x"),
+            text,
+        }
+    }
+}
+
+/// [`covers_arn`] with the inner pattern prepared.
+pub fn covers_arn_prepared(outer: &str, inner: &Prepared) -> bool {
+    if !matches(outer, &inner.empty) || !matches(outer, &inner.one) {
+        return false;
+    }
+    if let (Some(o), Some(i)) = (split_arn(outer), split_arn(&inner.text)) {
+        if o.iter().zip(&i).all(|(o, i)| covers(o, i)) {
+            return true;
+        }
+    }
+    covers(outer, &inner.text)
+}
+
+/// [`intersects_arn`] with the second pattern prepared.
+pub fn intersects_arn_prepared(a: &str, b: &Prepared) -> bool {
+    if matches(a, &b.empty) || matches_witness(&b.text, a) {
+        return true;
+    }
+    if let (Some(x), Some(y)) = (split_arn(a), split_arn(&b.text)) {
+        if x.iter().zip(&y).all(|(x, y)| intersects(x, y)) {
+            return true;
+        }
+    }
+    intersects(a, &b.text)
+}
+
+/// `matches(pattern, &witness(text, ""))` without allocating for the usual
+/// short ARN.
+fn matches_witness(pattern: &str, text: &str) -> bool {
+    const STACK: usize = 256;
+    let mut buf = [0u8; STACK];
+    let mut len = 0;
+    for &c in text.as_bytes() {
+        if len == STACK {
+            return matches(pattern, &witness(text, ""));
+        }
+        match c {
+            b'*' => continue,
+            b'?' => buf[len] = b'x',
+            c => buf[len] = c,
+        }
+        len += 1;
+    }
+    crate::catalog::glob_match_bytes(pattern.as_bytes(), &buf[..len], |a, b| a == b)
+}
+
 /// One string `pattern` matches: each `*` replaced by `star`, each `?` by `x`.
 fn witness(pattern: &str, star: &str) -> String {
     let mut out = String::with_capacity(pattern.len());

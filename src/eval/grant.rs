@@ -13,7 +13,7 @@
 //!   left is at most as wide as `X` (`NotResource: "arn:*"` subtracts nothing).
 
 use super::condition::has_restricting_condition;
-use super::resource::{scope_of_type, Scope};
+use super::resource::{scope_of_type, type_service, Scope};
 use crate::catalog::{self, ActionId, ActionInfo, ActionSet};
 use crate::policy::{Actions, Policy, Resources, Statement};
 use std::borrow::Cow;
@@ -229,9 +229,13 @@ impl<'r> Resolver<'r> {
             .iter()
             .map(|p| {
                 let text = super::resource::normalise(p);
-                let fields: Vec<&str> = text.splitn(4, ':').collect();
-                let service = (fields.len() == 4 && !fields[2].contains(['*', '?']))
-                    .then(|| fields[2].to_string());
+                let mut fields = text.splitn(4, ':');
+                let service = match (fields.nth(2), fields.next()) {
+                    (Some(service), Some(_)) if !service.contains(['*', '?']) => {
+                        Some(service.to_string())
+                    }
+                    _ => None,
+                };
                 Pattern {
                     wild: text.contains(['*', '?']),
                     service,
@@ -239,9 +243,14 @@ impl<'r> Resolver<'r> {
                 }
             })
             .collect();
-        let universal = patterns
-            .iter()
-            .any(|p| p.text == "*" || (p.wild && super::glob::covers(&p.text, ANY_ARN)));
+        // A pattern that covers every ARN matches the shortest one first:
+        // that cheap test spares most patterns the full comparison.
+        let universal = patterns.iter().any(|p| {
+            p.text == "*"
+                || (p.wild
+                    && super::glob::matches(&p.text, SHORTEST_ARN)
+                    && super::glob::covers(&p.text, ANY_ARN))
+        });
         Resolver {
             resources,
             patterns,
@@ -260,11 +269,11 @@ impl<'r> Resolver<'r> {
             return Scope::Nothing;
         }
         let mut widest = Scope::Nothing;
-        for (&idx, format) in action.resources.iter().zip(action.resource_arns()) {
+        for &idx in action.resources {
             let s = match self.by_type.iter().find(|(t, _)| *t == idx) {
                 Some((_, s)) => s.clone(),
                 None => {
-                    let type_service = format.split(':').nth(2).unwrap_or("");
+                    let type_service = type_service(idx).unwrap_or("");
                     let s = self
                         .patterns
                         .iter()
@@ -275,7 +284,7 @@ impl<'r> Resolver<'r> {
                             } else if p.service.as_deref().is_some_and(|svc| svc != type_service) {
                                 Scope::Nothing
                             } else {
-                                scope_of_type(&p.text, format)
+                                scope_of_type(&p.text, idx)
                             }
                         })
                         .max()
@@ -332,6 +341,9 @@ impl<'r> Resolver<'r> {
 
 /// Any ARN at all, in the `aws` partition.
 const ANY_ARN: &str = "arn:aws:*:*:*:*";
+
+/// The shortest string [`ANY_ARN`] matches.
+const SHORTEST_ARN: &str = "arn:aws:::::";
 
 #[cfg(test)]
 mod tests {

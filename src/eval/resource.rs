@@ -18,7 +18,7 @@
 //! `*` never hides a finding.
 
 use super::glob;
-use crate::catalog::ActionInfo;
+use crate::catalog::{self, ActionInfo};
 
 /// How much of an action's resources a grant covers. Ordered narrow to wide.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,82 +60,143 @@ pub fn scope(pattern: &str, action: &ActionInfo) -> Scope {
         };
     }
     action
-        .resource_arns()
-        .map(|t| scope_of_type(pattern, t))
+        .resources
+        .iter()
+        .map(|&t| scope_of_type(pattern, t))
         .max()
         .unwrap_or(Scope::Nothing)
 }
 
-/// What `pattern` ([`normalise`]d) covers of one resource type, given as the
-/// catalog's ARN format with `${...}` placeholders.
-pub fn scope_of_type(pattern: &str, type_format: &'static str) -> Scope {
+/// What `pattern` ([`normalise`]d) covers of one resource type, given as
+/// the catalog's index of its ARN format (`${...}` placeholders).
+///
+/// Called for every (pattern, type) pair of every statement, so the type's
+/// side is prepared once per process ([`TypeGlobs`]) and the pattern is
+/// split without allocating.
+pub fn scope_of_type(pattern: &str, type_index: u16) -> Scope {
     // The same patterns recur across the statements and files of one run
     // (`arn:aws:ec2:*:*:instance/*` against every EC2 type): remember the
     // answers per thread, bounded so a long-lived Lambda cannot grow it.
+    type Answers = rustc_hash::FxHashMap<Box<str>, Vec<(u16, Scope)>>;
     thread_local! {
-        static SEEN: std::cell::RefCell<std::collections::HashMap<String, Vec<(usize, Scope)>>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        static SEEN: std::cell::RefCell<Answers> = std::cell::RefCell::new(Answers::default());
     }
     const REMEMBERED: usize = 20_000;
-    let type_key = type_format.as_ptr() as usize;
     let hit = SEEN.with(|seen| {
         seen.borrow()
             .get(pattern)
-            .and_then(|types| types.iter().find(|(t, _)| *t == type_key))
+            .and_then(|types| types.iter().find(|(t, _)| *t == type_index))
             .map(|(_, scope)| scope.clone())
     });
     if let Some(hit) = hit {
         return hit;
     }
-    let scope = judge_type(pattern, type_format);
+    let scope = judge_type(pattern, TypeGlobs::of(type_index));
     SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
         if seen.len() >= REMEMBERED {
             seen.clear();
         }
-        seen.entry(pattern.to_string())
-            .or_default()
-            .push((type_key, scope.clone()));
+        match seen.get_mut(pattern) {
+            Some(types) => types.push((type_index, scope.clone())),
+            None => {
+                seen.insert(pattern.into(), vec![(type_index, scope.clone())]);
+            }
+        }
     });
     scope
 }
 
-fn judge_type(pattern: &str, type_format: &str) -> Scope {
-    let fields: Vec<&str> = pattern.splitn(6, ':').collect();
+/// The service field of a resource type's ARN format (`iam` for a role).
+pub fn type_service(type_index: u16) -> Option<&'static str> {
+    TypeGlobs::of(type_index).fields.get(2).copied()
+}
+
+/// A resource type's ARN format and the globs it stands for, built on first
+/// use and kept for the life of the process (a few thousand types at most).
+struct TypeGlobs {
+    format: &'static str,
+    /// The format's six fields (fewer for a malformed format).
+    fields: Vec<&'static str>,
+    /// Any region, any account: [`type_glob`]`(format, "*", ANY_ACCOUNT)`.
+    every: glob::Prepared,
+    /// Any region, any account, placeholders loose: `type_glob(format, "*", "*")`.
+    loose: glob::Prepared,
+}
+
+impl TypeGlobs {
+    fn of(index: u16) -> &'static TypeGlobs {
+        use std::sync::OnceLock;
+        static TYPES: OnceLock<Box<[OnceLock<TypeGlobs>]>> = OnceLock::new();
+        let types = TYPES.get_or_init(|| {
+            (0..catalog::resource_type_count())
+                .map(|_| OnceLock::new())
+                .collect()
+        });
+        types[index as usize].get_or_init(|| {
+            let format = catalog::resource_arn(index);
+            TypeGlobs {
+                format,
+                fields: format.splitn(6, ':').collect(),
+                every: glob::Prepared::new(type_glob(format, "*", ANY_ACCOUNT)),
+                loose: glob::Prepared::new(type_glob(format, "*", "*")),
+            }
+        })
+    }
+}
+
+/// Up to six `:`-separated fields of an ARN pattern, without allocating.
+fn arn_fields(pattern: &str) -> ([&str; 6], usize) {
+    let mut out = [""; 6];
+    let mut n = 0;
+    for (slot, field) in out.iter_mut().zip(pattern.splitn(6, ':')) {
+        *slot = field;
+        n += 1;
+    }
+    (out, n)
+}
+
+fn judge_type(pattern: &str, t: &TypeGlobs) -> Scope {
+    let (fields, n) = arn_fields(pattern);
+    let field = |i: usize| (i < n).then(|| fields[i]);
     // Judge the region a pattern fixes as "any region": one region of an
     // account is as good as all of them to whoever holds the grant.
-    let region = match fields.get(3) {
-        Some(r) if !r.is_empty() && !r.contains(['*', '?', '$']) => *r,
+    let region = match field(3) {
+        Some(r) if !r.is_empty() && !r.contains(['*', '?', '$']) => r,
         _ => "*",
     };
     // Cheap answers first (the corpus has thousands of scoped patterns):
     // a literal service other than the type's names none of its resources,
     // and a literal account cannot cover every account.
-    let type_fields: Vec<&str> = type_format.splitn(6, ':').collect();
     let literal = |f: &str| !f.contains(['*', '?']);
-    if let (Some(service), Some(type_service)) = (fields.get(2), type_fields.get(2)) {
-        if fields.len() > 3 && literal(service) && service != type_service {
+    if let (Some(service), Some(type_service)) = (field(2), t.fields.get(2)) {
+        if n > 3 && literal(service) && service != *type_service {
             return Scope::Nothing;
         }
     }
-    let placeholder = |i: usize| type_fields.get(i).is_some_and(|f| f.contains("${"));
-    if fields.len() == 6 && !fields[5].contains('*') && placeholder(5) {
+    let placeholder = |i: usize| t.fields.get(i).is_some_and(|f| f.contains("${"));
+    if n == 6 && !fields[5].contains('*') && placeholder(5) {
         // A resource name without a star covers no placeholder: scoped.
-        return if literal(fields[2])
-            || glob::intersects_arn(pattern, &type_glob(type_format, "*", "*"))
-        {
+        return if literal(fields[2]) || glob::intersects_arn_prepared(pattern, &t.loose) {
             Scope::Scoped
         } else {
             Scope::Nothing
         };
     }
-    let account_fixed = fields.len() == 6 && literal(fields[4]) && placeholder(4);
-    if !account_fixed && glob::covers_arn(pattern, &type_glob(type_format, region, ANY_ACCOUNT)) {
-        return Scope::Every;
+    let account_fixed = n == 6 && literal(fields[4]) && placeholder(4);
+    if !account_fixed {
+        let every = if region == "*" {
+            glob::covers_arn_prepared(pattern, &t.every)
+        } else {
+            glob::covers_arn(pattern, &type_glob(t.format, region, ANY_ACCOUNT))
+        };
+        if every {
+            return Scope::Every;
+        }
     }
-    if let Some(account) = fields.get(4).filter(|a| is_account(a)) {
-        if glob::covers_arn(pattern, &type_glob(type_format, region, account)) {
-            let written = if *account == OWN_ACCOUNT_NORMALISED {
+    if let Some(account) = field(4).filter(|a| is_account(a)) {
+        if glob::covers_arn(pattern, &type_glob(t.format, region, account)) {
+            let written = if account == OWN_ACCOUNT_NORMALISED {
                 OWN_ACCOUNT
             } else {
                 account
@@ -148,11 +209,8 @@ fn judge_type(pattern: &str, type_format: &str) -> Scope {
     // of the type's own service counts as naming some of its resources
     // without a closer look: only "every" and "one account" change a
     // verdict, and "some" is the cautious answer for a `Deny`'s exceptions.
-    let same_service = fields.len() > 3 && fields.get(2) == type_fields.get(2);
-    if pattern.contains("${")
-        || same_service
-        || glob::intersects_arn(pattern, &type_glob(type_format, "*", "*"))
-    {
+    let same_service = n > 3 && field(2) == t.fields.get(2).copied();
+    if pattern.contains("${") || same_service || glob::intersects_arn_prepared(pattern, &t.loose) {
         Scope::Scoped
     } else {
         Scope::Nothing
@@ -169,6 +227,9 @@ fn is_account(field: &str) -> bool {
 /// `aws` and any region; the colons inside other `${...}` values become a
 /// control character, so that splitting the ARN at `:` keeps them whole.
 pub fn normalise(pattern: &str) -> String {
+    if !pattern.contains('$') {
+        return pattern.to_string();
+    }
     let replaced = pattern
         .replace("${AWS::Partition}", "aws")
         .replace("${AWS::Region}", "*");
