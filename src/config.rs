@@ -10,7 +10,11 @@
 //! | `DOORMAN_IGNORE_PRINCIPALS` | comma-separated ARN patterns (`*`, `?`) of actors not alerted on (break-glass roles) |
 //! | `DOORMAN_FUNCTION_NAME` | doorman's own function (default: `AWS_LAMBDA_FUNCTION_NAME`) |
 //! | `DOORMAN_CHANGE_RULE_NAME`, `DOORMAN_TAMPER_RULE_NAME` | doorman's EventBridge rules |
-//! | `DOORMAN_TRAIL_NAME` | the trail that feeds doorman; unset: stopping any trail is tampering |
+//! | `DOORMAN_TRAIL_NAME` | the trail that feeds doorman; unset: any change to any trail is tampering |
+//! | `DOORMAN_ROLE_NAME` | doorman's execution role (name): its policy, trust and boundary changes are tampering |
+//! | `DOORMAN_KEY_ARN` | the KMS key of its topic, logs and queue: disabling, deleting or re-policing it is tampering (matched by key id) |
+//! | `DOORMAN_QUEUE_ARN` | its on-failure SQS queue (matched by account and name against the queue URL SQS events carry) |
+//! | `DOORMAN_LOG_GROUP` | its log group name |
 //! | `DOORMAN_TRUSTED_ACCOUNTS` | comma-separated 12-digit account ids every cross-account rule treats as your own |
 //! | `DOORMAN_TRUSTED_ORGS` | comma-separated organization ids (`o-...`); set: only conditions naming these guard a cross-account grant |
 
@@ -114,10 +118,15 @@ pub fn guarded_from_lookup(get: impl Fn(&str) -> Option<String>) -> Guarded {
     };
     Guarded {
         function_name: var("DOORMAN_FUNCTION_NAME").or_else(|| var("AWS_LAMBDA_FUNCTION_NAME")),
+        runtime_function_name: var("AWS_LAMBDA_FUNCTION_NAME"),
         change_rule_name: var("DOORMAN_CHANGE_RULE_NAME"),
         tamper_rule_name: var("DOORMAN_TAMPER_RULE_NAME"),
         topic_arn: var("DOORMAN_TOPIC_ARN"),
         trail_name: var("DOORMAN_TRAIL_NAME"),
+        role_name: var("DOORMAN_ROLE_NAME"),
+        key_arn: var("DOORMAN_KEY_ARN"),
+        queue_arn: var("DOORMAN_QUEUE_ARN"),
+        log_group: var("DOORMAN_LOG_GROUP"),
     }
 }
 

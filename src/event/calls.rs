@@ -2,12 +2,13 @@
 //! the [`What`] each one is, read from its request and response.
 
 use super::decode::str_at;
+use super::guardrail;
 use super::*;
 use crate::policy::type_name;
 use serde_json::{Map, Value};
 
 /// A request or response field, as a string: the field must be there.
-fn required(obj: &Map<String, Value>, key: &str, event: &str) -> Result<String, String> {
+pub(super) fn required(obj: &Map<String, Value>, key: &str, event: &str) -> Result<String, String> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(other) => Err(format!(
@@ -129,14 +130,19 @@ fn tag_call(
 
 /// The function an event names (`functionName` may be a name, a partial ARN
 /// `123456789012:function:name` or a full ARN, with or without a qualifier).
-fn function(
+pub(super) fn function(
     info: &EventInfo,
     req: &Map<String, Value>,
     resp: &Map<String, Value>,
     event: &str,
 ) -> Result<Function, String> {
     let given = required(req, "functionName", event)?;
-    let name = function_name(&given);
+    Ok(function_from(info, &given, resp))
+}
+
+/// A function given by name or ARN; the response's `functionArn` wins.
+fn function_from(info: &EventInfo, given: &str, resp: &Map<String, Value>) -> Function {
+    let name = function_name(given);
     let arn = resp
         .get("functionArn")
         .and_then(Value::as_str)
@@ -144,7 +150,7 @@ fn function(
         .or_else(|| {
             given
                 .starts_with("arn:")
-                .then(|| unqualified_function_arn(&given))
+                .then(|| unqualified_function_arn(given))
         })
         .unwrap_or_else(|| {
             format!(
@@ -152,7 +158,7 @@ fn function(
                 info.region, info.account
             )
         });
-    Ok(Function { name, arn })
+    Function { name, arn }
 }
 
 /// The bare name of a function given by name or (partial) ARN.
@@ -169,11 +175,19 @@ fn unqualified_function_arn(arn: &str) -> String {
     arn.splitn(8, ':').take(7).collect::<Vec<_>>().join(":")
 }
 
-pub(super) fn what(
-    info: &EventInfo,
-    req: &Map<String, Value>,
-    resp: &Map<String, Value>,
-) -> Result<Option<What>, String> {
+/// One CloudTrail call, as the table reads it.
+pub(super) struct Call<'a> {
+    pub info: &'a EventInfo,
+    pub req: &'a Map<String, Value>,
+    pub resp: &'a Map<String, Value>,
+    /// The ARNs of the record's `resources[]`.
+    pub resources: &'a [String],
+}
+
+/// What a covered call changed; `Ok(None)` for calls doorman does not
+/// judge. Calls that only touch doorman's doors are in [`guardrail::call`].
+pub(super) fn what(c: &Call) -> Result<Option<What>, String> {
+    let (info, req, resp) = (c.info, c.req, c.resp);
     let event = format!("`{}`", info.name);
     let event = event.as_str();
     let w = match (info.service.as_str(), info.name.as_str()) {
@@ -260,21 +274,61 @@ pub(super) fn what(
         },
         ("lambda", "UpdateFunctionConfiguration") => {
             let role_arn = str_at(req, "role");
-            let layers = layers(req);
-            let function = function(info, req, resp, event)?;
             if role_arn.is_none() && !req.contains_key("layers") {
                 // Not a role or layer change, but still a change of doorman
                 // itself when it is doorman's own function.
-                return Ok(Some(What::Guardrail(GuardrailCall {
-                    target: GuardrailTarget::Function,
-                    resource: function.name,
-                    effect: "changed the configuration of",
-                })));
+                return guardrail::call(c).map(|g| g.map(What::Guardrail));
             }
             What::FunctionRole {
-                function,
+                function: function(info, req, resp, event)?,
                 role_arn,
-                layers,
+                layers: layers(req),
+            }
+        }
+        ("iam", name @ ("PutRolePermissionsBoundary" | "PutUserPermissionsBoundary")) => {
+            What::BoundarySet {
+                holder: holder(req, kind_of(name)),
+                policy_arn: required(req, "permissionsBoundary", event)?,
+            }
+        }
+        ("iam", "DetachRolePolicy") => What::RolePolicyRemoved {
+            role: required(req, "roleName", event)?,
+            policy: required(req, "policyArn", event)?,
+            managed: true,
+        },
+        ("iam", "DeleteRolePolicy") => What::RolePolicyRemoved {
+            role: required(req, "roleName", event)?,
+            policy: required(req, "policyName", event)?,
+            managed: false,
+        },
+        ("iam", "AddUserToGroup") => What::GroupMember {
+            user: name_at(req, "userName"),
+            group: required(req, "groupName", event)?,
+        },
+        ("lambda", "UpdateEventSourceMapping") => {
+            // The request names only the mapping (`uUID`) and what changes;
+            // the response is the whole mapping.
+            let given = str_at(req, "functionName").or_else(|| str_at(resp, "functionArn"));
+            let Some(given) = given else {
+                return Err(format!(
+                    "{event} has neither `requestParameters.functionName` nor `responseElements.functionArn`"
+                ));
+            };
+            let function = function_from(info, &given, resp);
+            match str_at(resp, "eventSourceArn") {
+                Some(arn) => What::EventSourceMapping {
+                    function,
+                    event_source_arn: arn,
+                },
+                // Self-managed Kafka has no ARN: not covered.
+                None if resp.contains_key("selfManagedEventSource") => return Ok(None),
+                None => return Err(format!("{event} has no `responseElements.eventSourceArn`")),
+            }
+        }
+        ("lambda", "PutFunctionEventInvokeConfig" | "UpdateFunctionEventInvokeConfig") => {
+            What::InvokeConfig {
+                function: function(info, req, resp, event)?,
+                destinations: destinations(req),
             }
         }
         ("lambda", "CreateEventSourceMapping") => What::EventSourceMapping {
@@ -287,148 +341,7 @@ pub(super) fn what(
                 None => return Ok(None),
             },
         },
-        ("lambda", "DeleteFunction") => guardrail(
-            req,
-            "functionName",
-            GuardrailTarget::Function,
-            "deleted",
-            event,
-        )?,
-        ("lambda", "UpdateFunctionCode") => guardrail(
-            req,
-            "functionName",
-            GuardrailTarget::Function,
-            "replaced the code of",
-            event,
-        )?,
-        ("lambda", "RemovePermission") => guardrail(
-            req,
-            "functionName",
-            GuardrailTarget::Function,
-            "removed an invoke permission of",
-            event,
-        )?,
-        ("lambda", "PutFunctionConcurrency") => {
-            let zero = match req.get("reservedConcurrentExecutions") {
-                Some(Value::Number(n)) => n.as_u64() == Some(0),
-                Some(Value::String(s)) => s.trim() == "0",
-                _ => false,
-            };
-            if !zero {
-                return Ok(None);
-            }
-            guardrail(
-                req,
-                "functionName",
-                GuardrailTarget::Function,
-                "set reserved concurrency to 0 (throttled every invocation) of",
-                event,
-            )?
-        }
-        (
-            "lambda",
-            "DeleteFunctionEventInvokeConfig"
-            | "PutFunctionEventInvokeConfig"
-            | "UpdateFunctionEventInvokeConfig",
-        ) => guardrail(
-            req,
-            "functionName",
-            GuardrailTarget::Function,
-            "changed the retries and on-failure destination of",
-            event,
-        )?,
-        ("cloudtrail", "StopLogging") => guardrail(
-            req,
-            "name",
-            GuardrailTarget::TrailStopped,
-            "stopped logging of trail",
-            event,
-        )?,
-        ("cloudtrail", "DeleteTrail") => guardrail(
-            req,
-            "name",
-            GuardrailTarget::TrailStopped,
-            "deleted trail",
-            event,
-        )?,
-        ("cloudtrail", "UpdateTrail") => guardrail(
-            req,
-            "name",
-            GuardrailTarget::TrailChanged,
-            "changed trail",
-            event,
-        )?,
-        ("cloudtrail", "PutEventSelectors") => guardrail(
-            req,
-            "trailName",
-            GuardrailTarget::TrailChanged,
-            "changed the event selectors of trail",
-            event,
-        )?,
-        ("events", "DisableRule") => guardrail(
-            req,
-            "name",
-            GuardrailTarget::EventRule,
-            "disabled EventBridge rule",
-            event,
-        )?,
-        ("events", "DeleteRule") => guardrail(
-            req,
-            "name",
-            GuardrailTarget::EventRule,
-            "deleted EventBridge rule",
-            event,
-        )?,
-        ("events", "PutRule") => guardrail(
-            req,
-            "name",
-            GuardrailTarget::EventRule,
-            "changed the pattern or state of EventBridge rule",
-            event,
-        )?,
-        ("events", "RemoveTargets") => guardrail(
-            req,
-            "rule",
-            GuardrailTarget::EventRule,
-            "removed targets of EventBridge rule",
-            event,
-        )?,
-        ("sns", "DeleteTopic") => guardrail(
-            req,
-            "topicArn",
-            GuardrailTarget::Topic,
-            "deleted SNS topic",
-            event,
-        )?,
-        ("sns", "SetTopicAttributes") => guardrail(
-            req,
-            "topicArn",
-            GuardrailTarget::Topic,
-            "changed the attributes of SNS topic",
-            event,
-        )?,
-        ("sns", "RemovePermission") => guardrail(
-            req,
-            "topicArn",
-            GuardrailTarget::Topic,
-            "removed a permission of SNS topic",
-            event,
-        )?,
-        ("sns", "Unsubscribe") => guardrail(
-            req,
-            "subscriptionArn",
-            GuardrailTarget::Subscription,
-            "removed subscription",
-            event,
-        )?,
-        ("sns", "SetSubscriptionAttributes") => guardrail(
-            req,
-            "subscriptionArn",
-            GuardrailTarget::Subscription,
-            "changed the attributes (filter policy, delivery) of subscription",
-            event,
-        )?,
-        _ => return Ok(None),
+        _ => return guardrail::call(c).map(|g| g.map(What::Guardrail)),
     };
     Ok(Some(w))
 }
@@ -468,18 +381,29 @@ fn layers(req: &Map<String, Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn guardrail(
-    req: &Map<String, Value>,
-    key: &str,
-    target: GuardrailTarget,
-    effect: &'static str,
-    event: &str,
-) -> Result<What, String> {
-    Ok(What::Guardrail(GuardrailCall {
-        target,
-        resource: required(req, key, event)?,
-        effect,
-    }))
+/// The `OnSuccess` / `OnFailure` destinations of an invoke config call
+/// (`destinationConfig.onSuccess.destination`, as CloudTrail writes the
+/// request; `Destination` too).
+fn destinations(req: &Map<String, Value>) -> Vec<(&'static str, String)> {
+    let config = req
+        .get("destinationConfig")
+        .or_else(|| req.get("DestinationConfig"));
+    let mut out = Vec::new();
+    for (label, keys) in [
+        ("OnSuccess", ["onSuccess", "OnSuccess"]),
+        ("OnFailure", ["onFailure", "OnFailure"]),
+    ] {
+        let arn = keys
+            .iter()
+            .find_map(|k| config.and_then(|c| c.get(*k)))
+            .and_then(|d| d.get("destination").or_else(|| d.get("Destination")))
+            .and_then(Value::as_str)
+            .filter(|a| !a.is_empty());
+        if let Some(arn) = arn {
+            out.push((label, arn.to_string()));
+        }
+    }
+    out
 }
 
 /// AddPermission: the resulting statement is `responseElements.statement`

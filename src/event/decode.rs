@@ -1,7 +1,8 @@
 //! The EventBridge envelope and the CloudTrail record: from JSON to an
 //! [`EventInfo`] and the request/response maps the call table reads.
 
-use super::calls::{ignore_tags, is_tag_call, tag_list, what};
+use super::calls::{ignore_tags, is_tag_call, tag_list, what, Call};
+use super::guardrail::door;
 use super::{
     Change, DecodeError, Decoded, EventInfo, What, CLOUDTRAIL_DETAIL_TYPE, IGNORE_TAG_KEY,
 };
@@ -69,6 +70,9 @@ struct Record {
     error_code: Option<String>,
     event_id: Option<String>,
     recipient_account_id: Option<String>,
+    /// The ARNs of `resources[]` (KMS and a few other services name the
+    /// resource there in full, whatever alias the request used).
+    resources: Vec<String>,
 }
 
 impl Record {
@@ -90,6 +94,17 @@ impl Record {
             }),
             event_id: text_at(obj, "eventID"),
             recipient_account_id: text_at(obj, "recipientAccountId"),
+            resources: obj
+                .get("resources")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|r| r.get("ARN").or_else(|| r.get("arn")))
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -191,12 +206,6 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
             info,
         ));
     }
-    if let Some(code) = &record.error_code {
-        return Ok(Decoded::Ignored {
-            reason: format!("the call failed (`{code}`)"),
-            info,
-        });
-    }
     let empty = Map::new();
     let req = record
         .request_parameters
@@ -208,7 +217,40 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
         .as_ref()
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    match what(&info, req, resp) {
+    let call = Call {
+        info: &info,
+        req,
+        resp,
+        resources: &record.resources,
+    };
+    if let Some(code) = &record.error_code {
+        // A failed call changed nothing; only an attempt on one of
+        // doorman's doors is worth a look (reconnaissance), and the request
+        // may be partial, so anything that does not decode is ignored.
+        let reason = format!("the call failed (`{code}`)");
+        return Ok(match what(&call) {
+            Ok(Some(what)) => {
+                let door = door(&call, &what);
+                let change = Change {
+                    info,
+                    what,
+                    ignore_tags: Vec::new(),
+                    door,
+                    error_code: Some(code.clone()),
+                };
+                if change.guardrail_call().is_some() {
+                    Decoded::Change(change)
+                } else {
+                    Decoded::Ignored {
+                        info: change.info,
+                        reason,
+                    }
+                }
+            }
+            _ => Decoded::Ignored { info, reason },
+        });
+    }
+    match what(&call) {
         Ok(Some(what)) => {
             let ignore_tags = match &what {
                 What::IgnoreTag { .. } => Vec::new(),
@@ -219,10 +261,13 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
                     .map(|t| ignore_tags(&t))
                     .unwrap_or_default(),
             };
+            let door = door(&call, &what);
             Ok(Decoded::Change(Change {
                 info,
                 what,
                 ignore_tags,
+                door,
+                error_code: None,
             }))
         }
         Ok(None) => Ok(Decoded::Ignored {

@@ -16,6 +16,7 @@
 
 mod calls;
 mod decode;
+mod guardrail;
 
 pub use calls::function_name;
 pub use decode::{decode, strip_api_version};
@@ -147,6 +148,30 @@ pub enum What {
     },
     /// DeleteRolePermissionsBoundary, DeleteUserPermissionsBoundary.
     BoundaryRemoved { holder: Identity },
+    /// PutRolePermissionsBoundary, PutUserPermissionsBoundary: the new
+    /// boundary is judged (one that allows everything caps nothing).
+    BoundarySet {
+        holder: Identity,
+        policy_arn: String,
+    },
+    /// DetachRolePolicy, DeleteRolePolicy: the role's remaining policies
+    /// are re-judged for the functions that use it (`missing-logs`).
+    RolePolicyRemoved {
+        role: String,
+        /// The inline policy name, or the managed policy ARN.
+        policy: String,
+        managed: bool,
+    },
+    /// AddUserToGroup: the group's policies now apply to the user.
+    GroupMember { user: Option<String>, group: String },
+    /// PutFunctionEventInvokeConfig, UpdateFunctionEventInvokeConfig: where
+    /// the function's asynchronous invocation records go.
+    InvokeConfig {
+        function: Function,
+        /// The `OnSuccess` / `OnFailure` destination ARNs the call sets,
+        /// with which one each is.
+        destinations: Vec<(&'static str, String)>,
+    },
     /// AddPermission: one statement added to a function's resource policy.
     /// The function only words the alert (and finds its tags): `None` when
     /// neither the request nor the resulting statement names it.
@@ -176,7 +201,7 @@ pub enum What {
         role_arn: Option<String>,
         layers: Vec<String>,
     },
-    /// CreateEventSourceMapping.
+    /// CreateEventSourceMapping, UpdateEventSourceMapping.
     EventSourceMapping {
         function: Function,
         event_source_arn: String,
@@ -208,28 +233,41 @@ pub enum TagTarget {
     Lambda(Option<String>),
 }
 
-/// A call on something doorman depends on: a trail, an EventBridge rule, a
-/// function, an SNS topic or subscription.
+/// A call on something doorman depends on: its role, KMS key, EventBridge
+/// rules, function, SNS topic or subscription, failure queue, log group, or
+/// a CloudTrail trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardrailCall {
     pub target: GuardrailTarget,
-    /// The name or ARN the call names, as written.
+    /// The name, URL, id or ARN the call names, as written.
     pub resource: String,
     /// What the call does, for the message (`stopped logging of trail`).
     pub effect: &'static str,
+    /// What else the call set, in words, when it matters for the alert
+    /// (an `UpdateFunctionConfiguration` of doorman that sets
+    /// `DOORMAN_IGNORE_RULES`): empty otherwise.
+    pub detail: String,
 }
 
+/// Which kind of resource a [`GuardrailCall`] is on; the pipeline compares
+/// the resource with doorman's own of that kind (`Guarded`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuardrailTarget {
-    /// StopLogging, DeleteTrail: any trail matters when doorman does not know
+    /// Any change to a trail: every trail counts when doorman does not know
     /// which one feeds it.
-    TrailStopped,
-    /// UpdateTrail, PutEventSelectors: only the configured trail.
-    TrailChanged,
+    Trail,
     EventRule,
     Function,
     Topic,
     Subscription,
+    /// doorman's execution role (its policies, trust and boundary).
+    Role,
+    /// doorman's KMS key: the resource is a key id, key ARN, alias name or
+    /// alias ARN (the event's `resources[]` key ARN is preferred).
+    Key,
+    /// doorman's failure queue: the resource is the queue URL.
+    Queue,
+    LogGroup,
 }
 
 /// A decoded event.
@@ -241,6 +279,25 @@ pub struct Change {
     /// CreatePolicy, CreateFunction accept `tags`), as spelled, with their
     /// values: a suppression as much as a TagRole is.
     pub ignore_tags: Vec<(String, String)>,
+    /// For a change that also touches a door doorman depends on (a policy
+    /// change of a role that may be doorman's, an invoke config of a
+    /// function that may be doorman's): that call. [`What::Guardrail`]
+    /// carries its own.
+    pub door: Option<GuardrailCall>,
+    /// The `errorCode` of a failed call. Only calls on a door doorman
+    /// depends on are decoded when they failed (an attempt is
+    /// reconnaissance); every other failed call is [`Decoded::Ignored`].
+    pub error_code: Option<String>,
+}
+
+impl Change {
+    /// The call on one of doorman's doors this change makes, if any.
+    pub fn guardrail_call(&self) -> Option<&GuardrailCall> {
+        match &self.what {
+            What::Guardrail(call) => Some(call),
+            _ => self.door.as_ref(),
+        }
+    }
 }
 
 /// What the decoder made of an event.

@@ -27,7 +27,7 @@ pub struct ManagedPolicy {
     pub fallback: Option<String>,
 }
 
-/// A policy a role holds, with its document text.
+/// A policy a role (or group) holds, with its document text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RolePolicy {
     /// The inline policy name, or the managed policy ARN.
@@ -106,6 +106,14 @@ pub trait Resolver: Send + Sync {
     /// `GetRole`, `ListRolePolicies` + `GetRolePolicy`,
     /// `ListAttachedRolePolicies` + the managed documents.
     fn role(&self, name: &str) -> impl Future<Output = Result<RoleDetails, ResolveError>> + Send;
+
+    /// `ListGroupPolicies` + `GetGroupPolicy`, `ListAttachedGroupPolicies` +
+    /// the managed documents: every policy a group gives its members, in
+    /// the order of [`RoleDetails::policies`].
+    fn group_policies(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<RolePolicy>, ResolveError>> + Send;
 
     /// `ListRoleTags`, as (key, value) pairs.
     fn role_tags(

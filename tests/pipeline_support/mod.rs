@@ -14,6 +14,8 @@ pub struct MemoryResolver {
     pub managed: HashMap<String, ManagedPolicy>,
     pub versions: HashMap<(String, String), String>,
     pub roles: HashMap<String, RoleDetails>,
+    /// Group name → the policies it gives its members.
+    pub groups: HashMap<String, Vec<RolePolicy>>,
     pub role_tags: HashMap<String, Vec<(String, String)>>,
     pub function_tags: HashMap<String, Vec<(String, String)>>,
     pub entities: HashMap<String, PolicyEntities>,
@@ -77,6 +79,14 @@ impl Resolver for MemoryResolver {
         match self.roles.get(name) {
             Some(r) => Ok(r.clone()),
             None => not_found(format!("role `{name}`")),
+        }
+    }
+
+    async fn group_policies(&self, name: &str) -> Result<Vec<RolePolicy>, ResolveError> {
+        self.check()?;
+        match self.groups.get(name) {
+            Some(p) => Ok(p.clone()),
+            None => not_found(format!("group `{name}`")),
         }
     }
 
