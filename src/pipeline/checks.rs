@@ -330,16 +330,7 @@ pub(super) async fn assess<R: Resolver>(
             )
         }
     };
-    // A change of one of doorman's own doors, whatever else it is, judged by
-    // the names doorman was deployed with (never by what the event sets).
-    if let Some(call) = change.guardrail_call() {
-        if let Some(what) = guarded_target(guarded, call) {
-            j.push(
-                account::guardrail_tampering(call.effect, &call.resource, &what, &call.detail),
-                None,
-            );
-        }
-    }
+    j.findings.extend(tampering(guarded, change));
     j.findings.extend(suppressions_set(change));
     Ok(Assessment {
         subject: subject_of(&change.what),
@@ -347,6 +338,19 @@ pub(super) async fn assess<R: Resolver>(
         findings: j.findings,
         tag_ignored: j.tag_ignored,
         skipped: j.skipped,
+    })
+}
+
+/// `guardrail-tampering` when the change touches one of doorman's own
+/// doors, whatever else it is, judged by the names doorman was deployed
+/// with (never by what the event sets). From the event alone, so it holds
+/// even when the rest of the event cannot be judged.
+pub(super) fn tampering(guarded: &Guarded, change: &Change) -> Option<EventFinding> {
+    let call = change.guardrail_call()?;
+    let what = guarded_target(guarded, call)?;
+    Some(EventFinding {
+        finding: account::guardrail_tampering(call.effect, &call.resource, &what, &call.detail),
+        document: None,
     })
 }
 
@@ -789,8 +793,8 @@ impl<R: Resolver> Judge<'_, R> {
     /// AddUserToGroup: every policy of the group now applies to `user`.
     async fn group(&mut self, group: &str, user: &Identity) -> Result<(), Stop> {
         let r = self.resolver.group_policies(group).await;
-        let consequence = format!("the policies of group `{group}` were not checked");
-        let Some(policies) = self.fetched(r, &consequence)? else {
+        let consequence = "they were not judged for the user";
+        let Some(policies) = self.fetched(r, consequence)? else {
             return Ok(());
         };
         let holder = format!("group `{group}` (now applying to {user})");

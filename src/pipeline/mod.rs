@@ -173,6 +173,9 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                 // The event was decoded: the alert is about what it changed.
                 if let Verdict::Evaluated { input, alert, .. } = &mut evaluation.verdict {
                     input.subject = checks::subject_of(&change.what);
+                    input
+                        .findings
+                        .extend(checks::tampering(&self.settings.guarded, &change));
                     input.findings.extend(checks::suppressions_set(&change));
                     *alert = alert::build(input, &self.settings.suppressions);
                 }

@@ -37,6 +37,24 @@ impl MemoryResolver {
         self
     }
 
+    /// AWS managed policies, with doorman's built-in documents.
+    pub fn with_aws_managed(mut self, arns: &[&str]) -> Self {
+        for arn in arns {
+            let document = doorman::catalog::managed::managed_policy_document(arn)
+                .expect("a managed policy doorman carries");
+            self.managed.insert(
+                arn.to_string(),
+                ManagedPolicy {
+                    arn: arn.to_string(),
+                    name: doorman::resolve::policy_name(arn).to_string(),
+                    document: document.to_string(),
+                    fallback: None,
+                },
+            );
+        }
+        self
+    }
+
     pub fn with_function(mut self, name: &str, arn: &str, role: &str) -> Self {
         self.functions.insert(
             name.to_string(),
