@@ -665,4 +665,136 @@ mod tests {
         );
         assert_eq!(function_name("111122223333:function:f"), "f");
     }
+
+    #[test]
+    fn failed_calls_on_a_door_are_kept_with_their_error_code() {
+        let mut ev = record(
+            "DisableKey",
+            "kms.amazonaws.com",
+            json!({"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}),
+            Value::Null,
+        );
+        ev["errorCode"] = json!("AccessDenied");
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("a failed call on a door is kept")
+        };
+        assert_eq!(c.error_code.as_deref(), Some("AccessDenied"));
+        let call = c.guardrail_call().expect("a door");
+        assert_eq!(call.target, GuardrailTarget::Key);
+        // A failed call that opens no door is ignored, as before.
+        let mut ev = record(
+            "CreatePolicy",
+            "iam.amazonaws.com",
+            json!({"policyName": "p", "policyDocument": "{}"}),
+            Value::Null,
+        );
+        ev["errorCode"] = json!("MalformedPolicyDocument");
+        assert!(matches!(decode(&ev).unwrap(), Decoded::Ignored { .. }));
+        // A failed call whose request is too partial to read is ignored too.
+        let mut ev = record("DisableKey", "kms.amazonaws.com", Value::Null, Value::Null);
+        ev["errorCode"] = json!("AccessDenied");
+        assert!(matches!(decode(&ev).unwrap(), Decoded::Ignored { .. }));
+    }
+
+    #[test]
+    fn role_changes_open_the_role_door_and_invoke_configs_the_function_door() {
+        let ev = record(
+            "DetachRolePolicy",
+            "iam.amazonaws.com",
+            json!({"roleName": "doorman-role", "policyArn": "arn:aws:iam::111122223333:policy/p"}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(
+            c.what,
+            What::RolePolicyRemoved {
+                role: "doorman-role".into(),
+                policy: "arn:aws:iam::111122223333:policy/p".into(),
+                managed: true
+            }
+        );
+        let door = c.door.expect("the role door");
+        assert_eq!(
+            (door.target, door.resource.as_str()),
+            (GuardrailTarget::Role, "doorman-role")
+        );
+        let ev = record(
+            "PutFunctionEventInvokeConfig20190925",
+            "lambda.amazonaws.com",
+            json!({"functionName": "f", "destinationConfig": {
+                "onSuccess": {"destination": "arn:aws:sns:us-east-1:444455556666:t"},
+                "onFailure": {}
+            }}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        let What::InvokeConfig { destinations, .. } = &c.what else {
+            panic!("{:?}", c.what)
+        };
+        assert_eq!(
+            destinations,
+            &vec![(
+                "OnSuccess",
+                "arn:aws:sns:us-east-1:444455556666:t".to_string()
+            )]
+        );
+        assert_eq!(c.door.map(|d| d.target), Some(GuardrailTarget::Function));
+    }
+
+    #[test]
+    fn an_update_of_a_function_says_which_doorman_variables_it_sets() {
+        let ev = record(
+            "UpdateFunctionConfiguration20150331v2",
+            "lambda.amazonaws.com",
+            json!({"functionName": "doorman", "timeout": 1, "environment": {"variables": {
+                "DOORMAN_IGNORE_RULES": "guardrail-tampering", "OTHER": "x"
+            }}}),
+            Value::Null,
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        let call = c.guardrail_call().expect("the function door");
+        assert_eq!(
+            call.detail,
+            "sets `DOORMAN_IGNORE_RULES=guardrail-tampering`; leaves out `DOORMAN_TOPIC_ARN`, `DOORMAN_TAMPER_RULE_NAME`; changes `timeout`"
+        );
+    }
+
+    #[test]
+    fn an_event_source_mapping_update_needs_the_source_from_its_response() {
+        let ev = record(
+            "UpdateEventSourceMapping20150331",
+            "lambda.amazonaws.com",
+            json!({"uUID": "u-1", "batchSize": 5}),
+            json!({"uUID": "u-1", "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:f", "eventSourceArn": "arn:aws:sqs:us-east-1:111122223333:q"}),
+        );
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("not a change")
+        };
+        assert_eq!(
+            c.what,
+            What::EventSourceMapping {
+                function: Function {
+                    name: "f".into(),
+                    arn: "arn:aws:lambda:us-east-1:111122223333:function:f".into()
+                },
+                event_source_arn: "arn:aws:sqs:us-east-1:111122223333:q".into()
+            }
+        );
+        let ev = record(
+            "UpdateEventSourceMapping20150331",
+            "lambda.amazonaws.com",
+            json!({"uUID": "u-1", "functionName": "f"}),
+            Value::Null,
+        );
+        assert_eq!(
+            decode(&ev).unwrap_err().reason,
+            "`UpdateEventSourceMapping` has no `responseElements.eventSourceArn`"
+        );
+    }
 }
