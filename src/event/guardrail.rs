@@ -215,11 +215,11 @@ pub(super) fn door(c: &Call, what: &What) -> Option<GuardrailCall> {
 /// the point of the alert), and the names of the other settings.
 fn function_update(req: &Map<String, Value>) -> String {
     let mut parts = Vec::new();
-    match req
+    let variables = req
         .get("environment")
-        .and_then(|e| e.get("variables").or_else(|| e.get("Variables")))
-    {
-        Some(Value::Object(vars)) => {
+        .map(|e| e.get("variables").or_else(|| e.get("Variables")));
+    match variables {
+        Some(Some(Value::Object(vars))) => {
             let ours: Vec<String> = vars
                 .iter()
                 .filter(|(k, _)| k.starts_with("DOORMAN_"))
@@ -231,23 +231,20 @@ fn function_update(req: &Map<String, Value>) -> String {
             if !ours.is_empty() {
                 parts.push(format!("sets {}", ours.join(", ")));
             }
-            let missing: Vec<&str> = ["DOORMAN_TOPIC_ARN", "DOORMAN_TAMPER_RULE_NAME"]
+            // Lambda replaces the whole set: what is left out is removed.
+            let missing: Vec<String> = ["DOORMAN_TOPIC_ARN", "DOORMAN_TAMPER_RULE_NAME"]
                 .into_iter()
                 .filter(|k| !vars.contains_key(*k))
+                .map(|k| format!("`{k}`"))
                 .collect();
             if !missing.is_empty() {
-                parts.push(format!(
-                    "leaves out {}",
-                    missing
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+                parts.push(format!("leaves out {}", missing.join(", ")));
             }
         }
         // CloudTrail may hide the values; the change itself still counts.
-        Some(_) => parts.push("replaces its environment variables".to_string()),
+        Some(_) => parts.push(
+            "replaces its environment variables (the event does not show their values)".to_string(),
+        ),
         None => {}
     }
     let others: Vec<String> = req

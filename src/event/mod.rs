@@ -797,4 +797,26 @@ mod tests {
             "`UpdateEventSourceMapping` has no `responseElements.eventSourceArn`"
         );
     }
+
+    #[test]
+    fn an_update_whose_variables_the_event_hides_still_says_they_changed() {
+        for environment in [
+            json!({}),
+            json!({"variables": "HIDDEN_DUE_TO_SECURITY_REASONS"}),
+        ] {
+            let ev = record(
+                "UpdateFunctionConfiguration20150331v2",
+                "lambda.amazonaws.com",
+                json!({"functionName": "doorman", "environment": environment}),
+                Value::Null,
+            );
+            let Decoded::Change(c) = decode(&ev).unwrap() else {
+                panic!("not a change")
+            };
+            assert_eq!(
+                c.guardrail_call().map(|g| g.detail.as_str()),
+                Some("replaces its environment variables (the event does not show their values)")
+            );
+        }
+    }
 }
