@@ -430,6 +430,49 @@ async fn an_update_that_sets_doormans_filters_is_still_alerted_and_named() {
         .any(|f| f.message.contains("`role`")));
 }
 
+/// CloudTrail hides the variables an update sets; the alert reads them
+/// from the function as deployed now.
+#[tokio::test]
+async fn an_update_whose_variables_cloudtrail_hides_is_worded_from_the_deployed_function() {
+    let mut env = environment();
+    env.insert("DOORMAN_IGNORE_RULES".into(), "guardrail-tampering".into());
+    let mut resolver = MemoryResolver::default().with_function(
+        FUNCTION,
+        &format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTION}"),
+        &format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}"),
+    );
+    if let Some(f) = resolver.functions.get_mut(FUNCTION) {
+        f.environment = vec![
+            ("DOORMAN_IGNORE_RULES".into(), "guardrail-tampering".into()),
+            ("OTHER".into(), "x".into()),
+        ];
+    }
+    let p = pipeline(resolver, settings(&env));
+    let ev = event(
+        "lambda.amazonaws.com",
+        "UpdateFunctionConfiguration20150331v2",
+        json!({
+            "functionName": format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTION}"),
+            "environment": {"variables": "HIDDEN_DUE_TO_SECURITY_REASONS"}
+        }),
+        OLD,
+    );
+    let alert = published(&p, &ev).await.expect("the tamper alert is sent");
+    assert_eq!(rules(&alert), vec![RuleId::GuardrailTampering]);
+    let message = &alert.body.findings[0].message;
+    assert!(
+        message.contains("doorman's variables now read `DOORMAN_IGNORE_RULES=guardrail-tampering`")
+            && !message.contains("OTHER"),
+        "{message}"
+    );
+    // Offline (nothing to read), the alert still says the variables changed.
+    let p = pipeline(MemoryResolver::default(), settings(&env));
+    let alert = published(&p, &ev).await.expect("the tamper alert is sent");
+    assert!(alert.body.findings[0]
+        .message
+        .contains("replaces its environment variables"));
+}
+
 #[tokio::test]
 async fn a_failed_tamper_call_is_low_reconnaissance_and_other_failed_calls_stay_quiet() {
     // Through every filter, too.

@@ -9,7 +9,7 @@
 //! policy and, on doorman's role, is also tampering).
 
 use super::calls::{required, Call};
-use super::{GuardrailCall, GuardrailTarget, IdentityKind, What};
+use super::{GuardrailCall, GuardrailTarget, IdentityKind, What, HIDDEN_ENVIRONMENT};
 use serde_json::{Map, Value};
 
 /// A call that only touches doorman's doors, or `Ok(None)` when the call is
@@ -242,9 +242,7 @@ fn function_update(req: &Map<String, Value>) -> String {
             }
         }
         // CloudTrail may hide the values; the change itself still counts.
-        Some(_) => parts.push(
-            "replaces its environment variables (the event does not show their values)".to_string(),
-        ),
+        Some(_) => parts.push(HIDDEN_ENVIRONMENT.to_string()),
         None => {}
     }
     let others: Vec<String> = req

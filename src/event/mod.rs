@@ -26,6 +26,12 @@ use std::fmt;
 /// The `detail-type` EventBridge gives CloudTrail management events.
 pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 
+/// How a [`GuardrailCall::detail`] says an update replaced a function's
+/// environment variables without the event showing them (CloudTrail writes
+/// `HIDDEN_DUE_TO_SECURITY_REASONS`): the pipeline then reads them.
+pub const HIDDEN_ENVIRONMENT: &str =
+    "replaces its environment variables (the event does not show their values)";
+
 /// The tag whose value lists the rule ids to silence for a role or function.
 pub const IGNORE_TAG_KEY: &str = "doorman:ignore";
 

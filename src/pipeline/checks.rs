@@ -11,7 +11,10 @@ use super::time::within_consistency_window;
 use super::Guarded;
 use crate::alert::{EventFinding, Subject};
 use crate::catalog::managed::aws_managed_name;
-use crate::event::{is_ignore_tag_key, Change, Function, Identity, IdentityKind, TagTarget, What};
+use crate::event::{
+    is_ignore_tag_key, Change, Function, GuardrailCall, GuardrailTarget, Identity, IdentityKind,
+    TagTarget, What, HIDDEN_ENVIRONMENT,
+};
 use crate::policy::{parse_document, Policy};
 use crate::resolve::{self, ResolveError, Resolver, RolePolicy};
 use crate::rules::execution_role::{self, ExecutionRole, NamedPolicy};
@@ -330,7 +333,15 @@ pub(super) async fn assess<R: Resolver>(
             )
         }
     };
-    j.findings.extend(tampering(guarded, change));
+    if let Some(mut finding) = tampering(guarded, change) {
+        if let Some(now) = j.deployed_doorman_variables(change).await? {
+            if let Some(call) = change.guardrail_call() {
+                let detail = format!("{}; doorman's variables now read {now}", call.detail);
+                finding = tampering_worded(guarded, call, &detail).unwrap_or(finding);
+            }
+        }
+        j.findings.push(finding);
+    }
     j.findings.extend(suppressions_set(change));
     Ok(Assessment {
         subject: subject_of(&change.what),
@@ -347,9 +358,14 @@ pub(super) async fn assess<R: Resolver>(
 /// even when the rest of the event cannot be judged.
 pub(super) fn tampering(guarded: &Guarded, change: &Change) -> Option<EventFinding> {
     let call = change.guardrail_call()?;
+    tampering_worded(guarded, call, &call.detail)
+}
+
+/// [`tampering`] of `call`, with `detail` saying what else it set.
+fn tampering_worded(guarded: &Guarded, call: &GuardrailCall, detail: &str) -> Option<EventFinding> {
     let what = guarded_target(guarded, call)?;
     Some(EventFinding {
-        finding: account::guardrail_tampering(call.effect, &call.resource, &what, &call.detail),
+        finding: account::guardrail_tampering(call.effect, &call.resource, &what, detail),
         document: None,
     })
 }
@@ -442,6 +458,36 @@ pub(super) fn subject_of(what: &What) -> Subject {
 }
 
 impl<R: Resolver> Judge<'_, R> {
+    /// For an UpdateFunctionConfiguration of doorman whose variables the
+    /// event hides: doorman's own variables as deployed now, in words
+    /// (``DOORMAN_IGNORE_RULES=guardrail-tampering``...), so the alert
+    /// says what the update set. Best effort: `None` when they cannot be
+    /// read (offline, access denied), which only makes the alert vaguer.
+    async fn deployed_doorman_variables(
+        &mut self,
+        change: &Change,
+    ) -> Result<Option<String>, Stop> {
+        let Some(call) = change.guardrail_call() else {
+            return Ok(None);
+        };
+        if call.target != GuardrailTarget::Function || !call.detail.contains(HIDDEN_ENVIRONMENT) {
+            return Ok(None);
+        }
+        match self.resolver.function(&call.resource).await {
+            Ok(config) => {
+                let ours: Vec<String> = config
+                    .environment
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("DOORMAN_"))
+                    .map(|(k, v)| format!("`{k}={v}`"))
+                    .collect();
+                Ok((!ours.is_empty()).then(|| ours.join(", ")))
+            }
+            Err(ResolveError::Transient(why)) => Err(Stop::Transient(why)),
+            Err(_) => Ok(None),
+        }
+    }
+
     fn push(&mut self, finding: Finding, document: Option<String>) {
         self.findings.push(EventFinding { finding, document });
     }

@@ -366,6 +366,15 @@ impl Resolver for AwsResolver {
             name: out.function_name().unwrap_or(name_or_arn).to_string(),
             arn: out.function_arn().unwrap_or(name_or_arn).to_string(),
             role: out.role().map(str::to_string),
+            environment: {
+                let mut vars: Vec<(String, String)> = out
+                    .environment()
+                    .and_then(|e| e.variables())
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default();
+                vars.sort();
+                vars
+            },
         })
     }
 }

@@ -66,6 +66,10 @@ pub struct FunctionConfig {
     pub arn: String,
     /// The execution role ARN.
     pub role: Option<String>,
+    /// The environment variables as deployed now (sorted), when the answer
+    /// carries them: CloudTrail hides them in update events, so this is
+    /// how an update of doorman's own variables is worded.
+    pub environment: Vec<(String, String)>,
 }
 
 /// Why something could not be fetched. The pipeline decides what each

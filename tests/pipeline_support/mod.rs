@@ -62,6 +62,7 @@ impl MemoryResolver {
                 name: name.to_string(),
                 arn: arn.to_string(),
                 role: Some(role.to_string()),
+                environment: Vec::new(),
             },
         );
         self
