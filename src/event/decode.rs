@@ -2,7 +2,7 @@
 //! [`EventInfo`] and the request/response maps the call table reads.
 
 use super::calls::{ignore_tags, is_tag_call, tag_list, what, Call};
-use super::guardrail::door;
+use super::guardrail::{door, role_door};
 use super::{
     Change, DecodeError, Decoded, EventInfo, What, CLOUDTRAIL_DETAIL_TYPE, IGNORE_TAG_KEY,
 };
@@ -247,7 +247,18 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
                     }
                 }
             }
-            _ => Decoded::Ignored { info, reason },
+            // Too partial to read, but still an attempt on a role.
+            Err(_) => match role_door(&call) {
+                Some(door) => Decoded::Change(Change {
+                    info,
+                    what: What::Guardrail(door),
+                    ignore_tags: Vec::new(),
+                    door: None,
+                    error_code: Some(code.clone()),
+                }),
+                None => Decoded::Ignored { info, reason },
+            },
+            Ok(None) => Decoded::Ignored { info, reason },
         });
     }
     match what(&call) {

@@ -9,7 +9,7 @@
 //! policy and, on doorman's role, is also tampering).
 
 use super::calls::{required, Call};
-use super::{GuardrailCall, GuardrailTarget, IdentityKind, What, HIDDEN_ENVIRONMENT};
+use super::{GuardrailCall, GuardrailTarget, What, HIDDEN_ENVIRONMENT};
 use serde_json::{Map, Value};
 
 /// A call that only touches doorman's doors, or `Ok(None)` when the call is
@@ -156,42 +156,7 @@ fn guarded(
 /// is one), an update or invoke config of a function (doorman is one).
 pub(super) fn door(c: &Call, what: &What) -> Option<GuardrailCall> {
     use GuardrailTarget as T;
-    let role = |role: Option<&String>, effect: &'static str| {
-        role.map(|name| GuardrailCall {
-            target: T::Role,
-            resource: name.clone(),
-            effect,
-            detail: String::new(),
-        })
-    };
     match what {
-        What::RoleTrust { role: r, .. } if c.info.name == "UpdateAssumeRolePolicy" => {
-            role(r.as_ref(), "replaced the trust policy of role")
-        }
-        What::InlinePolicy { holder, .. } if holder.kind == IdentityKind::Role => {
-            role(holder.name.as_ref(), "put an inline policy on role")
-        }
-        What::AttachPolicy { holder, .. } if holder.kind == IdentityKind::Role => {
-            role(holder.name.as_ref(), "attached a managed policy to role")
-        }
-        What::BoundaryRemoved { holder } if holder.kind == IdentityKind::Role => role(
-            holder.name.as_ref(),
-            "removed the permissions boundary of role",
-        ),
-        What::BoundarySet { holder, .. } if holder.kind == IdentityKind::Role => role(
-            holder.name.as_ref(),
-            "replaced the permissions boundary of role",
-        ),
-        What::RolePolicyRemoved {
-            role: r, managed, ..
-        } => role(
-            Some(r),
-            if *managed {
-                "detached a managed policy from role"
-            } else {
-                "deleted an inline policy of role"
-            },
-        ),
         What::FunctionRole { function, .. } if c.info.name == "UpdateFunctionConfiguration" => {
             Some(GuardrailCall {
                 target: T::Function,
@@ -206,8 +171,34 @@ pub(super) fn door(c: &Call, what: &What) -> Option<GuardrailCall> {
             effect: "changed the retries and destinations of",
             detail: String::new(),
         }),
-        _ => None,
+        _ => role_door(c),
     }
+}
+
+/// The role door of an IAM call on a role's policies, trust or boundary,
+/// read from `roleName` alone: a failed call whose request lacks the rest
+/// is still an attempt on the role.
+pub(super) fn role_door(c: &Call) -> Option<GuardrailCall> {
+    if c.info.service != "iam" {
+        return None;
+    }
+    let effect = match c.info.name.as_str() {
+        "PutRolePolicy" => "put an inline policy on role",
+        "DeleteRolePolicy" => "deleted an inline policy of role",
+        "AttachRolePolicy" => "attached a managed policy to role",
+        "DetachRolePolicy" => "detached a managed policy from role",
+        "UpdateAssumeRolePolicy" => "replaced the trust policy of role",
+        "PutRolePermissionsBoundary" => "replaced the permissions boundary of role",
+        "DeleteRolePermissionsBoundary" => "removed the permissions boundary of role",
+        _ => return None,
+    };
+    let role = c.req.get("roleName")?.as_str()?.trim();
+    (!role.is_empty()).then(|| GuardrailCall {
+        target: GuardrailTarget::Role,
+        resource: role.to_string(),
+        effect,
+        detail: String::new(),
+    })
 }
 
 /// What an UpdateFunctionConfiguration set, in words: doorman's own

@@ -696,10 +696,26 @@ mod tests {
         );
         ev["errorCode"] = json!("MalformedPolicyDocument");
         assert!(matches!(decode(&ev).unwrap(), Decoded::Ignored { .. }));
-        // A failed call whose request is too partial to read is ignored too.
+        // A failed call whose request is too partial to read is ignored too...
         let mut ev = record("DisableKey", "kms.amazonaws.com", Value::Null, Value::Null);
         ev["errorCode"] = json!("AccessDenied");
         assert!(matches!(decode(&ev).unwrap(), Decoded::Ignored { .. }));
+        // ... unless it still names the role it was an attempt on.
+        let mut ev = record(
+            "PutRolePolicy",
+            "iam.amazonaws.com",
+            json!({"roleName": "doorman-role"}),
+            Value::Null,
+        );
+        ev["errorCode"] = json!("AccessDenied");
+        let Decoded::Change(c) = decode(&ev).unwrap() else {
+            panic!("an attempt on a role is kept")
+        };
+        let call = c.guardrail_call().expect("the role door");
+        assert_eq!(
+            (call.target, call.resource.as_str()),
+            (GuardrailTarget::Role, "doorman-role")
+        );
     }
 
     #[test]
