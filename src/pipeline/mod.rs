@@ -14,6 +14,7 @@
 
 mod checks;
 mod guard;
+mod subject;
 mod time;
 
 use crate::alert::{self, Alert, AlertInput, EventFinding, Subject, Suppressions};
@@ -172,7 +173,7 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                 let mut evaluation = self.unprocessable(info, &reason);
                 // The event was decoded: the alert is about what it changed.
                 if let Verdict::Evaluated { input, alert, .. } = &mut evaluation.verdict {
-                    input.subject = checks::subject_of(&change.what);
+                    input.subject = subject::subject_of(&change.what);
                     input
                         .findings
                         .extend(checks::tampering(&self.settings.guarded, &change));
@@ -211,7 +212,7 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
         };
         let input = AlertInput {
             event: change.info.clone(),
-            subject: checks::subject_of(&change.what),
+            subject: subject::subject_of(&change.what),
             change: format!(
                 "made a call that would have {} `{}`, which failed (`{code}`)",
                 call.effect, call.resource
