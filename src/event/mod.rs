@@ -11,8 +11,14 @@
 //!
 //! CloudTrail writes Lambda event names with the API version appended
 //! (`AddPermission20150331v2`); [`strip_api_version`] removes it before
-//! matching. Failed calls (`errorCode`) and names doorman does not cover are
-//! [`Decoded::Ignored`], not errors.
+//! matching. Names doorman does not cover are [`Decoded::Ignored`], not
+//! errors; so are failed calls (`errorCode`), except an attempt on one of
+//! doorman's own doors ([`Change::error_code`]), which is reconnaissance.
+//!
+//! Three parts: `decode` (the envelope and the record), `calls` (the
+//! per-call table of SPEC §4: which [`What`] each call is), `guardrail`
+//! (the calls that could blind doorman, and the door a judged change also
+//! opens).
 
 mod calls;
 mod decode;

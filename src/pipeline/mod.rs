@@ -4,10 +4,14 @@
 //! Error semantics (SPEC §2):
 //! - a transient failure (throttling, timeout, 5xx after the SDK's retries,
 //!   or SNS failing) is an `Err`: the invocation fails and Lambda retries;
+//!   so is a role or policy that is not found within two minutes of the
+//!   event's time (IAM is eventually consistent, SPEC §7);
 //! - a permanent problem with one event (undecodable, a document that is not
 //!   JSON, a policy that no longer exists) becomes an `unprocessable-event`
 //!   alert, and the invocation succeeds;
-//! - an irrelevant event or a failed call succeeds silently.
+//! - an irrelevant event or a failed call succeeds silently, except a failed
+//!   call on one of doorman's own doors: a low `guardrail-tampering`
+//!   (someone tried).
 //!
 //! `doorman replay` runs [`Pipeline::evaluate`] with the offline resolver;
 //! the Lambda runs [`Pipeline::handle`], which also publishes.
