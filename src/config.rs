@@ -10,7 +10,11 @@
 //! | `DOORMAN_IGNORE_PRINCIPALS` | comma-separated ARN patterns (`*`, `?`) of actors not alerted on (break-glass roles) |
 //! | `DOORMAN_FUNCTION_NAME` | doorman's own function (default: `AWS_LAMBDA_FUNCTION_NAME`) |
 //! | `DOORMAN_CHANGE_RULE_NAME`, `DOORMAN_TAMPER_RULE_NAME` | doorman's EventBridge rules |
-//! | `DOORMAN_TRAIL_NAME` | the trail that feeds doorman; unset: stopping any trail is tampering |
+//! | `DOORMAN_TRAIL_NAME` | the trail that feeds doorman; unset: any change to any trail is tampering |
+//! | `DOORMAN_ROLE_NAME` | doorman's execution role (name): its policy, trust and boundary changes are tampering |
+//! | `DOORMAN_KEY_ARN` | the KMS key of its topic, logs and queue: disabling, deleting or re-policing it is tampering (matched by key id) |
+//! | `DOORMAN_QUEUE_ARN` | its on-failure SQS queue (matched by account and name against the queue URL SQS events carry) |
+//! | `DOORMAN_LOG_GROUP` | its log group name |
 //! | `DOORMAN_TRUSTED_ACCOUNTS` | comma-separated 12-digit account ids every cross-account rule treats as your own |
 //! | `DOORMAN_TRUSTED_ORGS` | comma-separated organization ids (`o-...`); set: only conditions naming these guard a cross-account grant |
 
@@ -87,6 +91,7 @@ impl LambdaConfig {
             topic_arn: Some(topic_arn.clone()),
             ..guarded_from_lookup(&get)
         };
+        check_guarded(&guarded)?;
         let (trusted_accounts, trusted_orgs) = trusted_from_lookup(&get)?;
         Ok(LambdaConfig {
             topic_arn,
@@ -114,11 +119,45 @@ pub fn guarded_from_lookup(get: impl Fn(&str) -> Option<String>) -> Guarded {
     };
     Guarded {
         function_name: var("DOORMAN_FUNCTION_NAME").or_else(|| var("AWS_LAMBDA_FUNCTION_NAME")),
+        runtime_function_name: var("AWS_LAMBDA_FUNCTION_NAME"),
         change_rule_name: var("DOORMAN_CHANGE_RULE_NAME"),
         tamper_rule_name: var("DOORMAN_TAMPER_RULE_NAME"),
         topic_arn: var("DOORMAN_TOPIC_ARN"),
         trail_name: var("DOORMAN_TRAIL_NAME"),
+        role_name: var("DOORMAN_ROLE_NAME"),
+        key_arn: var("DOORMAN_KEY_ARN"),
+        queue_arn: var("DOORMAN_QUEUE_ARN"),
+        log_group: var("DOORMAN_LOG_GROUP"),
     }
+}
+
+/// Names that could never match what events carry are a deployment error:
+/// a key given by alias (KMS events name the key by id and ARN), a queue
+/// not given by ARN.
+fn check_guarded(g: &Guarded) -> Result<(), ConfigError> {
+    if let Some(key) = &g.key_arn {
+        let parts: Vec<&str> = key.split(':').collect();
+        let is_key_arn = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[2] == "kms"
+            && parts[5].starts_with("key/");
+        if !is_key_arn {
+            return Err(ConfigError(format!(
+                "`DOORMAN_KEY_ARN` is `{}`, not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID); an alias cannot be matched with the key id KMS events carry",
+                key.escape_debug()
+            )));
+        }
+    }
+    if let Some(queue) = &g.queue_arn {
+        let parts: Vec<&str> = queue.split(':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sqs" {
+            return Err(ConfigError(format!(
+                "`DOORMAN_QUEUE_ARN` is `{}`, not an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)",
+                queue.escape_debug()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The trusted accounts and organizations (`DOORMAN_TRUSTED_ACCOUNTS`,
@@ -291,5 +330,47 @@ mod tests {
         );
         let c = config(&[("DOORMAN_TOPIC_ARN", TOPIC)]).unwrap();
         assert!(c.settings.trusted_accounts.is_empty() && c.settings.trusted_orgs.is_empty());
+    }
+
+    #[test]
+    fn doormans_own_names_are_read_and_checked() {
+        let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let queue = "arn:aws:sqs:us-east-1:111122223333:doorman-failures";
+        let c = config(&[
+            ("DOORMAN_TOPIC_ARN", TOPIC),
+            ("DOORMAN_ROLE_NAME", "doorman-DoormanRole-1A2B"),
+            ("DOORMAN_KEY_ARN", key),
+            ("DOORMAN_QUEUE_ARN", queue),
+            ("DOORMAN_LOG_GROUP", "/aws/lambda/doorman"),
+            ("DOORMAN_FUNCTION_NAME", "doorman"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "doorman-Function-X"),
+        ])
+        .unwrap();
+        let g = c.settings.guarded;
+        assert_eq!(g.role_name.as_deref(), Some("doorman-DoormanRole-1A2B"));
+        assert_eq!(g.key_arn.as_deref(), Some(key));
+        assert_eq!(g.queue_arn.as_deref(), Some(queue));
+        assert_eq!(g.log_group.as_deref(), Some("/aws/lambda/doorman"));
+        assert_eq!(g.function_name.as_deref(), Some("doorman"));
+        assert_eq!(
+            g.runtime_function_name.as_deref(),
+            Some("doorman-Function-X")
+        );
+        assert_eq!(
+            config(&[("DOORMAN_TOPIC_ARN", TOPIC), ("DOORMAN_KEY_ARN", "alias/doorman")])
+                .unwrap_err()
+                .to_string(),
+            "bad configuration: `DOORMAN_KEY_ARN` is `alias/doorman`, not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID); an alias cannot be matched with the key id KMS events carry"
+        );
+        assert!(config(&[
+            ("DOORMAN_TOPIC_ARN", TOPIC),
+            (
+                "DOORMAN_QUEUE_ARN",
+                "https://sqs.us-east-1.amazonaws.com/111122223333/q"
+            )
+        ])
+        .unwrap_err()
+        .to_string()
+        .contains("not an SQS queue ARN"));
     }
 }

@@ -512,6 +512,7 @@ async fn tampering_with_doormans_own_resources_is_critical() {
             tamper_rule_name: Some("doorman-tamper".into()),
             topic_arn: Some(topic.into()),
             trail_name: None,
+            ..Guarded::default()
         },
         ..Settings::default()
     };

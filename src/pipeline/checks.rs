@@ -6,15 +6,18 @@
 //! so; what no longer exists makes the event unprocessable; a transient
 //! failure stops the event so that Lambda retries it.
 
+use super::guard::guarded_target;
+use super::subject::{describe, function_name_or, subject_of};
+use super::time::within_consistency_window;
 use super::Guarded;
 use crate::alert::{EventFinding, Subject};
 use crate::catalog::managed::aws_managed_name;
 use crate::event::{
-    function_name, is_ignore_tag_key, Change, Function, GuardrailCall, GuardrailTarget, Identity,
-    IdentityKind, TagTarget, What,
+    is_ignore_tag_key, Change, Function, GuardrailCall, GuardrailTarget, Identity, IdentityKind,
+    What, HIDDEN_ENVIRONMENT,
 };
 use crate::policy::{parse_document, Policy};
-use crate::resolve::{self, ResolveError, Resolver};
+use crate::resolve::{self, ResolveError, Resolver, RolePolicy};
 use crate::rules::execution_role::{self, ExecutionRole, NamedPolicy};
 use crate::rules::{self, account, lambda_config, managed, Context, Finding, PolicyKind, RuleId};
 use std::collections::BTreeSet;
@@ -43,6 +46,9 @@ pub(super) struct Assessment {
 
 struct Judge<'a, R> {
     resolver: &'a R,
+    /// Whether the event is so recent that IAM may not show what it names
+    /// yet: a `NoSuchEntity` is then transient (SPEC §7).
+    recent: bool,
     account: Option<String>,
     /// The deployment's trusted accounts and organizations.
     base: &'a Context,
@@ -60,6 +66,7 @@ pub(super) async fn assess<R: Resolver>(
     let account = Some(change.info.account.clone()).filter(|a| !a.is_empty());
     let mut j = Judge {
         resolver,
+        recent: within_consistency_window(&change.info.time, std::time::SystemTime::now()),
         account,
         base,
         findings: Vec::new(),
@@ -244,19 +251,78 @@ pub(super) async fn assess<R: Resolver>(
         } => {
             j.function_tags(function).await?;
             j.event_source(function, event_source_arn).await?;
+            let verb = if change.info.name == "UpdateEventSourceMapping" {
+                "updated the mapping of"
+            } else {
+                "mapped"
+            };
             format!(
-                "mapped event source `{event_source_arn}` to function `{}`",
+                "{verb} event source `{event_source_arn}` to function `{}`",
                 function.name
             )
         }
-        What::Guardrail(call) => {
-            if let Some(what) = guarded_target(guarded, call) {
-                j.push(
-                    account::guardrail_tampering(call.effect, &call.resource, &what),
-                    None,
-                );
+        What::Guardrail(call) => format!("{} `{}`", call.effect, call.resource),
+        What::BoundarySet { holder, policy_arn } => {
+            j.holder_tags(holder).await?;
+            j.boundary(holder, policy_arn).await?;
+            format!(
+                "set the permissions boundary of {holder} to `{}`",
+                resolve::policy_name(policy_arn)
+            )
+        }
+        What::RolePolicyRemoved {
+            role,
+            policy,
+            managed,
+        } => {
+            j.role_tags(role).await?;
+            j.remaining_role(role).await?;
+            if *managed {
+                format!("detached managed policy `{policy}` from role `{role}`")
+            } else {
+                format!("deleted inline policy `{policy}` of role `{role}`")
             }
-            format!("{} `{}`", call.effect, call.resource)
+        }
+        What::GroupMember { user, group } => {
+            let user = Identity {
+                kind: IdentityKind::User,
+                name: user.clone(),
+            };
+            j.group(group, &user).await?;
+            format!("added {user} to group `{group}`")
+        }
+        What::InvokeConfig {
+            function,
+            destinations,
+        } => {
+            j.function_tags(function).await?;
+            let ctx = Context {
+                account_id: arn_account(&function.arn).or(j.account.clone()),
+                ..j.context(None)
+            };
+            for (which, arn) in destinations {
+                if let Some(f) =
+                    lambda_config::cross_account_destination(arn, which, &ctx, &function.name)
+                {
+                    j.push(f, None);
+                }
+            }
+            if destinations.is_empty() {
+                format!(
+                    "changed the retries or maximum event age of function `{}`",
+                    function.name
+                )
+            } else {
+                let list: Vec<String> = destinations
+                    .iter()
+                    .map(|(which, arn)| format!("{which} `{arn}`"))
+                    .collect();
+                format!(
+                    "set the invocation destinations of function `{}` to {}",
+                    function.name,
+                    list.join(", ")
+                )
+            }
         }
         What::IgnoreTag { tags, .. } => {
             let on = describe(&subject_of(&change.what));
@@ -268,6 +334,15 @@ pub(super) async fn assess<R: Resolver>(
             )
         }
     };
+    if let Some(mut finding) = tampering(guarded, change) {
+        if let Some(now) = j.deployed_doorman_variables(change).await? {
+            if let Some(call) = change.guardrail_call() {
+                let detail = format!("{}; doorman's variables now read {now}", call.detail);
+                finding = tampering_worded(guarded, call, &detail).unwrap_or(finding);
+            }
+        }
+        j.findings.push(finding);
+    }
     j.findings.extend(suppressions_set(change));
     Ok(Assessment {
         subject: subject_of(&change.what),
@@ -275,6 +350,24 @@ pub(super) async fn assess<R: Resolver>(
         findings: j.findings,
         tag_ignored: j.tag_ignored,
         skipped: j.skipped,
+    })
+}
+
+/// `guardrail-tampering` when the change touches one of doorman's own
+/// doors, whatever else it is, judged by the names doorman was deployed
+/// with (never by what the event sets). From the event alone, so it holds
+/// even when the rest of the event cannot be judged.
+pub(super) fn tampering(guarded: &Guarded, change: &Change) -> Option<EventFinding> {
+    let call = change.guardrail_call()?;
+    tampering_worded(guarded, call, &call.detail)
+}
+
+/// [`tampering`] of `call`, with `detail` saying what else it set.
+fn tampering_worded(guarded: &Guarded, call: &GuardrailCall, detail: &str) -> Option<EventFinding> {
+    let what = guarded_target(guarded, call)?;
+    Some(EventFinding {
+        finding: account::guardrail_tampering(call.effect, &call.resource, &what, detail),
+        document: None,
     })
 }
 
@@ -297,69 +390,37 @@ pub(super) fn suppressions_set(change: &Change) -> Vec<EventFinding> {
         .collect()
 }
 
-/// What a change is about, for the alert's subject.
-pub(super) fn subject_of(what: &What) -> Subject {
-    let named = |kind: &str, arn: Option<String>, name: &str| Subject {
-        kind: kind.to_string(),
-        arn,
-        name: name.to_string(),
-    };
-    match what {
-        What::RoleTrust { role, .. } => identity_subject(&IdentityKind::Role, role.as_deref()),
-        What::InlinePolicy { holder, .. }
-        | What::AttachPolicy { holder, .. }
-        | What::BoundaryRemoved { holder }
-        | What::IgnoreTag {
-            target: TagTarget::Identity(holder),
-            ..
-        } => identity_subject(&holder.kind, holder.name.as_deref()),
-        What::IgnoreTag {
-            target: TagTarget::Policy(arn),
-            ..
-        } => named(
-            "policy",
-            arn.clone(),
-            arn.as_deref().map(resolve::policy_name).unwrap_or_default(),
-        ),
-        What::IgnoreTag {
-            target: TagTarget::Lambda(resource),
-            ..
-        } => lambda_resource_subject(resource.as_deref()),
-        What::CreatePolicy {
-            policy_name,
-            policy_arn,
-            ..
-        } => named(
-            "policy",
-            policy_arn.clone(),
-            policy_name.as_deref().unwrap_or_default(),
-        ),
-        What::DefaultPolicyVersion { policy_arn, .. } => named(
-            "policy",
-            Some(policy_arn.clone()),
-            resolve::policy_name(policy_arn),
-        ),
-        What::FunctionPermission { function, .. } | What::FunctionUrl { function, .. } => {
-            match function {
-                Some(f) => function_subject(f),
-                None => named("function", None, ""),
-            }
-        }
-        What::FunctionRole { function, .. } | What::EventSourceMapping { function, .. } => {
-            function_subject(function)
-        }
-        What::LayerPermission { layer, .. } => named("layer", None, layer),
-        What::Guardrail(call) => named(
-            guardrail_kind(call.target),
-            call.resource
-                .starts_with("arn:")
-                .then(|| call.resource.clone()),
-            &short_name(&call.resource),
-        ),
-    }
-}
-
 impl<R: Resolver> Judge<'_, R> {
+    /// For an UpdateFunctionConfiguration of doorman whose variables the
+    /// event hides: doorman's own variables as deployed now, in words
+    /// (``DOORMAN_IGNORE_RULES=guardrail-tampering``...), so the alert
+    /// says what the update set. Best effort: `None` when they cannot be
+    /// read (offline, access denied), which only makes the alert vaguer.
+    async fn deployed_doorman_variables(
+        &mut self,
+        change: &Change,
+    ) -> Result<Option<String>, Stop> {
+        let Some(call) = change.guardrail_call() else {
+            return Ok(None);
+        };
+        if call.target != GuardrailTarget::Function || !call.detail.contains(HIDDEN_ENVIRONMENT) {
+            return Ok(None);
+        }
+        match self.resolver.function(&call.resource).await {
+            Ok(config) => {
+                let ours: Vec<String> = config
+                    .environment
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("DOORMAN_"))
+                    .map(|(k, v)| format!("`{k}={v}`"))
+                    .collect();
+                Ok((!ours.is_empty()).then(|| ours.join(", ")))
+            }
+            Err(ResolveError::Transient(why)) => Err(Stop::Transient(why)),
+            Err(_) => Ok(None),
+        }
+    }
+
     fn push(&mut self, finding: Finding, document: Option<String>) {
         self.findings.push(EventFinding { finding, document });
     }
@@ -404,6 +465,11 @@ impl<R: Resolver> Judge<'_, R> {
                 Ok(None)
             }
             Err(ResolveError::Transient(why)) => Err(Stop::Transient(why)),
+            // IAM is eventually consistent: just after the event, what it
+            // names may not be readable yet, so Lambda retries.
+            Err(ResolveError::NotFound(why)) if self.recent => Err(Stop::Transient(format!(
+                "{why}; the event is less than two minutes old and IAM is eventually consistent, so this is retried"
+            ))),
             Err(ResolveError::NotFound(why)) => Err(Stop::Unprocessable(format!(
                 "it refers to something that no longer exists ({why})"
             ))),
@@ -562,38 +628,7 @@ impl<R: Resolver> Judge<'_, R> {
         };
         let mut policies = Vec::new();
         for p in &details.policies {
-            let label = if p.managed {
-                format!(
-                    "managed policy `{}` of {holder}",
-                    resolve::policy_name(&p.name)
-                )
-            } else {
-                format!("inline policy `{}` of {holder}", p.name)
-            };
-            let label = match &p.fallback {
-                Some(note) => format!("{label} ({note})"),
-                None => label,
-            };
-            let policy = parse(&p.document, &label)?;
-            let is_aws = p.managed && p.name.contains(":iam::aws:policy/");
-            let broad = if is_aws {
-                managed::check_attachment(&p.name, &holder)
-            } else {
-                None
-            };
-            match broad {
-                Some(f) => self.push(f, Some(label)),
-                None => {
-                    let ctx = self.context(if is_aws {
-                        aws_managed_name(&p.name)
-                    } else {
-                        None
-                    });
-                    for f in rules::evaluate(&policy, PolicyKind::Permission, &ctx) {
-                        self.push(f, Some(label.clone()));
-                    }
-                }
-            }
+            let policy = self.held_policy(p, &holder)?;
             policies.push(NamedPolicy {
                 name: p.name.clone(),
                 policy,
@@ -634,6 +669,120 @@ impl<R: Resolver> Judge<'_, R> {
         Ok(())
     }
 
+    /// Judges one policy a role or group holds (`holder`: ``role `r` ``):
+    /// an AWS managed policy that is broad by name is reported by name,
+    /// anything else by its statements.
+    fn held_policy(&mut self, p: &RolePolicy, holder: &str) -> Result<Policy, Stop> {
+        let label = if p.managed {
+            format!(
+                "managed policy `{}` of {holder}",
+                resolve::policy_name(&p.name)
+            )
+        } else {
+            format!("inline policy `{}` of {holder}", p.name)
+        };
+        let label = match &p.fallback {
+            Some(note) => format!("{label} ({note})"),
+            None => label,
+        };
+        let policy = parse(&p.document, &label)?;
+        let is_aws = p.managed && p.name.contains(":iam::aws:policy/");
+        let broad = if is_aws {
+            managed::check_attachment(&p.name, holder)
+        } else {
+            None
+        };
+        match broad {
+            Some(f) => self.push(f, Some(label)),
+            None => {
+                let ctx = self.context(if is_aws {
+                    aws_managed_name(&p.name)
+                } else {
+                    None
+                });
+                for f in rules::evaluate(&policy, PolicyKind::Permission, &ctx) {
+                    self.push(f, Some(label.clone()));
+                }
+            }
+        }
+        Ok(policy)
+    }
+
+    /// Put*PermissionsBoundary: a boundary that allows every action on
+    /// every resource (judged by what IAM would allow, however it is
+    /// spelled) caps nothing, as bad as removing it.
+    async fn boundary(&mut self, holder: &Identity, policy_arn: &str) -> Result<(), Stop> {
+        let r = self.resolver.managed_policy(policy_arn).await;
+        let consequence = "whether the new permissions boundary allows everything was not checked";
+        let Some(boundary) = self.fetched(r, consequence)? else {
+            return Ok(());
+        };
+        let name = resolve::policy_name(policy_arn);
+        let policy = parse(
+            &boundary.document,
+            &format!("permissions boundary `{name}`"),
+        )?;
+        let admin = rules::permission::check(&policy, &self.context(None))
+            .into_iter()
+            .find(|f| f.rule == RuleId::AdminAccess);
+        if let Some(admin) = admin {
+            let mut f = account::permissions_boundary_allows_everything(&holder.to_string(), name);
+            f.statement = admin.statement;
+            self.push(f, Some(format!("permissions boundary `{name}`")));
+        }
+        Ok(())
+    }
+
+    /// DetachRolePolicy, DeleteRolePolicy: what the role still holds,
+    /// judged for every function that uses it (`missing-logs`).
+    async fn remaining_role(&mut self, role_name: &str) -> Result<(), Stop> {
+        let consequence = "missing-logs was not re-judged for the functions that use the role";
+        let r = self.resolver.role(role_name).await;
+        let Some(details) = self.fetched(r, consequence)? else {
+            return Ok(());
+        };
+        let r = self.resolver.functions_using_role(&details.arn).await;
+        let Some(functions) = self.fetched(r, consequence)? else {
+            return Ok(());
+        };
+        if functions.is_empty() {
+            return Ok(());
+        }
+        let role = ExecutionRole {
+            name: role_name.to_string(),
+            arn: Some(details.arn.clone()),
+            trust: None,
+            policies: role_policies(&details.policies, role_name)?,
+        };
+        for name in functions {
+            // The ARN gives the log group's region and account; a function
+            // deleted meanwhile is judged by name alone.
+            let arn = match self.resolver.function(&name).await {
+                Ok(config) => Some(config.arn),
+                Err(ResolveError::Transient(why)) => return Err(Stop::Transient(why)),
+                Err(_) => None,
+            };
+            if let Some(f) = execution_role::missing_logs(&role, Some(&name), arn.as_deref()) {
+                self.push(f, None);
+            }
+        }
+        Ok(())
+    }
+
+    /// AddUserToGroup: every policy of the group now applies to `user`.
+    async fn group(&mut self, group: &str, user: &Identity) -> Result<(), Stop> {
+        let r = self.resolver.group_policies(group).await;
+        let consequence = "they were not judged for the user";
+        let Some(policies) = self.fetched(r, consequence)? else {
+            return Ok(());
+        };
+        let holder = format!("group `{group}` (now applying to {user})");
+        for p in &policies {
+            self.held_policy(p, &holder)?;
+        }
+        Ok(())
+    }
+
     async fn event_source(&mut self, function: &Function, source_arn: &str) -> Result<(), Stop> {
         if execution_role::polling_actions(source_arn).is_none() {
             return Ok(());
@@ -656,21 +805,11 @@ impl<R: Resolver> Judge<'_, R> {
         let Some(details) = self.fetched(r, consequence)? else {
             return Ok(());
         };
-        let mut policies = Vec::new();
-        for p in &details.policies {
-            policies.push(NamedPolicy {
-                name: p.name.clone(),
-                policy: parse(
-                    &p.document,
-                    &format!("policy `{}` of role `{role_name}`", p.name),
-                )?,
-            });
-        }
         let role = ExecutionRole {
             name: role_name.clone(),
             arn: Some(details.arn),
             trust: None,
-            policies,
+            policies: role_policies(&details.policies, &role_name)?,
         };
         self.role_tags(&role_name).await?;
         if let Some(f) = execution_role::event_source_missing_permissions(&role, source_arn) {
@@ -678,6 +817,22 @@ impl<R: Resolver> Judge<'_, R> {
         }
         Ok(())
     }
+}
+
+/// A role's policies, parsed, for the execution-role rules.
+fn role_policies(policies: &[RolePolicy], role_name: &str) -> Result<Vec<NamedPolicy>, Stop> {
+    policies
+        .iter()
+        .map(|p| {
+            Ok(NamedPolicy {
+                name: p.name.clone(),
+                policy: parse(
+                    &p.document,
+                    &format!("policy `{}` of role `{role_name}`", p.name),
+                )?,
+            })
+        })
+        .collect()
 }
 
 fn parse(text: &str, label: &str) -> Result<Policy, Stop> {
@@ -719,141 +874,10 @@ fn grants_public_url(policy: &Policy) -> bool {
     })
 }
 
-/// A role, user or group; an empty name when the event does not give it
-/// (the alert then says the name is unknown).
-fn identity_subject(kind: &IdentityKind, name: Option<&str>) -> Subject {
-    Subject {
-        kind: kind.to_string(),
-        arn: None,
-        name: name.unwrap_or_default().to_string(),
-    }
-}
-
-/// What a Lambda TagResource tagged, from its ARN: a function, or another
-/// Lambda resource type (`event-source-mapping`, `code-signing-config`).
-fn lambda_resource_subject(resource: Option<&str>) -> Subject {
-    let Some(resource) = resource else {
-        return Subject {
-            kind: "function".into(),
-            arn: None,
-            name: String::new(),
-        };
-    };
-    let parts: Vec<&str> = resource.split(':').collect();
-    match parts.as_slice() {
-        ["arn", _, "lambda", _, _, "function", name, ..] => Subject {
-            kind: "function".into(),
-            arn: Some(parts[..7].join(":")),
-            name: (*name).to_string(),
-        },
-        ["arn", _, "lambda", _, _, kind, name, ..] => Subject {
-            kind: (*kind).to_string(),
-            arn: Some(resource.to_string()),
-            name: (*name).to_string(),
-        },
-        _ => Subject {
-            kind: "Lambda resource".into(),
-            arn: None,
-            name: resource.to_string(),
-        },
-    }
-}
-
-/// How a finding names a subject: ``role `app` ``, or `a role the event
-/// does not name`.
-fn describe(subject: &Subject) -> String {
-    if subject.name.is_empty() {
-        format!("a {} the event does not name", subject.kind)
-    } else {
-        format!("{} `{}`", subject.kind, subject.name)
-    }
-}
-
-/// A function's name for a finding's message, or what stands for it when
-/// the event does not name the function.
-fn function_name_or(function: &Option<Function>) -> &str {
-    function
-        .as_ref()
-        .map_or("(not named in the event)", |f| f.name.as_str())
-}
-
-fn function_subject(function: &Function) -> Subject {
-    Subject {
-        kind: "function".into(),
-        arn: Some(function.arn.clone()),
-        name: function.name.clone(),
-    }
-}
-
 fn arn_account(arn: &str) -> Option<String> {
     let account = arn.split(':').nth(4)?;
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
         .then(|| account.to_string())
-}
-
-fn guardrail_kind(target: GuardrailTarget) -> &'static str {
-    match target {
-        GuardrailTarget::TrailStopped | GuardrailTarget::TrailChanged => "trail",
-        GuardrailTarget::EventRule => "rule",
-        GuardrailTarget::Function => "function",
-        GuardrailTarget::Topic => "topic",
-        GuardrailTarget::Subscription => "subscription",
-    }
-}
-
-/// The last name in an ARN (`...:trail/main` → `main`), or the input.
-fn short_name(resource: &str) -> String {
-    if !resource.starts_with("arn:") {
-        return resource.to_string();
-    }
-    let last = resource.rsplit(':').next().unwrap_or(resource);
-    last.rsplit('/').next().unwrap_or(last).to_string()
-}
-
-/// Which of doorman's own resources a call concerns, if any (the text says
-/// which, for the finding).
-fn guarded_target(g: &Guarded, call: &GuardrailCall) -> Option<String> {
-    let same_name = |configured: &Option<String>| {
-        configured.as_deref().is_some_and(|n| {
-            !n.is_empty() && (n == call.resource || n == short_name(&call.resource))
-        })
-    };
-    match call.target {
-        GuardrailTarget::TrailStopped => match &g.trail_name {
-            Some(_) => same_name(&g.trail_name).then(|| "the CloudTrail trail that feeds doorman".to_string()),
-            None => Some(
-                "a CloudTrail trail (no DOORMAN_TRAIL_NAME is set, so every trail counts as one that may feed doorman)"
-                    .to_string(),
-            ),
-        },
-        GuardrailTarget::TrailChanged => {
-            same_name(&g.trail_name).then(|| "the CloudTrail trail that feeds doorman".to_string())
-        }
-        GuardrailTarget::EventRule => {
-            if same_name(&g.change_rule_name) {
-                Some("doorman's change rule".to_string())
-            } else if same_name(&g.tamper_rule_name) {
-                Some("doorman's tamper rule".to_string())
-            } else {
-                None
-            }
-        }
-        GuardrailTarget::Function => g
-            .function_name
-            .as_deref()
-            .is_some_and(|n| !n.is_empty() && function_name(&call.resource) == n)
-            .then(|| "doorman's own function".to_string()),
-        GuardrailTarget::Topic => g
-            .topic_arn
-            .as_deref()
-            .is_some_and(|t| t == call.resource)
-            .then(|| "doorman's alert topic".to_string()),
-        GuardrailTarget::Subscription => g
-            .topic_arn
-            .as_deref()
-            .is_some_and(|t| call.resource.starts_with(&format!("{t}:")))
-            .then(|| "a subscription to doorman's alert topic".to_string()),
-    }
 }
 
 #[cfg(test)]
@@ -871,64 +895,5 @@ mod tests {
         ];
         let got: Vec<RuleId> = ignored_rules(&tags).into_iter().collect();
         assert_eq!(got, vec![RuleId::MissingLogs, RuleId::SharedExecutionRole]);
-    }
-
-    #[test]
-    fn tampering_is_recognised_on_doormans_own_resources_only() {
-        let g = Guarded {
-            function_name: Some("doorman".into()),
-            change_rule_name: Some("doorman-changes".into()),
-            tamper_rule_name: Some("doorman-tamper".into()),
-            topic_arn: Some("arn:aws:sns:us-east-1:111122223333:doorman-alerts".into()),
-            trail_name: None,
-        };
-        let call = |target, resource: &str| GuardrailCall {
-            target,
-            resource: resource.into(),
-            effect: "x",
-        };
-        assert!(guarded_target(
-            &g,
-            &call(
-                GuardrailTarget::Function,
-                "arn:aws:lambda:us-east-1:111122223333:function:doorman"
-            )
-        )
-        .is_some());
-        assert!(guarded_target(&g, &call(GuardrailTarget::Function, "orders")).is_none());
-        assert!(guarded_target(&g, &call(GuardrailTarget::EventRule, "doorman-tamper")).is_some());
-        assert!(guarded_target(&g, &call(GuardrailTarget::Subscription, "arn:aws:sns:us-east-1:111122223333:doorman-alerts:0b6941c3-f04d-4d3e-a31d-0123456789ab")).is_some());
-        assert!(guarded_target(
-            &g,
-            &call(
-                GuardrailTarget::Subscription,
-                "arn:aws:sns:us-east-1:111122223333:doorman-alerts-old:0b69"
-            )
-        )
-        .is_none());
-        // No trail configured: stopping any trail counts, changing one does not.
-        assert!(guarded_target(
-            &g,
-            &call(GuardrailTarget::TrailStopped, "management-events")
-        )
-        .is_some());
-        assert!(guarded_target(
-            &g,
-            &call(GuardrailTarget::TrailChanged, "management-events")
-        )
-        .is_none());
-        let g = Guarded {
-            trail_name: Some("org-trail".into()),
-            ..g
-        };
-        assert!(guarded_target(
-            &g,
-            &call(
-                GuardrailTarget::TrailStopped,
-                "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"
-            )
-        )
-        .is_some());
-        assert!(guarded_target(&g, &call(GuardrailTarget::TrailStopped, "other")).is_none());
     }
 }

@@ -4,15 +4,22 @@
 //! Error semantics (SPEC §2):
 //! - a transient failure (throttling, timeout, 5xx after the SDK's retries,
 //!   or SNS failing) is an `Err`: the invocation fails and Lambda retries;
+//!   so is a role or policy that is not found within two minutes of the
+//!   event's time (IAM is eventually consistent, SPEC §7);
 //! - a permanent problem with one event (undecodable, a document that is not
 //!   JSON, a policy that no longer exists) becomes an `unprocessable-event`
 //!   alert, and the invocation succeeds;
-//! - an irrelevant event or a failed call succeeds silently.
+//! - an irrelevant event or a failed call succeeds silently, except a failed
+//!   call on one of doorman's own doors: a low `guardrail-tampering`
+//!   (someone tried).
 //!
 //! `doorman replay` runs [`Pipeline::evaluate`] with the offline resolver;
 //! the Lambda runs [`Pipeline::handle`], which also publishes.
 
 mod checks;
+mod guard;
+mod subject;
+mod time;
 
 use crate::alert::{self, Alert, AlertInput, EventFinding, Subject, Suppressions};
 use crate::event::{self, Decoded, EventInfo};
@@ -24,14 +31,27 @@ use std::collections::BTreeSet;
 
 /// The names of doorman's own resources, to recognise tampering with them
 /// (`guardrail-tampering`). Unset names are not watched, except trails:
-/// without a configured trail name, stopping or deleting any trail counts.
+/// without a configured trail name, any change to any trail counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Guarded {
+    /// `DOORMAN_FUNCTION_NAME`, else `AWS_LAMBDA_FUNCTION_NAME`.
     pub function_name: Option<String>,
+    /// `AWS_LAMBDA_FUNCTION_NAME`, which Lambda sets and no update can
+    /// change: doorman still knows itself after an update that rewrites
+    /// `DOORMAN_FUNCTION_NAME`.
+    pub runtime_function_name: Option<String>,
     pub change_rule_name: Option<String>,
     pub tamper_rule_name: Option<String>,
     pub topic_arn: Option<String>,
     pub trail_name: Option<String>,
+    /// doorman's execution role (`DOORMAN_ROLE_NAME`).
+    pub role_name: Option<String>,
+    /// The KMS key of its topic, logs and queue (`DOORMAN_KEY_ARN`).
+    pub key_arn: Option<String>,
+    /// Its on-failure queue (`DOORMAN_QUEUE_ARN`).
+    pub queue_arn: Option<String>,
+    /// Its log group name (`DOORMAN_LOG_GROUP`).
+    pub log_group: Option<String>,
 }
 
 /// Everything the pipeline needs to know about its deployment.
@@ -122,6 +142,9 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
             Err(e) => return Ok(self.unprocessable(*e.info, &e.reason)),
         };
         let info = change.info.clone();
+        if let Some(code) = &change.error_code {
+            return Ok(self.failed_attempt(&change, code));
+        }
         let base = crate::rules::Context {
             trusted_accounts: self.settings.trusted_accounts.clone(),
             trusted_orgs: self.settings.trusted_orgs.clone(),
@@ -154,7 +177,10 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                 let mut evaluation = self.unprocessable(info, &reason);
                 // The event was decoded: the alert is about what it changed.
                 if let Verdict::Evaluated { input, alert, .. } = &mut evaluation.verdict {
-                    input.subject = checks::subject_of(&change.what);
+                    input.subject = subject::subject_of(&change.what);
+                    input
+                        .findings
+                        .extend(checks::tampering(&self.settings.guarded, &change));
                     input.findings.extend(checks::suppressions_set(&change));
                     *alert = alert::build(input, &self.settings.suppressions);
                 }
@@ -170,6 +196,46 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
             self.notifier.publish(alert).await?;
         }
         Ok(evaluation)
+    }
+
+    /// A failed call (the decoder keeps only those on a door doorman
+    /// depends on): on doorman's own resource it is a low
+    /// `guardrail-tampering` (someone tried); on any other it is ignored,
+    /// as every failed call is.
+    fn failed_attempt(&self, change: &event::Change, code: &str) -> Evaluation {
+        let ours = change
+            .guardrail_call()
+            .and_then(|call| Some((call, guard::guarded_target(&self.settings.guarded, call)?)));
+        let Some((call, what)) = ours else {
+            let reason = format!("the call failed (`{code}`)");
+            tracing::debug!(event_id = %change.info.id, event_name = %change.info.name, %reason, "event ignored");
+            return Evaluation {
+                event: change.info.clone(),
+                verdict: Verdict::Ignored { reason },
+            };
+        };
+        let input = AlertInput {
+            event: change.info.clone(),
+            subject: subject::subject_of(&change.what),
+            change: format!(
+                "made a call that would have {} `{}`, which failed (`{code}`)",
+                call.effect, call.resource
+            ),
+            findings: vec![EventFinding {
+                finding: account::guardrail_attempt(call.effect, &call.resource, &what, code),
+                document: None,
+            }],
+            tag_ignored: BTreeSet::new(),
+        };
+        let alert = alert::build(&input, &self.settings.suppressions);
+        Evaluation {
+            event: change.info.clone(),
+            verdict: Verdict::Evaluated {
+                input,
+                alert,
+                skipped: Vec::new(),
+            },
+        }
     }
 
     fn unprocessable(&self, info: EventInfo, reason: &str) -> Evaluation {

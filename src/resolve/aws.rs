@@ -212,6 +212,62 @@ impl Resolver for AwsResolver {
         })
     }
 
+    async fn group_policies(&self, name: &str) -> Result<Vec<RolePolicy>, ResolveError> {
+        let what = format!("ListGroupPolicies `{name}`");
+        let inline_names: Vec<String> = self
+            .iam
+            .list_group_policies()
+            .group_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify(&what, e))?;
+        let mut policies = Vec::new();
+        for policy_name in inline_names {
+            let what = format!("GetGroupPolicy `{name}` `{policy_name}`");
+            let out = self
+                .iam
+                .get_group_policy()
+                .group_name(name)
+                .policy_name(&policy_name)
+                .send()
+                .await
+                .map_err(|e| classify(&what, e))?;
+            policies.push(RolePolicy {
+                name: policy_name,
+                managed: false,
+                document: out.policy_document().to_string(),
+                fallback: None,
+            });
+        }
+        let what = format!("ListAttachedGroupPolicies `{name}`");
+        let attached = self
+            .iam
+            .list_attached_group_policies()
+            .group_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify(&what, e))?;
+        for policy in attached {
+            let Some(policy_arn) = policy.policy_arn() else {
+                continue;
+            };
+            let fetched = self.managed_policy(policy_arn).await?;
+            policies.push(RolePolicy {
+                name: policy_arn.to_string(),
+                managed: true,
+                document: fetched.document,
+                fallback: fetched.fallback,
+            });
+        }
+        Ok(policies)
+    }
+
     async fn role_tags(&self, name: &str) -> Result<Vec<(String, String)>, ResolveError> {
         let what = format!("ListRoleTags `{name}`");
         let tags = self
@@ -310,6 +366,15 @@ impl Resolver for AwsResolver {
             name: out.function_name().unwrap_or(name_or_arn).to_string(),
             arn: out.function_arn().unwrap_or(name_or_arn).to_string(),
             role: out.role().map(str::to_string),
+            environment: {
+                let mut vars: Vec<(String, String)> = out
+                    .environment()
+                    .and_then(|e| e.variables())
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default();
+                vars.sort();
+                vars
+            },
         })
     }
 }

@@ -27,7 +27,7 @@ pub struct ManagedPolicy {
     pub fallback: Option<String>,
 }
 
-/// A policy a role holds, with its document text.
+/// A policy a role (or group) holds, with its document text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RolePolicy {
     /// The inline policy name, or the managed policy ARN.
@@ -66,6 +66,10 @@ pub struct FunctionConfig {
     pub arn: String,
     /// The execution role ARN.
     pub role: Option<String>,
+    /// The environment variables as deployed now (sorted), when the answer
+    /// carries them: CloudTrail hides them in update events, so this is
+    /// how an update of doorman's own variables is worded.
+    pub environment: Vec<(String, String)>,
 }
 
 /// Why something could not be fetched. The pipeline decides what each
@@ -106,6 +110,14 @@ pub trait Resolver: Send + Sync {
     /// `GetRole`, `ListRolePolicies` + `GetRolePolicy`,
     /// `ListAttachedRolePolicies` + the managed documents.
     fn role(&self, name: &str) -> impl Future<Output = Result<RoleDetails, ResolveError>> + Send;
+
+    /// `ListGroupPolicies` + `GetGroupPolicy`, `ListAttachedGroupPolicies` +
+    /// the managed documents: every policy a group gives its members, in
+    /// the order of [`RoleDetails::policies`].
+    fn group_policies(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<RolePolicy>, ResolveError>> + Send;
 
     /// `ListRoleTags`, as (key, value) pairs.
     fn role_tags(

@@ -3,7 +3,9 @@
 //! [`ResolveError::Unavailable`], and the checks that need it are skipped
 //! (and reported as skipped), never guessed.
 
-use super::{FunctionConfig, ManagedPolicy, PolicyEntities, ResolveError, Resolver, RoleDetails};
+use super::{
+    FunctionConfig, ManagedPolicy, PolicyEntities, ResolveError, Resolver, RoleDetails, RolePolicy,
+};
 use crate::catalog::managed::{aws_managed_name, managed_policy_document};
 
 /// Resolves from built-in knowledge only.
@@ -37,6 +39,10 @@ impl Resolver for OfflineResolver {
 
     async fn role(&self, name: &str) -> Result<RoleDetails, ResolveError> {
         unavailable(format!("role `{name}`"))
+    }
+
+    async fn group_policies(&self, name: &str) -> Result<Vec<RolePolicy>, ResolveError> {
+        unavailable(format!("the policies of group `{name}`"))
     }
 
     async fn role_tags(&self, name: &str) -> Result<Vec<(String, String)>, ResolveError> {

@@ -2,8 +2,9 @@
 //!
 //! - `permissions-boundary-removed`: the ceiling on a role's or user's
 //!   permissions was taken away;
-//! - `guardrail-tampering`: doorman itself, or the trail that feeds it, was
-//!   disabled, deleted or changed;
+//! - `guardrail-tampering`: doorman itself (its role, key, rules, function,
+//!   topic, queue, log group), or the trail that feeds it, was disabled,
+//!   deleted or changed (critical), or someone tried and failed (low);
 //! - `unprocessable-event`: doorman could not judge an event it is subscribed
 //!   to, so a human has to.
 //! - `suppression-added`: a `doorman:ignore` tag was set, silencing doorman
@@ -28,14 +29,48 @@ pub fn permissions_boundary_removed(holder: &str) -> Finding {
     )
 }
 
+/// `permissions-boundary-removed` for a boundary that was replaced by one
+/// that allows everything (`policy`, e.g. `AdministratorAccess`): a cap
+/// that caps nothing is no cap.
+pub fn permissions_boundary_allows_everything(holder: &str, policy: &str) -> Finding {
+    Finding::new(
+        RuleId::PermissionsBoundaryRemoved,
+        Severity::High,
+        format!(
+            "the permissions boundary of {holder} is now `{policy}`, which allows every action on every resource: it caps nothing, as if it had been removed"
+        ),
+        "set a boundary that allows only what the role or user may ever need (`iam:Put*PermissionsBoundary`), and deny `iam:Put*PermissionsBoundary` outside the admin role".to_string(),
+    )
+}
+
 /// `guardrail-tampering`: `effect` as the call did it (``deleted SNS topic``)
-/// on `resource`, which is doorman's own (`what` says which part of it).
-pub fn guardrail_tampering(effect: &str, resource: &str, what: &str) -> Finding {
+/// on `resource`, which is doorman's own (`what` says which part of it);
+/// `detail` adds what else the call set (empty: nothing to add).
+pub fn guardrail_tampering(effect: &str, resource: &str, what: &str, detail: &str) -> Finding {
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" (the call {detail})")
+    };
     Finding::new(
         RuleId::GuardrailTampering,
         Severity::Critical,
-        format!("someone {effect} `{resource}`, which is {what}: doorman may stop seeing changes"),
+        format!("someone {effect} `{resource}`, which is {what}{detail}: doorman may stop seeing changes"),
         "check who did it and why; redeploy doorman (`sam deploy`) to restore it, and deny these calls outside the admin role with an SCP".to_string(),
+    )
+}
+
+/// `guardrail-tampering` at low: a call that would have `effect` on
+/// doorman's `resource` failed with `error_code`. Nothing changed, but
+/// someone tried: reconnaissance, or an attack that will try again.
+pub fn guardrail_attempt(effect: &str, resource: &str, what: &str, error_code: &str) -> Finding {
+    Finding::new(
+        RuleId::GuardrailTampering,
+        Severity::Low,
+        format!(
+            "a call that would have {effect} `{resource}`, which is {what}, failed (`{error_code}`): nothing changed, but someone is probing doorman's defences"
+        ),
+        "check who made the call and why; if it was not a reviewed deployment, treat the caller's credentials as compromised".to_string(),
     )
 }
 
@@ -103,6 +138,7 @@ mod tests {
             "deleted SNS topic",
             "arn:aws:sns:us-east-1:1:doorman",
             "doorman's alert topic",
+            "",
         );
         assert_eq!(
             (f.rule, f.severity),

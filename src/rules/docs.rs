@@ -449,10 +449,20 @@ pub fn doc(id: RuleId) -> RuleDoc {
         }
         PermissionsBoundaryRemoved => page!(PermissionsBoundaryRemoved, High, "high", None,
             title: "Permissions boundary removed",
-            summary: "`DeleteRolePermissionsBoundary` or `DeleteUserPermissionsBoundary` was called",
-            why: "A boundary caps what a role or user can ever do, whatever policies it gets. Removing it is how a delegated admin escapes the cap.",
-            example: r#"aws iam delete-role-permissions-boundary --role-name orders-role"#,
-            fix: "Put the boundary back (`aws iam put-role-permissions-boundary`), find out who removed it, and deny `iam:DeleteRolePermissionsBoundary` to everyone but break-glass roles.",
+            summary: "`DeleteRolePermissionsBoundary` or `DeleteUserPermissionsBoundary` was called, or `Put*PermissionsBoundary` set a boundary that allows everything",
+            why: "A boundary caps what a role or user can ever do, whatever policies it gets. Removing it is how a delegated admin escapes the cap; swapping it for `AdministratorAccess` (or any policy IAM reads as every action on every resource, however it is spelled) does the same while looking like a boundary is still there.",
+            example: r#"aws iam delete-role-permissions-boundary --role-name orders-role
+        aws iam put-role-permissions-boundary --role-name orders-role \
+        --permissions-boundary arn:aws:iam::aws:policy/AdministratorAccess"#,
+            fix: "Put a real boundary back (`aws iam put-role-permissions-boundary` with a policy that allows only what the role may ever need), find out who changed it, and deny `iam:Delete*PermissionsBoundary` and `iam:Put*PermissionsBoundary` to everyone but break-glass roles.",
+        ),
+        CrossAccountDestination => page!(CrossAccountDestination, Medium, "medium", None,
+            title: "Invocation records sent to another account",
+            summary: "`PutFunctionEventInvokeConfig` or `UpdateFunctionEventInvokeConfig` sends a function's `OnSuccess` or `OnFailure` records to a destination in another account",
+            why: "An asynchronous invocation record carries the invocation's whole payload (and the response or the error). A destination in another account (an SQS queue, SNS topic, Lambda function or event bus there) copies every such payload out of the account. Destinations whose ARN names no account (S3 buckets) are not judged.",
+            example: r#"aws lambda put-function-event-invoke-config --function-name orders \
+        --destination-config '{"OnFailure":{"Destination":"arn:aws:sqs:us-east-1:444455556666:collector"}}'"#,
+            fix: "Send invocation records to a destination in this account. An account you vouch for (your organization's log archive, a reviewed partner) goes in `trusted-accounts` (`doorman.toml`, or the Lambda's `TrustedAccounts` parameter).",
         ),
         UnprocessableEvent => page!(UnprocessableEvent, Medium, "medium", None,
             title: "Event doorman could not evaluate",
@@ -472,11 +482,15 @@ pub fn doc(id: RuleId) -> RuleDoc {
         ),
         GuardrailTampering => page!(GuardrailTampering, Critical, "critical", None,
             title: "Guardrail tampering",
-            summary: "doorman's own rules, function, topic or subscriptions, or the CloudTrail trail that feeds it, were disabled, deleted or changed",
-            why: "Switching off the alarm is the first step of an attack that wants to stay unseen. This alert is the last one doorman may be able to send.",
+            summary: "doorman's own role, KMS key, rules, function, topic or subscriptions, failure queue or log group, or the CloudTrail trail that feeds it, were disabled, deleted or changed (critical); a failed attempt is reported at low",
+            why: "Switching off the alarm is the first step of an attack that wants to stay unseen. This alert is the last one doorman may be able to send, so it is never suppressed: not by `IgnoredRules`, a `doorman:ignore` tag, an ignored principal or the minimum severity, even when the change itself sets them. A call that failed (an `errorCode`) changed nothing but shows someone trying, and is reported at low.",
             example: r#"aws cloudtrail stop-logging --name management-events
-        aws events disable-rule --name doorman-changes"#,
-            fix: "Restore the resource (redeploy doorman, `aws cloudtrail start-logging`), find out who changed it, and deny these actions to everyone but deployment roles with an SCP.",
+        aws events disable-rule --name doorman-changes
+        aws kms disable-key --key-id 1234abcd-12ab-34cd-56ef-1234567890ab
+        aws iam detach-role-policy --role-name doorman-DoormanRole-1A2B --policy-arn ...
+        aws lambda update-function-configuration --function-name doorman \
+        --environment 'Variables={DOORMAN_IGNORE_RULES=guardrail-tampering}'"#,
+            fix: "Restore the resource (redeploy doorman, `aws cloudtrail start-logging`, `aws kms enable-key`), find out who changed it, and deny these actions to everyone but deployment roles with an SCP.",
         ),
     }
 }

@@ -85,6 +85,32 @@ pub fn cross_account_layer(layer_arn: &str, ctx: &Context, function: &str) -> Op
     ))
 }
 
+/// `cross-account-destination`: an invoke config sends a function's
+/// invocation records (with each invocation's payload) to `destination` in
+/// another account. Trusted accounts are not another account; a destination
+/// whose ARN names no account (an S3 bucket) cannot be judged and never
+/// fires.
+pub fn cross_account_destination(
+    destination: &str,
+    which: &str,
+    ctx: &Context,
+    function: &str,
+) -> Option<Finding> {
+    let account = destination.split(':').nth(4)?;
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !ctx.is_other_account(account) {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::CrossAccountDestination,
+        Severity::Medium,
+        format!("function `{function}` sends its {which} invocation records to `{destination}` in account `{account}`: every such invocation's payload leaves this account"),
+        "send invocation records to a destination in this account (or your organization's log account, listed in `trusted-accounts`); if the other account is a reviewed partner, list it in `trusted-accounts`".to_string(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +202,35 @@ mod tests {
         assert_eq!(cross_account_layer(layer, &ctx, "orders"), None);
         let other = "arn:aws:lambda:us-east-1:777788889999:layer:tools:7";
         assert!(cross_account_layer(other, &ctx, "orders").is_some());
+    }
+
+    #[test]
+    fn destinations_in_another_account_fire_and_own_or_trusted_do_not() {
+        let own = in_account(Some("111122223333"));
+        let dest = "arn:aws:sqs:us-east-1:444455556666:collector";
+        let f = cross_account_destination(dest, "OnFailure", &own, "orders").unwrap();
+        assert_eq!(
+            (f.rule, f.severity),
+            (RuleId::CrossAccountDestination, Severity::Medium)
+        );
+        assert!(f.message.contains("`444455556666`"), "{}", f.message);
+        let mine = "arn:aws:sqs:us-east-1:111122223333:failures";
+        assert_eq!(
+            cross_account_destination(mine, "OnFailure", &own, "orders"),
+            None
+        );
+        let trusted = Context {
+            trusted_accounts: vec!["444455556666".into()],
+            ..own.clone()
+        };
+        assert_eq!(
+            cross_account_destination(dest, "OnSuccess", &trusted, "orders"),
+            None
+        );
+        // An S3 bucket ARN names no account.
+        assert_eq!(
+            cross_account_destination("arn:aws:s3:::records", "OnFailure", &own, "orders"),
+            None
+        );
     }
 }

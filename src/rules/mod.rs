@@ -129,6 +129,7 @@ rule_ids! {
     EventSourceMissingPermissions => "event-source-missing-permissions",
     // §3.5 account level
     PermissionsBoundaryRemoved => "permissions-boundary-removed",
+    CrossAccountDestination => "cross-account-destination",
     UnprocessableEvent => "unprocessable-event",
     SuppressionAdded => "suppression-added",
     GuardrailTampering => "guardrail-tampering",

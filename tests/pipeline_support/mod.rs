@@ -14,6 +14,8 @@ pub struct MemoryResolver {
     pub managed: HashMap<String, ManagedPolicy>,
     pub versions: HashMap<(String, String), String>,
     pub roles: HashMap<String, RoleDetails>,
+    /// Group name → the policies it gives its members.
+    pub groups: HashMap<String, Vec<RolePolicy>>,
     pub role_tags: HashMap<String, Vec<(String, String)>>,
     pub function_tags: HashMap<String, Vec<(String, String)>>,
     pub entities: HashMap<String, PolicyEntities>,
@@ -35,6 +37,24 @@ impl MemoryResolver {
         self
     }
 
+    /// AWS managed policies, with doorman's built-in documents.
+    pub fn with_aws_managed(mut self, arns: &[&str]) -> Self {
+        for arn in arns {
+            let document = doorman::catalog::managed::managed_policy_document(arn)
+                .expect("a managed policy doorman carries");
+            self.managed.insert(
+                arn.to_string(),
+                ManagedPolicy {
+                    arn: arn.to_string(),
+                    name: doorman::resolve::policy_name(arn).to_string(),
+                    document: document.to_string(),
+                    fallback: None,
+                },
+            );
+        }
+        self
+    }
+
     pub fn with_function(mut self, name: &str, arn: &str, role: &str) -> Self {
         self.functions.insert(
             name.to_string(),
@@ -42,6 +62,7 @@ impl MemoryResolver {
                 name: name.to_string(),
                 arn: arn.to_string(),
                 role: Some(role.to_string()),
+                environment: Vec::new(),
             },
         );
         self
@@ -77,6 +98,14 @@ impl Resolver for MemoryResolver {
         match self.roles.get(name) {
             Some(r) => Ok(r.clone()),
             None => not_found(format!("role `{name}`")),
+        }
+    }
+
+    async fn group_policies(&self, name: &str) -> Result<Vec<RolePolicy>, ResolveError> {
+        self.check()?;
+        match self.groups.get(name) {
+            Some(p) => Ok(p.clone()),
+            None => not_found(format!("group `{name}`")),
         }
     }
 

@@ -1,0 +1,248 @@
+//! The guardrail table: every call that could blind doorman (SPEC §3.5
+//! `guardrail-tampering`), by the kind of resource it is on and the request
+//! field that names it. Whether the resource is doorman's own is decided by
+//! the pipeline, which knows the deployment's names.
+//!
+//! Two kinds of calls are here: those doorman judges for nothing else
+//! ([`call`]: StopLogging, DisableKey, DeleteQueue...), and the door a
+//! judged change also opens ([`door`]: a PutRolePolicy is judged as a
+//! policy and, on doorman's role, is also tampering).
+
+use super::calls::{required, Call};
+use super::{GuardrailCall, GuardrailTarget, What, HIDDEN_ENVIRONMENT};
+use serde_json::{Map, Value};
+
+/// A call that only touches doorman's doors, or `Ok(None)` when the call is
+/// not one (or, for PutFunctionConcurrency, sets a limit above 0).
+pub(super) fn call(c: &Call) -> Result<Option<GuardrailCall>, String> {
+    use GuardrailTarget as T;
+    let event = format!("`{}`", c.info.name);
+    let (key, target, effect): (&str, GuardrailTarget, &'static str) =
+        match (c.info.service.as_str(), c.info.name.as_str()) {
+            ("lambda", "DeleteFunction") => ("functionName", T::Function, "deleted"),
+            ("lambda", "UpdateFunctionCode") => {
+                ("functionName", T::Function, "replaced the code of")
+            }
+            ("lambda", "UpdateFunctionConfiguration") => {
+                let mut call = guarded(
+                    c.req,
+                    "functionName",
+                    T::Function,
+                    "changed the configuration of",
+                    &event,
+                )?;
+                call.detail = function_update(c.req);
+                return Ok(Some(call));
+            }
+            ("lambda", "RemovePermission") => (
+                "functionName",
+                T::Function,
+                "removed an invoke permission of",
+            ),
+            ("lambda", "PutFunctionConcurrency") => {
+                let zero = match c.req.get("reservedConcurrentExecutions") {
+                    Some(Value::Number(n)) => n.as_u64() == Some(0),
+                    Some(Value::String(s)) => s.trim() == "0",
+                    _ => false,
+                };
+                if !zero {
+                    return Ok(None);
+                }
+                (
+                    "functionName",
+                    T::Function,
+                    "set reserved concurrency to 0 (throttled every invocation) of",
+                )
+            }
+            ("lambda", "DeleteFunctionEventInvokeConfig") => (
+                "functionName",
+                T::Function,
+                "removed the retries and on-failure destination of",
+            ),
+            ("iam", "DeleteRole") => ("roleName", T::Role, "deleted role"),
+            ("cloudtrail", "StopLogging") => ("name", T::Trail, "stopped logging of trail"),
+            ("cloudtrail", "DeleteTrail") => ("name", T::Trail, "deleted trail"),
+            ("cloudtrail", "UpdateTrail") => ("name", T::Trail, "changed trail"),
+            ("cloudtrail", "PutEventSelectors") => (
+                "trailName",
+                T::Trail,
+                "changed the event selectors of trail",
+            ),
+            ("events", "DisableRule") => ("name", T::EventRule, "disabled EventBridge rule"),
+            ("events", "DeleteRule") => ("name", T::EventRule, "deleted EventBridge rule"),
+            ("events", "PutRule") => (
+                "name",
+                T::EventRule,
+                "changed the pattern or state of EventBridge rule",
+            ),
+            ("events", "RemoveTargets") => {
+                ("rule", T::EventRule, "removed targets of EventBridge rule")
+            }
+            ("events", "PutTargets") => (
+                "rule",
+                T::EventRule,
+                "replaced or added targets of EventBridge rule",
+            ),
+            ("sns", "DeleteTopic") => ("topicArn", T::Topic, "deleted SNS topic"),
+            ("sns", "SetTopicAttributes") => (
+                "topicArn",
+                T::Topic,
+                "changed the attributes (policy, encryption, delivery) of SNS topic",
+            ),
+            ("sns", "RemovePermission") => {
+                ("topicArn", T::Topic, "removed a permission of SNS topic")
+            }
+            ("sns", "Unsubscribe") => ("subscriptionArn", T::Subscription, "removed subscription"),
+            ("sns", "SetSubscriptionAttributes") => (
+                "subscriptionArn",
+                T::Subscription,
+                "changed the attributes (filter policy, delivery) of subscription",
+            ),
+            // Every way to make the key unusable for SNS, Logs and SQS:
+            // disabled, deleted, its policy replaced, a grant revoked, its
+            // imported material deleted. (Rotation and the description do
+            // not stop anyone from using it.)
+            ("kms", name) => {
+                let effect = match name {
+                    "DisableKey" => "disabled KMS key",
+                    "ScheduleKeyDeletion" => "scheduled the deletion of KMS key",
+                    "PutKeyPolicy" => "replaced the key policy of KMS key",
+                    "RevokeGrant" => "revoked a grant of KMS key",
+                    "DeleteImportedKeyMaterial" => "deleted the key material of KMS key",
+                    _ => return Ok(None),
+                };
+                // `resources[]` names the key by ARN whatever alias or id
+                // the request used.
+                let resource = match c.resources.iter().find(|a| a.contains(":key/")) {
+                    Some(arn) => arn.clone(),
+                    None => required(c.req, "keyId", &event)?,
+                };
+                return Ok(Some(GuardrailCall {
+                    target: T::Key,
+                    resource,
+                    effect,
+                    detail: String::new(),
+                }));
+            }
+            ("sqs", "SetQueueAttributes") => (
+                "queueUrl",
+                T::Queue,
+                "changed the attributes (policy, encryption, retention) of SQS queue",
+            ),
+            ("sqs", "PurgeQueue") => ("queueUrl", T::Queue, "purged SQS queue"),
+            ("sqs", "DeleteQueue") => ("queueUrl", T::Queue, "deleted SQS queue"),
+            ("logs", "DeleteLogGroup") => ("logGroupName", T::LogGroup, "deleted log group"),
+            _ => return Ok(None),
+        };
+    guarded(c.req, key, target, effect, &event).map(Some)
+}
+
+fn guarded(
+    req: &Map<String, Value>,
+    key: &str,
+    target: GuardrailTarget,
+    effect: &'static str,
+    event: &str,
+) -> Result<GuardrailCall, String> {
+    Ok(GuardrailCall {
+        target,
+        resource: required(req, key, event)?,
+        effect,
+        detail: String::new(),
+    })
+}
+
+/// The door a judged change also opens: a change of a role (doorman's role
+/// is one), an update or invoke config of a function (doorman is one).
+pub(super) fn door(c: &Call, what: &What) -> Option<GuardrailCall> {
+    use GuardrailTarget as T;
+    match what {
+        What::FunctionRole { function, .. } if c.info.name == "UpdateFunctionConfiguration" => {
+            Some(GuardrailCall {
+                target: T::Function,
+                resource: function.name.clone(),
+                effect: "changed the configuration of",
+                detail: function_update(c.req),
+            })
+        }
+        What::InvokeConfig { function, .. } => Some(GuardrailCall {
+            target: T::Function,
+            resource: function.name.clone(),
+            effect: "changed the retries and destinations of",
+            detail: String::new(),
+        }),
+        _ => role_door(c),
+    }
+}
+
+/// The role door of an IAM call on a role's policies, trust or boundary,
+/// read from `roleName` alone: a failed call whose request lacks the rest
+/// is still an attempt on the role.
+pub(super) fn role_door(c: &Call) -> Option<GuardrailCall> {
+    if c.info.service != "iam" {
+        return None;
+    }
+    let effect = match c.info.name.as_str() {
+        "PutRolePolicy" => "put an inline policy on role",
+        "DeleteRolePolicy" => "deleted an inline policy of role",
+        "AttachRolePolicy" => "attached a managed policy to role",
+        "DetachRolePolicy" => "detached a managed policy from role",
+        "UpdateAssumeRolePolicy" => "replaced the trust policy of role",
+        "PutRolePermissionsBoundary" => "replaced the permissions boundary of role",
+        "DeleteRolePermissionsBoundary" => "removed the permissions boundary of role",
+        _ => return None,
+    };
+    let role = c.req.get("roleName")?.as_str()?.trim();
+    (!role.is_empty()).then(|| GuardrailCall {
+        target: GuardrailTarget::Role,
+        resource: role.to_string(),
+        effect,
+        detail: String::new(),
+    })
+}
+
+/// What an UpdateFunctionConfiguration set, in words: doorman's own
+/// variables with their values (a `DOORMAN_IGNORE_RULES` the update adds is
+/// the point of the alert), and the names of the other settings.
+fn function_update(req: &Map<String, Value>) -> String {
+    let mut parts = Vec::new();
+    let variables = req
+        .get("environment")
+        .map(|e| e.get("variables").or_else(|| e.get("Variables")));
+    match variables {
+        Some(Some(Value::Object(vars))) => {
+            let ours: Vec<String> = vars
+                .iter()
+                .filter(|(k, _)| k.starts_with("DOORMAN_"))
+                .map(|(k, v)| match v {
+                    Value::String(s) => format!("`{k}={s}`"),
+                    other => format!("`{k}={other}`"),
+                })
+                .collect();
+            if !ours.is_empty() {
+                parts.push(format!("sets {}", ours.join(", ")));
+            }
+            // Lambda replaces the whole set: what is left out is removed.
+            let missing: Vec<String> = ["DOORMAN_TOPIC_ARN", "DOORMAN_TAMPER_RULE_NAME"]
+                .into_iter()
+                .filter(|k| !vars.contains_key(*k))
+                .map(|k| format!("`{k}`"))
+                .collect();
+            if !missing.is_empty() {
+                parts.push(format!("leaves out {}", missing.join(", ")));
+            }
+        }
+        // CloudTrail may hide the values; the change itself still counts.
+        Some(_) => parts.push(HIDDEN_ENVIRONMENT.to_string()),
+        None => {}
+    }
+    let others: Vec<String> = req
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "functionName" | "environment"))
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if !others.is_empty() {
+        parts.push(format!("changes {}", others.join(", ")));
+    }
+    parts.join("; ")
+}
