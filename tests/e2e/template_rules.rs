@@ -1,0 +1,784 @@
+//! template.yaml's EventBridge rules, proven on the emulator's EventBridge:
+//! every sample in `events/` reaches the rule it is meant for and no other;
+//! the same events from another account, failed change calls and another
+//! source reach nothing; and the tamper rule's direct alert renders every
+//! tamper sample in words.
+//!
+//! moto 5.2.5 does not implement `TestEventPattern` and cannot deliver to
+//! Lambda or SNS targets, so each rule is created on moto's default bus with
+//! the template's own pattern and an SQS queue as its target: an event
+//! reaches the queue exactly when moto's matcher (the one behind PutEvents)
+//! says the pattern matches. The template is read by cfn-lint's loader (the
+//! one `sam` and cfn-lint use) and its intrinsics are resolved for a
+//! concrete deployment (stack `doorman` in us-east-1; the names of
+//! events/README.md).
+//!
+//! The EventBridge calls are plain JSON over HTTP: moto does not check
+//! signatures, and the `x-moto-account-id` header picks the account, which
+//! the SDK clients cannot set per call.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+
+use crate::moto::{moto_server_path, Moto};
+
+const REGION: &str = "us-east-1";
+const STACK: &str = "doorman";
+const CHANGES: &str = "changes";
+const TAMPERING: &str = "tampering";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+// --- the template, as CloudFormation reads it --------------------------------
+
+/// template.yaml as JSON, intrinsics in their long form (`{"Ref": ..}`),
+/// loaded by cfn-lint's decoder from the test venv.
+fn load_template() -> Value {
+    let python = moto_server_path().with_file_name("python");
+    let output = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(
+            "import json, sys\n\
+             from cfnlint.decode import decode\n\
+             template, problems = decode(sys.argv[1])\n\
+             if problems:\n    sys.exit('\\n'.join(str(p) for p in problems))\n\
+             print(json.dumps(template))",
+        )
+        .arg(root().join("template.yaml"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{}` (scripts/test installs cfn-lint into target/venv): {e}",
+                python.display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "cfn-lint cannot load template.yaml: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("cfn-lint's JSON")
+}
+
+/// One deployment of the template: account, region, parameters, and the
+/// physical names CloudFormation gives its resources (events/README.md).
+struct Deployment {
+    account: String,
+    region: String,
+    parameters: BTreeMap<String, String>,
+    conditions: BTreeMap<String, Value>,
+}
+
+impl Deployment {
+    fn new(template: &Value, account: &str, region: &str, overrides: &[(&str, &str)]) -> Self {
+        let mut parameters = BTreeMap::new();
+        for (name, spec) in template["Parameters"].as_object().expect("Parameters") {
+            let default = match &spec["Default"] {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            parameters.insert(name.clone(), default);
+        }
+        for (name, value) in overrides {
+            assert!(parameters.contains_key(*name), "no parameter {name}");
+            parameters.insert((*name).to_owned(), (*value).to_owned());
+        }
+        let conditions = template["Conditions"]
+            .as_object()
+            .map(|c| c.clone().into_iter().collect())
+            .unwrap_or_default();
+        Self {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            parameters,
+            conditions,
+        }
+    }
+
+    fn prefix(&self) -> &str {
+        &self.parameters["NamePrefix"]
+    }
+
+    fn role(&self) -> String {
+        format!("{STACK}-DoormanRole-Q1W2E3R4T5Y6")
+    }
+    fn function(&self) -> String {
+        format!("{STACK}-DoormanFunction-A1B2C3D4E5F6")
+    }
+    fn key_id(&self) -> &'static str {
+        "0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b"
+    }
+    fn key_arn(&self) -> String {
+        format!(
+            "arn:aws:kms:{}:{}:key/{}",
+            self.region,
+            self.account,
+            self.key_id()
+        )
+    }
+    fn topic(&self) -> String {
+        format!(
+            "arn:aws:sns:{}:{}:{STACK}-AlertTopic-Z9Y8X7W6V5U4",
+            self.region, self.account
+        )
+    }
+    fn queue(&self) -> String {
+        format!("{STACK}-FailureQueue-M1N2B3V4C5X6")
+    }
+    fn log_group(&self) -> String {
+        format!("/aws/lambda/{STACK}-doorman")
+    }
+
+    /// `Ref` of a parameter, pseudo parameter or resource; `None` for
+    /// `AWS::NoValue`.
+    fn reference(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "AWS::NoValue" => return None,
+            "AWS::AccountId" => self.account.clone(),
+            "AWS::Region" => self.region.clone(),
+            "AWS::Partition" => "aws".into(),
+            "AWS::StackName" => STACK.into(),
+            "DoormanRole" => self.role(),
+            "DoormanFunction" => self.function(),
+            "DoormanKey" => self.key_id().into(),
+            "AlertTopic" => self.topic(),
+            "FailureQueue" => format!(
+                "https://sqs.{}.amazonaws.com/{}/{}",
+                self.region,
+                self.account,
+                self.queue()
+            ),
+            "DoormanLogGroup" => self.log_group(),
+            "ChangeRule" => format!("{}-changes", self.prefix()),
+            "TamperRule" => format!("{}-tampering", self.prefix()),
+            other => self
+                .parameters
+                .get(other)
+                .unwrap_or_else(|| panic!("Ref to unknown `{other}`"))
+                .clone(),
+        })
+    }
+
+    fn attribute(&self, resource: &str, attribute: &str) -> String {
+        let (a, r) = (&self.account, &self.region);
+        match (resource, attribute) {
+            ("DoormanRole", "Arn") => format!("arn:aws:iam::{a}:role/{}", self.role()),
+            ("DoormanFunction", "Arn") => {
+                format!("arn:aws:lambda:{r}:{a}:function:{}", self.function())
+            }
+            ("DoormanKey", "Arn") => self.key_arn(),
+            ("FailureQueue", "Arn") => format!("arn:aws:sqs:{r}:{a}:{}", self.queue()),
+            ("FailureQueue", "QueueName") => self.queue(),
+            ("DoormanLogGroup", "Arn") => {
+                format!("arn:aws:logs:{r}:{a}:log-group:{}:*", self.log_group())
+            }
+            ("ChangeRule" | "TamperRule", "Arn") => format!(
+                "arn:aws:events:{r}:{a}:rule/{}",
+                self.reference(resource).unwrap_or_default()
+            ),
+            _ => panic!("GetAtt {resource}.{attribute} is not modelled"),
+        }
+    }
+
+    fn condition(&self, name: &str) -> bool {
+        let body = self
+            .conditions
+            .get(name)
+            .unwrap_or_else(|| panic!("no condition {name}"))
+            .clone();
+        self.truth(&body)
+    }
+
+    fn truth(&self, v: &Value) -> bool {
+        let (f, args) = single(v).unwrap_or_else(|| panic!("not a condition: {v}"));
+        let args = args.as_array();
+        match (f, args) {
+            ("Condition", _) => self.condition(v["Condition"].as_str().expect("name")),
+            ("Fn::Equals", Some(a)) => text(&self.resolve(&a[0])) == text(&self.resolve(&a[1])),
+            ("Fn::Not", Some(a)) => !self.truth(&a[0]),
+            ("Fn::And", Some(a)) => a.iter().all(|c| self.truth(c)),
+            ("Fn::Or", Some(a)) => a.iter().any(|c| self.truth(c)),
+            _ => panic!("condition function {f} is not modelled"),
+        }
+    }
+
+    /// The value CloudFormation passes to EventBridge: every intrinsic
+    /// resolved, `AWS::NoValue` removed from lists and maps.
+    fn resolve(&self, v: &Value) -> Option<Value> {
+        if let Some((f, arg)) = single(v) {
+            match f {
+                "Ref" => {
+                    return self
+                        .reference(arg.as_str().expect("Ref name"))
+                        .map(Value::from)
+                }
+                "Fn::GetAtt" => {
+                    let (resource, attribute) = match arg {
+                        Value::Array(a) => (
+                            a[0].as_str().expect("resource").to_owned(),
+                            a[1].as_str().expect("attribute").to_owned(),
+                        ),
+                        Value::String(s) => {
+                            let (r, a) = s.split_once('.').expect("Resource.Attribute");
+                            (r.to_owned(), a.to_owned())
+                        }
+                        _ => panic!("GetAtt {arg}"),
+                    };
+                    return Some(self.attribute(&resource, &attribute).into());
+                }
+                "Fn::Sub" => return Some(self.sub(arg.as_str().expect("Sub string")).into()),
+                "Fn::If" => {
+                    let a = arg.as_array().expect("If list");
+                    let chosen = if self.condition(a[0].as_str().expect("condition")) {
+                        &a[1]
+                    } else {
+                        &a[2]
+                    };
+                    return self.resolve(chosen);
+                }
+                f if f.starts_with("Fn::") => panic!("{f} is not modelled"),
+                _ => {}
+            }
+        }
+        Some(match v {
+            Value::Array(items) => items.iter().filter_map(|i| self.resolve(i)).collect(),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter_map(|(k, v)| self.resolve(v).map(|v| (k.clone(), v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        })
+    }
+
+    fn sub(&self, s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('}').expect("closing }") + start;
+            let name = &rest[start + 2..end];
+            let value = match name.split_once('.') {
+                Some((r, a)) if !name.starts_with("AWS::") => self.attribute(r, a),
+                _ => self.reference(name).expect("a value"),
+            };
+            out.push_str(&value);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// `{"Fn::X": arg}` → `("Fn::X", arg)` for one-key intrinsic objects.
+fn single(v: &Value) -> Option<(&str, &Value)> {
+    let map = v.as_object()?;
+    let (k, arg) = map.iter().next()?;
+    (map.len() == 1 && (k == "Ref" || k == "Condition" || k.starts_with("Fn::")))
+        .then_some((k.as_str(), arg))
+}
+
+fn text(v: &Option<Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// The rule's event pattern and its tamper-topic input transformer, for a
+/// deployment.
+fn rule_pattern(template: &Value, deployment: &Deployment, logical_id: &str) -> Value {
+    deployment
+        .resolve(&template["Resources"][logical_id]["Properties"]["EventPattern"])
+        .expect("a pattern")
+}
+
+// --- which rule each event is meant for ----------------------------------------
+
+/// What the rules are meant to deliver, written from SPEC §4 and issue 11
+/// rather than from the template: a successful change doorman judges goes
+/// to the change rule; any call (failed ones too) that could blind doorman,
+/// on doorman's own resources, to the tamper rule; and each rule watches the
+/// other.
+fn meant_for(event: &Value, d: &Deployment) -> BTreeSet<&'static str> {
+    let mut rules = BTreeSet::new();
+    let detail = &event["detail"];
+    let service = detail["eventSource"]
+        .as_str()
+        .and_then(|s| s.strip_suffix(".amazonaws.com"))
+        .unwrap_or_default();
+    let ours = event["account"] == d.account.as_str()
+        && event["source"] == format!("aws.{service}")
+        && event["detail-type"] == "AWS API Call via CloudTrail";
+    if !ours {
+        return rules;
+    }
+    let name = doorman::event::strip_api_version(detail["eventName"].as_str().unwrap_or(""));
+    let succeeded = detail.get("errorCode").is_none();
+    let req = &detail["requestParameters"];
+    let field = |k: &str| req[k].as_str().unwrap_or_default().to_owned();
+    let is = |names: &[&str]| names.contains(&name);
+    let iam_here = d.region == "us-east-1";
+
+    let judged = match service {
+        "iam" => {
+            iam_here
+                && is(&[
+                    "CreateRole",
+                    "UpdateAssumeRolePolicy",
+                    "PutRolePolicy",
+                    "PutUserPolicy",
+                    "PutGroupPolicy",
+                    "DeleteRolePolicy",
+                    "AttachRolePolicy",
+                    "AttachUserPolicy",
+                    "AttachGroupPolicy",
+                    "DetachRolePolicy",
+                    "CreatePolicy",
+                    "CreatePolicyVersion",
+                    "SetDefaultPolicyVersion",
+                    "PutRolePermissionsBoundary",
+                    "PutUserPermissionsBoundary",
+                    "DeleteRolePermissionsBoundary",
+                    "DeleteUserPermissionsBoundary",
+                    "AddUserToGroup",
+                    "TagRole",
+                    "TagUser",
+                    "TagPolicy",
+                ])
+        }
+        "lambda" => is(&[
+            "AddPermission",
+            "AddLayerVersionPermission",
+            "CreateFunction",
+            "CreateFunctionUrlConfig",
+            "UpdateFunctionUrlConfig",
+            "UpdateFunctionConfiguration",
+            "CreateEventSourceMapping",
+            "UpdateEventSourceMapping",
+            "PutFunctionEventInvokeConfig",
+            "UpdateFunctionEventInvokeConfig",
+            "TagResource",
+        ]),
+        _ => false,
+    };
+    let tamper_rule = format!("{}-tampering", d.prefix());
+    let on_tamper_rule = service == "events"
+        && ((is(&["DisableRule", "DeleteRule", "PutRule"]) && field("name") == tamper_rule)
+            || (is(&["PutTargets", "RemoveTargets"]) && field("rule") == tamper_rule));
+    if (judged && succeeded) || on_tamper_rule {
+        rules.insert(CHANGES);
+    }
+
+    let function = d.function();
+    let our_function = {
+        // name, name:qualifier, account:function:name[:qualifier], full ARN.
+        let f = field("functionName");
+        let tail = f.rsplit_once(":function:").map_or(f.as_str(), |(_, t)| t);
+        tail.split(':').next() == Some(function.as_str())
+    };
+    let trail = &d.parameters["TrailName"];
+    let our_trail = |value: String| {
+        trail.is_empty()
+            || value == *trail
+            || value
+                == format!(
+                    "arn:aws:cloudtrail:{}:{}:trail/{trail}",
+                    d.region, d.account
+                )
+    };
+    let tampering = match service {
+        "iam" => {
+            iam_here
+                && is(&[
+                    "PutRolePolicy",
+                    "DeleteRolePolicy",
+                    "AttachRolePolicy",
+                    "DetachRolePolicy",
+                    "UpdateAssumeRolePolicy",
+                    "PutRolePermissionsBoundary",
+                    "DeleteRole",
+                ])
+                && field("roleName") == d.role()
+        }
+        "kms" => {
+            is(&[
+                "DisableKey",
+                "ScheduleKeyDeletion",
+                "PutKeyPolicy",
+                "RevokeGrant",
+                "DeleteImportedKeyMaterial",
+            ]) && (field("keyId") == d.key_id() || field("keyId") == d.key_arn())
+        }
+        "events" => {
+            let changes = format!("{}-changes", d.prefix());
+            (is(&["DisableRule", "DeleteRule", "PutRule"]) && field("name") == changes)
+                || (is(&["PutTargets", "RemoveTargets"]) && field("rule") == changes)
+        }
+        // Every deletion on the function (its concurrency, its invoke
+        // config), every change of its configuration, code, permissions,
+        // concurrency or invoke config.
+        "lambda" => {
+            our_function
+                && (name.starts_with("DeleteFunction")
+                    || is(&[
+                        "PutFunctionConcurrency",
+                        "RemovePermission",
+                        "UpdateFunctionConfiguration",
+                        "UpdateFunctionCode",
+                        "PutFunctionEventInvokeConfig",
+                        "UpdateFunctionEventInvokeConfig",
+                    ]))
+        }
+        "sns" => {
+            (is(&["SetTopicAttributes", "DeleteTopic", "RemovePermission"])
+                && field("topicArn") == d.topic())
+                || (is(&["Unsubscribe", "SetSubscriptionAttributes"])
+                    && field("subscriptionArn").starts_with(&format!("{}:", d.topic())))
+        }
+        "sqs" => {
+            is(&["SetQueueAttributes", "PurgeQueue", "DeleteQueue"])
+                && field("queueUrl").ends_with(&format!("/{}/{}", d.account, d.queue()))
+        }
+        "logs" => name == "DeleteLogGroup" && field("logGroupName") == d.log_group(),
+        "cloudtrail" => {
+            (is(&["StopLogging", "DeleteTrail", "UpdateTrail"]) && our_trail(field("name")))
+                || (name == "PutEventSelectors" && our_trail(field("trailName")))
+        }
+        _ => false,
+    };
+    if tampering {
+        rules.insert(TAMPERING);
+    }
+    rules
+}
+
+// --- the samples ----------------------------------------------------------------
+
+struct Sample {
+    file: String,
+    event: Value,
+}
+
+/// Every EventBridge event in `events/` (not the bare `raw-*` records).
+fn samples() -> Vec<Sample> {
+    let dir = root().join("events");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("events/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        if event.get("detail").is_some() {
+            out.push(Sample { file, event });
+        }
+    }
+    assert!(out.len() >= 60, "the samples are missing: {}", out.len());
+    out
+}
+
+// --- the emulator's EventBridge and SQS, over their JSON protocols ------------
+
+struct Emulator {
+    address: String,
+}
+
+impl Emulator {
+    async fn call(&self, account: &str, service: &str, action: &str, body: Value) -> Value {
+        let (target, content_type) = match service {
+            "events" => (format!("AWSEvents.{action}"), "application/x-amz-json-1.1"),
+            "sqs" => (format!("AmazonSQS.{action}"), "application/x-amz-json-1.0"),
+            _ => panic!("{service}"),
+        };
+        let stream = tokio::net::TcpStream::connect(&self.address)
+            .await
+            .expect("connect to moto");
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        tokio::spawn(connection);
+        let request = Request::builder()
+            .method("POST")
+            .uri("/")
+            .header("host", &self.address)
+            .header("content-type", content_type)
+            .header("x-amz-target", target)
+            // moto routes by the credential scope's service and ignores the
+            // signature; the header below picks the account.
+            .header(
+                "authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261130/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+                ),
+            )
+            .header("x-moto-account-id", account)
+            .body(Full::new(Bytes::from(body.to_string())))
+            .expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            status.is_success(),
+            "{service} {action} in {account}: {status} {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// A queue in `account` standing in for a rule's targets.
+    async fn queue(&self, account: &str, name: &str) -> (String, String) {
+        let made = self
+            .call(account, "sqs", "CreateQueue", json!({ "QueueName": name }))
+            .await;
+        let url = made["QueueUrl"].as_str().expect("QueueUrl").to_owned();
+        (url, format!("arn:aws:sqs:{REGION}:{account}:{name}"))
+    }
+
+    /// The rule on `account`'s default bus, with one SQS target.
+    async fn rule(&self, account: &str, name: &str, pattern: &Value, queue_arn: &str) {
+        self.call(
+            account,
+            "events",
+            "PutRule",
+            json!({ "Name": name, "EventPattern": pattern.to_string(), "State": "ENABLED" }),
+        )
+        .await;
+        self.call(
+            account,
+            "events",
+            "PutTargets",
+            json!({ "Rule": name, "Targets": [{ "Id": "queue", "Arn": queue_arn }] }),
+        )
+        .await;
+    }
+
+    /// Puts one event on `account`'s default bus as its source would: moto
+    /// stamps the account and region, as EventBridge does.
+    async fn put(&self, account: &str, event: &Value) {
+        let entry = json!({
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": event["detail"].to_string(),
+            "Resources": event["resources"],
+        });
+        let answer = self
+            .call(
+                account,
+                "events",
+                "PutEvents",
+                json!({ "Entries": [entry] }),
+            )
+            .await;
+        assert_eq!(answer["FailedEntryCount"], 0, "PutEvents: {answer}");
+    }
+
+    /// Every message waiting in the queue (each an EventBridge event),
+    /// removed from it.
+    async fn drain(&self, account: &str, url: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        loop {
+            let got = self
+                .call(
+                    account,
+                    "sqs",
+                    "ReceiveMessage",
+                    json!({ "QueueUrl": url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 300 }),
+                )
+                .await;
+            let messages = got["Messages"].as_array().cloned().unwrap_or_default();
+            if messages.is_empty() {
+                return all;
+            }
+            for m in messages {
+                self.call(
+                    account,
+                    "sqs",
+                    "DeleteMessage",
+                    json!({ "QueueUrl": url, "ReceiptHandle": m["ReceiptHandle"] }),
+                )
+                .await;
+                let body = m["Body"].as_str().expect("Body");
+                all.push(serde_json::from_str(body).expect("an event"));
+            }
+        }
+    }
+}
+
+/// The template's two rules in `bus_account`, resolved for `deployment`,
+/// each delivering to a queue of its own.
+async fn deploy_rules(
+    emulator: &Emulator,
+    template: &Value,
+    deployment: &Deployment,
+    bus_account: &str,
+) -> BTreeMap<&'static str, String> {
+    let mut queues = BTreeMap::new();
+    for (rule, logical_id) in [(CHANGES, "ChangeRule"), (TAMPERING, "TamperRule")] {
+        let (url, arn) = emulator.queue(bus_account, rule).await;
+        let pattern = rule_pattern(template, deployment, logical_id);
+        let name = deployment.reference(logical_id).expect("a rule name");
+        emulator.rule(bus_account, &name, &pattern, &arn).await;
+        queues.insert(rule, url);
+    }
+    queues
+}
+
+/// Puts `events` on `bus_account`'s bus and says which rule delivered each
+/// (by CloudTrail event id, which the variants keep unique).
+async fn deliveries(
+    emulator: &Emulator,
+    queues: &BTreeMap<&'static str, String>,
+    bus_account: &str,
+    events: &[Value],
+) -> BTreeMap<String, BTreeSet<&'static str>> {
+    for event in events {
+        emulator.put(bus_account, event).await;
+    }
+    let mut delivered: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
+    for (rule, url) in queues {
+        for event in emulator.drain(bus_account, url).await {
+            let id = event["detail"]["eventID"]
+                .as_str()
+                .expect("eventID")
+                .to_owned();
+            assert!(
+                delivered.entry(id.clone()).or_default().insert(rule),
+                "{rule} delivered {id} twice"
+            );
+        }
+    }
+    delivered
+}
+
+fn id(event: &Value) -> String {
+    event["detail"]["eventID"]
+        .as_str()
+        .expect("eventID")
+        .to_owned()
+}
+
+/// The sample's accounts (each sample is judged by a deployment in its own
+/// account).
+fn by_account(samples: &[Sample]) -> BTreeMap<String, Vec<&Sample>> {
+    let mut out: BTreeMap<String, Vec<&Sample>> = BTreeMap::new();
+    for s in samples {
+        let account = s.event["account"].as_str().expect("account").to_owned();
+        out.entry(account).or_default().push(s);
+    }
+    out
+}
+
+fn variant(event: &Value, tag: &str, change: impl FnOnce(&mut Value)) -> Value {
+    let mut v = event.clone();
+    change(&mut v);
+    v["detail"]["eventID"] = Value::from(format!("{}-{tag}", id(event)));
+    v
+}
+
+#[tokio::test]
+async fn every_sample_reaches_the_rule_it_is_meant_for_and_no_other() {
+    let moto = Moto::start("template-rules").unwrap_or_else(|e| panic!("{e}"));
+    let emulator = Emulator {
+        address: moto.endpoint().trim_start_matches("http://").to_owned(),
+    };
+    let template = load_template();
+    let samples = samples();
+    let mut tamper_samples = 0;
+    let mut changes_only_made_quiet = 0;
+    for (account, group) in by_account(&samples) {
+        let d = Deployment::new(&template, &account, REGION, &[]);
+        let queues = deploy_rules(&emulator, &template, &d, &account).await;
+
+        // The samples themselves, the same calls failed, and the same events
+        // under another source.
+        let mut events = Vec::new();
+        for s in &group {
+            events.push(s.event.clone());
+            if s.event["detail"].get("errorCode").is_none() {
+                events.push(variant(&s.event, "failed", |v| {
+                    v["detail"]["errorCode"] = "AccessDenied".into();
+                    v["detail"]["errorMessage"] = "User is not authorized".into();
+                }));
+            }
+            events.push(variant(&s.event, "other-source", |v| {
+                v["source"] = "aws.s3".into();
+            }));
+        }
+        let delivered = deliveries(&emulator, &queues, &account, &events).await;
+        for event in &events {
+            let file = group
+                .iter()
+                .find(|s| id(&event).starts_with(&id(&s.event)))
+                .map_or("?", |s| s.file.as_str());
+            let meant = meant_for(event, &d);
+            let got = delivered.get(&id(event)).cloned().unwrap_or_default();
+            assert_eq!(
+                got,
+                meant,
+                "{file} (event id {}): delivered to {got:?}, meant for {meant:?}",
+                id(event)
+            );
+            if id(event).ends_with("-failed") {
+                let original = meant_for(
+                    &group
+                        .iter()
+                        .find(|s| id(&event).starts_with(&id(&s.event)))
+                        .expect("its sample")
+                        .event,
+                    &d,
+                );
+                if original.contains(CHANGES) && !meant.contains(CHANGES) {
+                    changes_only_made_quiet += 1;
+                }
+            }
+        }
+        for s in &group {
+            if s.file.starts_with("tamper-") {
+                tamper_samples += 1;
+                assert!(
+                    meant_for(&s.event, &d).contains(TAMPERING)
+                        || s.file == "tamper-disable-rule-tampering.json",
+                    "{} is not a call on doorman's resources",
+                    s.file
+                );
+            }
+        }
+
+        // The same events from another account reach nothing: its bus has
+        // the same rules, resolved for this account (the next group's
+        // PutRule replaces them).
+        let other = "444455556666";
+        let other_queues = deploy_rules(&emulator, &template, &d, other).await;
+        let originals: Vec<Value> = group.iter().map(|s| s.event.clone()).collect();
+        let leaked = deliveries(&emulator, &other_queues, other, &originals).await;
+        assert!(
+            leaked.is_empty(),
+            "events from account {other} reached rules of {account}: {leaked:?}"
+        );
+    }
+    assert!(tamper_samples >= 30, "tamper samples: {tamper_samples}");
+    assert!(
+        changes_only_made_quiet >= 10,
+        "failed change calls checked: {changes_only_made_quiet}"
+    );
+}
