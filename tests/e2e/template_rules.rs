@@ -73,6 +73,7 @@ fn load_template() -> Value {
 struct Deployment {
     account: String,
     region: String,
+    stack: String,
     parameters: BTreeMap<String, String>,
     conditions: BTreeMap<String, Value>,
 }
@@ -99,6 +100,7 @@ impl Deployment {
         Self {
             account: account.to_owned(),
             region: region.to_owned(),
+            stack: STACK.to_owned(),
             parameters,
             conditions,
         }
@@ -108,11 +110,20 @@ impl Deployment {
         &self.parameters["NamePrefix"]
     }
 
+    /// A name CloudFormation generates, `<stack>-<logical id>-<suffix>`,
+    /// cut to the service's limit as CloudFormation cuts it (the suffix
+    /// stays).
+    fn generated(&self, logical_id: &str, suffix: &str, limit: usize) -> String {
+        let mut head = format!("{}-{logical_id}", self.stack);
+        head.truncate(limit - suffix.len() - 1);
+        format!("{head}-{suffix}")
+    }
+
     fn role(&self) -> String {
-        format!("{STACK}-DoormanRole-Q1W2E3R4T5Y6")
+        self.generated("DoormanRole", "Q1W2E3R4T5Y6", 64)
     }
     fn function(&self) -> String {
-        format!("{STACK}-DoormanFunction-A1B2C3D4E5F6")
+        self.prefix().to_owned()
     }
     fn key_id(&self) -> &'static str {
         "0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b"
@@ -127,15 +138,17 @@ impl Deployment {
     }
     fn topic(&self) -> String {
         format!(
-            "arn:aws:sns:{}:{}:{STACK}-AlertTopic-Z9Y8X7W6V5U4",
-            self.region, self.account
+            "arn:aws:sns:{}:{}:{}-alerts",
+            self.region,
+            self.account,
+            self.prefix()
         )
     }
     fn queue(&self) -> String {
-        format!("{STACK}-FailureQueue-M1N2B3V4C5X6")
+        format!("{}-failures", self.prefix())
     }
     fn log_group(&self) -> String {
-        format!("/aws/lambda/{STACK}-doorman")
+        format!("/aws/lambda/{}", self.prefix())
     }
 
     /// `Ref` of a parameter, pseudo parameter or resource; `None` for
@@ -146,7 +159,7 @@ impl Deployment {
             "AWS::AccountId" => self.account.clone(),
             "AWS::Region" => self.region.clone(),
             "AWS::Partition" => "aws".into(),
-            "AWS::StackName" => STACK.into(),
+            "AWS::StackName" => self.stack.clone(),
             "DoormanRole" => self.role(),
             "DoormanFunction" => self.function(),
             "DoormanKey" => self.key_id().into(),
@@ -387,30 +400,9 @@ fn meant_for(event: &Value, d: &Deployment) -> BTreeSet<&'static str> {
         let tail = f.rsplit_once(":function:").map_or(f.as_str(), |(_, t)| t);
         tail.split(':').next() == Some(function.as_str())
     };
-    let trail = &d.parameters["TrailName"];
-    let our_trail = |value: String| {
-        trail.is_empty()
-            || value == *trail
-            || value
-                == format!(
-                    "arn:aws:cloudtrail:{}:{}:trail/{trail}",
-                    d.region, d.account
-                )
-    };
     let tampering = match service {
-        "iam" => {
-            iam_here
-                && is(&[
-                    "PutRolePolicy",
-                    "DeleteRolePolicy",
-                    "AttachRolePolicy",
-                    "DetachRolePolicy",
-                    "UpdateAssumeRolePolicy",
-                    "PutRolePermissionsBoundary",
-                    "DeleteRole",
-                ])
-                && field("roleName") == d.role()
-        }
+        // Every write to doorman's role.
+        "iam" => iam_here && detail["readOnly"] == false && field("roleName") == d.role(),
         "kms" => {
             is(&[
                 "DisableKey",
@@ -425,20 +417,15 @@ fn meant_for(event: &Value, d: &Deployment) -> BTreeSet<&'static str> {
             (is(&["DisableRule", "DeleteRule", "PutRule"]) && field("name") == changes)
                 || (is(&["PutTargets", "RemoveTargets"]) && field("rule") == changes)
         }
-        // Every deletion on the function (its concurrency, its invoke
-        // config), every change of its configuration, code, permissions,
-        // concurrency or invoke config.
+        // Every deletion, Put and Update on the function (its
+        // configuration, code, concurrency, invoke config...) and every
+        // permission removed.
         "lambda" => {
             our_function
-                && (name.starts_with("DeleteFunction")
-                    || is(&[
-                        "PutFunctionConcurrency",
-                        "RemovePermission",
-                        "UpdateFunctionConfiguration",
-                        "UpdateFunctionCode",
-                        "PutFunctionEventInvokeConfig",
-                        "UpdateFunctionEventInvokeConfig",
-                    ]))
+                && (["DeleteFunction", "PutFunction", "UpdateFunction"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+                    || name == "RemovePermission")
         }
         "sns" => {
             (is(&["SetTopicAttributes", "DeleteTopic", "RemovePermission"])
@@ -451,10 +438,13 @@ fn meant_for(event: &Value, d: &Deployment) -> BTreeSet<&'static str> {
                 && field("queueUrl").ends_with(&format!("/{}/{}", d.account, d.queue()))
         }
         "logs" => name == "DeleteLogGroup" && field("logGroupName") == d.log_group(),
-        "cloudtrail" => {
-            (is(&["StopLogging", "DeleteTrail", "UpdateTrail"]) && our_trail(field("name")))
-                || (name == "PutEventSelectors" && our_trail(field("trailName")))
-        }
+        // Any trail: doorman's own alert tells TrailName's from the others.
+        "cloudtrail" => is(&[
+            "StopLogging",
+            "DeleteTrail",
+            "UpdateTrail",
+            "PutEventSelectors",
+        ]),
         _ => false,
     };
     if tampering {
@@ -781,4 +771,259 @@ async fn every_sample_reaches_the_rule_it_is_meant_for_and_no_other() {
         changes_only_made_quiet >= 10,
         "failed change calls checked: {changes_only_made_quiet}"
     );
+}
+
+async fn start(name: &str) -> (Moto, Emulator) {
+    let moto = Moto::start(name).unwrap_or_else(|e| panic!("{e}"));
+    let emulator = Emulator {
+        address: moto.endpoint().trim_start_matches("http://").to_owned(),
+    };
+    (moto, emulator)
+}
+
+/// The README's post-deploy check: `aws events put-events --entries
+/// file://scripts/selftest-tamper-event.json` reaches the tamper rule (and
+/// so the topic directly) of a default deployment, and only it.
+#[tokio::test]
+async fn the_readme_self_test_event_reaches_the_tamper_rule() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    assert!(
+        readme
+            .contains("aws events put-events --entries file://scripts/selftest-tamper-event.json"),
+        "the README gives the self-test command"
+    );
+    let entries: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("scripts/selftest-tamper-event.json"))
+            .expect("scripts/selftest-tamper-event.json"),
+    )
+    .expect("PutEvents entries");
+    let (_moto, emulator) = start("template-selftest").await;
+    let template = load_template();
+    let account = "123456789012";
+    let d = Deployment::new(&template, account, REGION, &[]);
+    let queues = deploy_rules(&emulator, &template, &d, account).await;
+    let answer = emulator
+        .call(
+            account,
+            "events",
+            "PutEvents",
+            json!({ "Entries": entries }),
+        )
+        .await;
+    assert_eq!(answer["FailedEntryCount"], 0, "{answer}");
+    let mut delivered = BTreeMap::new();
+    for (rule, url) in &queues {
+        delivered.insert(*rule, emulator.drain(account, url).await);
+    }
+    assert!(delivered[CHANGES].is_empty(), "{delivered:?}");
+    assert_eq!(delivered[TAMPERING].len(), 1, "{delivered:?}");
+    let event = &delivered[TAMPERING][0];
+    let text = render(&topic_target(&template, &d)["InputTransformer"], event);
+    assert!(
+        text.contains("doorman-self-test called DisableRule") && text.contains("DoormanSelfTest"),
+        "{text}"
+    );
+}
+
+/// The tamper rule's target that publishes to the topic directly.
+fn topic_target(template: &Value, d: &Deployment) -> Value {
+    let targets = d
+        .resolve(&template["Resources"]["TamperRule"]["Properties"]["Targets"])
+        .expect("targets");
+    targets
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|t| t["Arn"] == d.topic().as_str())
+        .cloned()
+        .expect("the tamper rule has the alert topic as a target")
+}
+
+/// What EventBridge sends for `event` through an input transformer, as the
+/// EventBridge user guide ("Transforming target input") specifies: each
+/// `<variable>` of InputPathsMap takes the value at its JSON path; a path
+/// that is not in the event creates no variable and adds nothing; values
+/// inside a quoted template land JSON-escaped, so the output stays one
+/// JSON string. moto's own substitution leaves such placeholders in place,
+/// which is why this is not left to the emulator.
+fn render(transformer: &Value, event: &Value) -> String {
+    let template = transformer["InputTemplate"]
+        .as_str()
+        .expect("InputTemplate");
+    let paths = transformer["InputPathsMap"]
+        .as_object()
+        .expect("InputPathsMap");
+    let mut out = template.to_owned();
+    for (variable, path) in paths {
+        let path = path.as_str().expect("a path");
+        let mut value = event;
+        for part in path.strip_prefix("$.").expect("a $. path").split('.') {
+            value = &value[part];
+        }
+        let substituted = match value {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let escaped = serde_json::to_string(&substituted).expect("a string");
+        out = out.replace(&format!("<{variable}>"), &escaped[1..escaped.len() - 1]);
+    }
+    match serde_json::from_str(&out) {
+        Ok(Value::String(s)) => s,
+        other => panic!("the input template does not render one JSON string: {other:?}\n{out}"),
+    }
+}
+
+/// Every tamper sample renders, in words, who did what to which resource,
+/// when, from where and whether it failed; no placeholder or control
+/// character is left.
+#[test]
+fn the_direct_alert_says_who_did_what_to_which_resource() {
+    let template = load_template();
+    let mut rendered = 0;
+    for s in samples() {
+        let account = s.event["account"].as_str().expect("account");
+        let d = Deployment::new(&template, account, REGION, &[]);
+        if !meant_for(&s.event, &d).contains(TAMPERING) {
+            continue;
+        }
+        let target = topic_target(&template, &d);
+        let transformer = &target["InputTransformer"];
+        let text = render(transformer, &s.event);
+        let detail = &s.event["detail"];
+        let mut expected: Vec<String> = [
+            &detail["userIdentity"]["arn"],
+            &detail["eventName"],
+            &detail["eventSource"],
+            &detail["eventTime"],
+            &detail["sourceIPAddress"],
+            &detail["eventID"],
+            &detail["errorCode"],
+            &s.event["account"],
+            &s.event["region"],
+        ]
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+        // The request field that names the resource, whichever the call uses.
+        let names: Vec<String> = [
+            "roleName",
+            "keyId",
+            "name",
+            "rule",
+            "functionName",
+            "topicArn",
+            "subscriptionArn",
+            "queueUrl",
+            "logGroupName",
+            "trailName",
+        ]
+        .iter()
+        .filter_map(|k| detail["requestParameters"][k].as_str().map(str::to_owned))
+        .collect();
+        assert!(!names.is_empty(), "{}: no resource field", s.file);
+        expected.extend(names);
+        for part in &expected {
+            assert!(
+                text.contains(part.as_str()),
+                "{}: `{part}` missing in: {text}",
+                s.file
+            );
+        }
+        for variable in transformer["InputPathsMap"]
+            .as_object()
+            .expect("map")
+            .keys()
+        {
+            assert!(
+                !text.contains(&format!("<{variable}>")),
+                "{}: {text}",
+                s.file
+            );
+        }
+        assert!(!text.chars().any(char::is_control), "{}: {text:?}", s.file);
+        rendered += 1;
+    }
+    assert!(rendered >= 30, "tamper samples rendered: {rendered}");
+
+    // One in full, as a person reads it.
+    let d = Deployment::new(&template, "123456789012", REGION, &[]);
+    let event: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("events/tamper-put-function-concurrency.json"))
+            .expect("sample"),
+    )
+    .expect("json");
+    assert_eq!(
+        render(&topic_target(&template, &d)["InputTransformer"], &event),
+        "[doorman] a call that can blind doorman: arn:aws:sts::123456789012:assumed-role/OpsAdmin/mallory \
+         called PutFunctionConcurrency20171031 (lambda.amazonaws.com) on \
+         doorman in account 123456789012, us-east-1, at \
+         2026-11-30T07:25:17Z, from 203.0.113.45. Error code (empty: the call succeeded): . \
+         CloudTrail event id 16aad88f-0cbe-55bf-8625-df61329c1379. Sent by EventBridge directly: \
+         doorman's own alert follows only if doorman still runs."
+    );
+}
+
+/// Both patterns stay within EventBridge's 2,048 characters for the longest
+/// names a deployment can have (128-character stack name, 32-character
+/// NamePrefix, 128-character trail name), and the rule names within 64.
+#[test]
+fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
+    let template = load_template();
+    let max_prefix: usize = template["Parameters"]["NamePrefix"]["MaxLength"]
+        .as_u64()
+        .expect("NamePrefix has a MaxLength") as usize;
+    let prefix = "p".repeat(max_prefix);
+    let trail = "t".repeat(128);
+    for region in ["us-east-1", "ap-southeast-2"] {
+        let mut d = Deployment::new(
+            &template,
+            "123456789012",
+            region,
+            &[("NamePrefix", &prefix), ("TrailName", &trail)],
+        );
+        d.stack = "s".repeat(128);
+        for logical_id in ["ChangeRule", "TamperRule"] {
+            let name = d.reference(logical_id).expect("name");
+            assert!(
+                name.len() <= 64,
+                "{logical_id} name {name} is over 64 characters"
+            );
+            let size = rule_pattern(&template, &d, logical_id)
+                .to_string()
+                .chars()
+                .count();
+            assert!(size <= 2048, "{logical_id} in {region}: {size} characters");
+        }
+    }
+}
+
+/// Outside us-east-1 the IAM branches are left out and an output says so.
+#[test]
+fn outside_us_east_1_iam_is_left_out_and_said() {
+    let template = load_template();
+    for (region, watches) in [("us-east-1", true), ("eu-west-1", false)] {
+        let d = Deployment::new(&template, "123456789012", region, &[]);
+        for logical_id in ["ChangeRule", "TamperRule"] {
+            let pattern = rule_pattern(&template, &d, logical_id);
+            let text = pattern.to_string();
+            assert_eq!(
+                text.contains("aws.iam"),
+                watches,
+                "{logical_id} in {region}"
+            );
+            assert_eq!(
+                text.contains("iam.amazonaws.com"),
+                watches,
+                "{logical_id} in {region}"
+            );
+        }
+        let output = &template["Outputs"]["IamChangesNotWatched"];
+        let shown = d.condition(output["Condition"].as_str().expect("a condition"));
+        assert_eq!(shown, !watches, "{region}");
+        assert!(output["Value"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not watched"));
+    }
 }
