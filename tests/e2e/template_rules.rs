@@ -1024,3 +1024,66 @@ fn outside_us_east_1_iam_is_left_out_and_said() {
             .contains("not watched"));
     }
 }
+
+/// The emulator agrees with [`render`]: moto applies the tamper rule's own
+/// input transformer to every tamper sample on its way to a queue and
+/// writes the same text. moto, unlike EventBridge, leaves the placeholder of
+/// a path missing from the event in place, so each sample gets the
+/// transformer without those variables (what EventBridge does with them).
+#[tokio::test]
+async fn the_emulator_renders_the_direct_alert_as_eventbridge_does() {
+    let (_moto, emulator) = start("template-transformer").await;
+    let template = load_template();
+    let account = "123456789012";
+    let d = Deployment::new(&template, account, REGION, &[]);
+    let transformer = topic_target(&template, &d)["InputTransformer"].clone();
+    let pattern = rule_pattern(&template, &d, "TamperRule");
+    let (url, arn) = emulator.queue(account, "direct-alert").await;
+    emulator.rule(account, "direct-alert", &pattern, &arn).await;
+    let mut compared = 0;
+    for s in samples() {
+        if s.event["account"] != account || !meant_for(&s.event, &d).contains(TAMPERING) {
+            continue;
+        }
+        let mut paths = serde_json::Map::new();
+        let mut input_template = transformer["InputTemplate"]
+            .as_str()
+            .expect("InputTemplate")
+            .to_owned();
+        for (variable, path) in transformer["InputPathsMap"].as_object().expect("map") {
+            let mut value = &s.event;
+            for part in path.as_str().expect("path")[2..].split('.') {
+                value = &value[part];
+            }
+            if value.is_null() {
+                input_template = input_template.replace(&format!("<{variable}>"), "");
+            } else {
+                paths.insert(variable.clone(), path.clone());
+            }
+        }
+        let target = json!({
+            "Id": "queue",
+            "Arn": arn,
+            "InputTransformer": { "InputPathsMap": paths, "InputTemplate": input_template },
+        });
+        emulator
+            .call(
+                account,
+                "events",
+                "PutTargets",
+                json!({ "Rule": "direct-alert", "Targets": [target] }),
+            )
+            .await;
+        emulator.put(account, &s.event).await;
+        let got = emulator.drain(account, &url).await;
+        assert_eq!(got.len(), 1, "{}: {got:?}", s.file);
+        assert_eq!(
+            got[0].as_str(),
+            Some(render(&transformer, &s.event).as_str()),
+            "{}",
+            s.file
+        );
+        compared += 1;
+    }
+    assert!(compared >= 30, "tamper samples compared: {compared}");
+}
