@@ -817,7 +817,9 @@ async fn the_readme_self_test_event_reaches_the_tamper_rule() {
     let event = &delivered[TAMPERING][0];
     let text = render(&topic_target(&template, &d)["InputTransformer"], event);
     assert!(
-        text.contains("doorman-self-test called DisableRule") && text.contains("DoormanSelfTest"),
+        text.contains("doorman-self-test called DisableRule")
+            && text.contains("DoormanSelfTest")
+            && text.contains("event source doorman.selftest"),
         "{text}"
     );
 }
@@ -898,6 +900,7 @@ fn the_direct_alert_says_who_did_what_to_which_resource() {
             &detail["errorCode"],
             &s.event["account"],
             &s.event["region"],
+            &s.event["source"],
         ]
         .iter()
         .filter_map(|v| v.as_str().map(str::to_owned))
@@ -956,8 +959,9 @@ fn the_direct_alert_says_who_did_what_to_which_resource() {
          called PutFunctionConcurrency20171031 (lambda.amazonaws.com) on \
          doorman in account 123456789012, us-east-1, at \
          2026-11-30T07:25:17Z, from 203.0.113.45. Error code (empty: the call succeeded): . \
-         CloudTrail event id 16aad88f-0cbe-55bf-8625-df61329c1379. Sent by EventBridge directly: \
-         doorman's own alert follows only if doorman still runs."
+         CloudTrail event id 16aad88f-0cbe-55bf-8625-df61329c1379. Sent by EventBridge directly \
+         (event source aws.lambda; only aws.* sources are AWS's own): doorman's own alert follows \
+         only if doorman still runs."
     );
 }
 
