@@ -17,3 +17,4 @@ mod setup;
 mod harness;
 mod load;
 mod scenarios;
+mod template_rules;
