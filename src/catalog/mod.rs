@@ -318,6 +318,10 @@ fn closest(pattern: &str) -> Option<String> {
     // length, so a candidate that cannot beat the best so far is skipped.
     let mut best: Option<(usize, ActionInfo)> = None;
     let mut lower = Vec::new();
+    let mut wanted = [0i16; 256];
+    for &c in &lower_name {
+        wanted[c as usize] += 1;
+    }
     for a in candidates {
         let floor = a.name.len().abs_diff(lower_name.len());
         if floor > limit || best.is_some_and(|(d, _)| floor >= d) {
@@ -325,6 +329,26 @@ fn closest(pattern: &str) -> Option<String> {
         }
         lower.clear();
         lower.extend(a.name.bytes().map(|c| c.to_ascii_lowercase()));
+        // A second lower bound, as cheap: the letters one name has and the
+        // other lacks each need an edit (the "bag distance").
+        let mut counts = wanted;
+        for &c in &lower {
+            counts[c as usize] -= 1;
+        }
+        let (mut extra, mut missing) = (0usize, 0usize);
+        for &c in lower.iter().chain(&lower_name) {
+            let n = &mut counts[c as usize];
+            match *n {
+                n if n > 0 => missing += n as usize,
+                n if n < 0 => extra += n.unsigned_abs() as usize,
+                _ => {}
+            }
+            *n = 0;
+        }
+        let bag = extra.max(missing);
+        if bag > limit || best.is_some_and(|(d, _)| bag >= d) {
+            continue;
+        }
         let d = strsim::generic_levenshtein(&lower, &lower_name);
         if best.is_none_or(|(b, _)| d < b) {
             best = Some((d, a));
