@@ -261,7 +261,12 @@ fn lint_folder(dir: &Path, opts: &Options, run: &mut Run) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     walk(dir, &mut files, &mut errors);
-    files.sort();
+    // Component-wise, as `Path`'s order is, but each key is built once.
+    files.sort_by_cached_key(|p| {
+        p.components()
+            .map(|c| c.as_os_str().to_owned())
+            .collect::<Vec<_>>()
+    });
     errors.sort_by(|a, b| a.source.cmp(&b.source));
     let before = run.results.len();
     run.results.extend(errors);

@@ -295,6 +295,35 @@ pub fn suggest(pattern: &str) -> Option<String> {
     found
 }
 
+/// The known service prefix within two edits of an unknown one (a typo),
+/// remembered per thread: retired services (`evidently`, `iotevents`)
+/// recur across AWS's own policies.
+fn closest_service(lower_service: &str) -> Option<&'static str> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<&'static str>>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    }
+    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(lower_service).copied()) {
+        return hit;
+    }
+    // Levenshtein is at least the length difference: skip the rest.
+    let found = data::SERVICES
+        .iter()
+        .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
+        .map(|(p, _, _)| (strsim::levenshtein(p, lower_service), *p))
+        .min()
+        .filter(|(d, _)| *d <= 2)
+        .map(|(_, p)| p);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= 5_000 {
+            seen.clear();
+        }
+        seen.insert(lower_service.into(), found);
+    });
+    found
+}
+
 /// [`suggest`] without the memory.
 fn closest(pattern: &str) -> Option<String> {
     let (service, name) = pattern.split_once(':')?;
@@ -302,14 +331,7 @@ fn closest(pattern: &str) -> Option<String> {
     let candidates = match service_range(service) {
         Some(r) => data::ACTIONS[r].iter().map(|&row| ActionInfo::of(row)),
         None => {
-            // A typo in the service prefix: suggest the closest prefix.
-            // Levenshtein is at least the length difference: skip the rest.
-            let best = data::SERVICES
-                .iter()
-                .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
-                .map(|(p, _, _)| (strsim::levenshtein(p, &lower_service), *p))
-                .min()?;
-            return (best.0 <= 2).then(|| format!("{}:{}", best.1, name));
+            return closest_service(&lower_service).map(|p| format!("{p}:{name}"));
         }
     };
     let lower_name = name.to_ascii_lowercase().into_bytes();
@@ -406,10 +428,10 @@ pub fn arn_matches_type(arn: &str, type_pattern: &str) -> bool {
     if arn == "*" {
         return true;
     }
-    let arn_parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let type_parts: Vec<&str> = type_pattern.splitn(6, ':').collect();
-    if arn_parts.len() != 6 || type_parts.len() != 6 {
-        return arn_parts.len() < 6; // not an ARN we can judge
+    let (arn_parts, arn_n) = arn_fields(arn);
+    let (type_parts, type_n) = arn_fields(type_pattern);
+    if arn_n != 6 || type_n != 6 {
+        return arn_n < 6; // not an ARN we can judge
     }
     // partition, service, region, account: placeholders match anything.
     for i in 1..5 {
@@ -421,6 +443,17 @@ pub fn arn_matches_type(arn: &str, type_pattern: &str) -> bool {
     resource_part_matches(arn_parts[5], type_parts[5])
 }
 
+/// Up to six `:`-separated fields of an ARN, and how many there are.
+fn arn_fields(arn: &str) -> ([&str; 6], usize) {
+    let mut out = [""; 6];
+    let mut n = 0;
+    for (slot, field) in out.iter_mut().zip(arn.splitn(6, ':')) {
+        *slot = field;
+        n += 1;
+    }
+    (out, n)
+}
+
 fn resource_part_matches(arn: &str, pattern: &str) -> bool {
     // Anything written with a wildcard or a variable may match.
     if arn.contains(['*', '?', '$']) {
@@ -429,42 +462,42 @@ fn resource_part_matches(arn: &str, pattern: &str) -> bool {
     // Turn the type pattern into a glob where each placeholder is `*`, then
     // require the same number of `/` and `:` separators: placeholders hold
     // one segment each, except the last one, which may hold a path.
-    let glob = replace_placeholders(pattern);
-    if !glob_match_ignore_case(&glob, arn) {
+    let (glob, fixed) = placeholders_as_stars(pattern);
+    if !glob_match_bytes(&glob, arn.as_bytes(), |a, b| a.eq_ignore_ascii_case(&b)) {
         return false;
     }
-    let seps = |s: &str| s.bytes().filter(|&b| b == b'/' || b == b':').count();
-    let fixed = seps(&pattern_without_placeholders(pattern));
+    let seps = arn.bytes().filter(|&b| b == b'/' || b == b':').count();
     let ends_in_placeholder = pattern.ends_with('}');
     if ends_in_placeholder {
-        seps(arn) >= fixed
+        seps >= fixed
     } else {
-        seps(arn) == fixed
+        seps == fixed
     }
 }
 
-fn replace_placeholders(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut rest = pattern;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        match rest[start..].find('}') {
-            Some(end) => {
-                out.push('*');
-                rest = &rest[start + end + 1..];
+/// The type pattern with each `${...}` placeholder a `*`, and how many `/`
+/// and `:` separators it has outside the placeholders.
+fn placeholders_as_stars(pattern: &str) -> (Vec<u8>, usize) {
+    let bytes = pattern.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut fixed = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"${") {
+            if let Some(end) = bytes[i..].iter().position(|&b| b == b'}') {
+                out.push(b'*');
+                i += end + 1;
+                continue;
             }
-            None => {
-                rest = &rest[start..];
-                break;
-            }
+            // An unterminated placeholder is kept as written.
         }
+        if bytes[i] == b'/' || bytes[i] == b':' {
+            fixed += 1;
+        }
+        out.push(bytes[i]);
+        i += 1;
     }
-    out.push_str(rest);
-    out
-}
-
-fn pattern_without_placeholders(pattern: &str) -> String {
-    replace_placeholders(pattern).replace('*', "")
+    (out, fixed)
 }
 
 /// A set of actions, one bit per catalog entry: the currency of the rules
@@ -975,9 +1008,10 @@ mod tests {
     #[test]
     fn placeholders_become_wildcards() {
         assert_eq!(
-            replace_placeholders("arn:${Partition}:s3:::${BucketName}/${ObjectName}"),
-            "arn:*:s3:::*/*"
+            placeholders_as_stars("arn:${Partition}:s3:::${BucketName}/${ObjectName}"),
+            (b"arn:*:s3:::*/*".to_vec(), 6)
         );
+        assert_eq!(placeholders_as_stars("a/${b"), (b"a/${b".to_vec(), 1));
     }
 
     #[test]
