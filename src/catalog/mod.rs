@@ -436,7 +436,10 @@ pub fn arn_matches_type(arn: &str, type_pattern: &str) -> bool {
     // partition, service, region, account: placeholders match anything.
     for i in 1..5 {
         let (a, t) = (arn_parts[i], type_parts[i]);
-        if !(t.contains("${") || a.contains(['*', '?', '$']) || a.eq_ignore_ascii_case(t)) {
+        if !(t.as_bytes().windows(2).any(|w| w == b"${")
+            || a.contains(['*', '?', '$'])
+            || a.eq_ignore_ascii_case(t))
+        {
             return false;
         }
     }
