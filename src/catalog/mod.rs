@@ -135,11 +135,22 @@ pub fn len() -> usize {
 /// The actions of one service, as a range of ids (services are sorted by
 /// prefix, their actions by lowercase name).
 fn service_range(prefix: &str) -> Option<std::ops::Range<usize>> {
-    let i = data::SERVICES
-        .binary_search_by(|(p, _, _)| cmp_ignore_case(p, prefix))
-        .ok()?;
-    let (_, start, end) = data::SERVICES[i];
-    Some(start as usize..end as usize)
+    // Every action lookup starts here: a hash of the few hundred prefixes
+    // (lowercase, as the table spells them), built on first use.
+    static BY_PREFIX: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, (u32, u32)>> =
+        std::sync::OnceLock::new();
+    let table = BY_PREFIX.get_or_init(|| {
+        data::SERVICES
+            .iter()
+            .map(|&(p, start, end)| (p, (start, end)))
+            .collect()
+    });
+    let found = if prefix.bytes().any(|b| b.is_ascii_uppercase()) {
+        table.get(prefix.to_ascii_lowercase().as_str())
+    } else {
+        table.get(prefix)
+    };
+    found.map(|&(start, end)| start as usize..end as usize)
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
