@@ -225,6 +225,36 @@ pub fn matching(pattern: &str) -> impl Iterator<Item = ActionId> + '_ {
     })
 }
 
+/// Adds every action `pattern` matches to `set` ([`matching`]), and says
+/// whether there was any. The sets of wildcard patterns are remembered per
+/// thread (`ec2:Describe*` recurs in hundreds of policies) and added word by
+/// word.
+pub fn add_matching(pattern: &str, set: &mut ActionSet) -> bool {
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, ActionSet>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    }
+    const REMEMBERED: usize = 20_000;
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(found) = seen.get(pattern) {
+            set.union_with(found);
+            return !found.is_empty();
+        }
+        let mut found = ActionSet::new();
+        for id in matching(pattern) {
+            found.insert(id);
+        }
+        set.union_with(&found);
+        let any = !found.is_empty();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(pattern.into(), found);
+        any
+    })
+}
+
 /// What is left to test once the candidate range is known.
 #[derive(Clone, Copy)]
 enum Glob<'a> {
