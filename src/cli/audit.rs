@@ -1,0 +1,122 @@
+//! `doorman audit`: argument parsing and printing around [`crate::audit`].
+use super::lint::OutputFormat;
+use super::{write_stdout, EXIT_ERROR};
+use crate::audit::{self, html, output};
+use crate::lint::{Options, CONFIG_FILE};
+use crate::report::log_safe;
+use crate::rules::{RuleId, Severity};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = LAYOUT)]
+pub struct AuditArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Also write the report as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Report only findings at or above this severity
+    /// (critical, high, medium, low, info) [default: low].
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
+    /// Do not report this rule (repeatable); `doorman explain` lists the ids.
+    #[arg(long, value_name = "RULE", value_parser = parse_rule)]
+    pub ignore: Vec<RuleId>,
+    /// The audited account id [default: read from the inventory's ARNs].
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+    /// Settings file, as for `doorman lint` (`doorman.toml` in the current
+    /// folder when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folders or files of AWS CLI JSON outputs (see the layout below).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+const LAYOUT: &str = "\
+Inputs are recognised by content, not by name: any *.json under the folders.
+  get-account-authorization-details (whole or one file per page)
+  lambda list-functions, list-event-source-mappings, list-function-url-configs
+  lambda get-policy (one file per function; the statements name it, or the
+  file is named <FunctionName>.json), get-layer-version-policy
+A folder with only the authorization details is valid: the report says the
+Lambda inventory was not provided. README \"Audit an account\" has a script
+that collects the folder with the AWS CLI.";
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_rule(s: &str) -> Result<RuleId, String> {
+    s.parse()
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not an AWS account id; it has 12 digits, e.g. `111122223333`"
+        ))
+    }
+}
+
+fn options(args: &AuditArgs) -> Result<Options, String> {
+    let default_file = std::path::Path::new(CONFIG_FILE);
+    let mut opts = match &args.config {
+        Some(path) => Options::from_config_file(path)?,
+        None if default_file.is_file() => Options::from_config_file(default_file)?,
+        None => Options::default(),
+    };
+    if let Some(s) = args.min_severity {
+        opts.min_severity = s;
+    }
+    for rule in &args.ignore {
+        if !opts.ignore.contains(rule) {
+            opts.ignore.push(*rule);
+        }
+    }
+    if args.account.is_some() {
+        opts.account_id.clone_from(&args.account);
+    }
+    Ok(opts)
+}
+
+pub fn run(args: AuditArgs) -> u8 {
+    let opts = match options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("doorman: {}", log_safe(&e));
+            return EXIT_ERROR;
+        }
+    };
+    let loaded = audit::load(&args.paths);
+    let mut report = audit::judge(&loaded.inventory, &opts);
+    report.errors = loaded.errors;
+    report.skipped = loaded.skipped.len();
+    report.notes.extend(loaded.notes);
+    let mut status = report.exit_status();
+    if let Some(path) = &args.html {
+        if let Err(e) = std::fs::write(path, html::page(&report)) {
+            eprintln!(
+                "doorman: cannot write the HTML report to {}: {e}",
+                log_safe(&path.display().to_string())
+            );
+            status = EXIT_ERROR;
+        }
+    }
+    let out = match args.format {
+        OutputFormat::Text => output::text(&report),
+        OutputFormat::Json => output::json(&report),
+        OutputFormat::Sarif => output::sarif(&report),
+    };
+    match write_stdout(&out) {
+        Ok(()) => status,
+        Err(e) => {
+            eprintln!("doorman: cannot write the report: {e}");
+            EXIT_ERROR
+        }
+    }
+}
