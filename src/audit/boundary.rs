@@ -167,10 +167,9 @@ mod tests {
     #[test]
     fn a_boundary_that_allows_only_s3_makes_admin_an_s3_role() {
         let admin = parse_document(ADMIN).unwrap();
-        let s3 = parse_document(
-            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
-        )
-        .unwrap();
+        let s3 =
+            parse_document(r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#)
+                .unwrap();
         let capped = cap(&admin, &s3);
         let r = rules(&capped);
         assert!(!r.contains(&RuleId::AdminAccess), "{r:?}");
@@ -190,7 +189,10 @@ mod tests {
             let capped = cap(&admin, &parse_document(boundary).unwrap());
             let r = rules(&capped);
             assert!(!r.contains(&RuleId::AdminAccess), "{boundary}: {r:?}");
-            assert!(!r.contains(&RuleId::PrivilegeEscalation), "{boundary}: {r:?}");
+            assert!(
+                !r.contains(&RuleId::PrivilegeEscalation),
+                "{boundary}: {r:?}"
+            );
         }
     }
 
@@ -207,10 +209,9 @@ mod tests {
             r#"{"Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}}"#,
         )
         .unwrap();
-        let s3 = parse_document(
-            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
-        )
-        .unwrap();
+        let s3 =
+            parse_document(r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#)
+                .unwrap();
         assert!(cap(&dynamo, &s3).statements.is_empty());
         assert!(rules(&cap(&dynamo, &s3)).is_empty());
     }

@@ -180,10 +180,26 @@ pub fn page(report: &Report) -> String {
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"><title>doorman audit: {acct}</title><style>{STYLE}</style></head><body><header><h1>doorman audit of account <code>{acct}</code></h1><p id="total" data-count="{total}">{total} findings in {functions} functions, {roles} roles, {users} users, {groups} groups</p></header><main>"#,
         acct = escape(account),
         total = report.findings(),
-        functions = report.subjects.iter().filter(|s| s.kind == Kind::Function).count(),
-        roles = report.subjects.iter().filter(|s| s.kind == Kind::Role).count(),
-        users = report.subjects.iter().filter(|s| s.kind == Kind::User).count(),
-        groups = report.subjects.iter().filter(|s| s.kind == Kind::Group).count(),
+        functions = report
+            .subjects
+            .iter()
+            .filter(|s| s.kind == Kind::Function)
+            .count(),
+        roles = report
+            .subjects
+            .iter()
+            .filter(|s| s.kind == Kind::Role)
+            .count(),
+        users = report
+            .subjects
+            .iter()
+            .filter(|s| s.kind == Kind::User)
+            .count(),
+        groups = report
+            .subjects
+            .iter()
+            .filter(|s| s.kind == Kind::Group)
+            .count(),
     );
     out.push_str(r#"<section aria-label="Findings by severity" class="counts">"#);
     for sev in Severity::ALL.iter().rev() {
@@ -212,7 +228,11 @@ pub fn page(report: &Report) -> String {
     out.push_str(r#"</select></label><label for="f-rule">Rule<select id="f-rule" name="rule"><option value="">all rules</option>"#);
     for rule in RuleId::ALL {
         if by_rule.contains_key(rule.as_str()) {
-            let _ = write!(out, r#"<option value="{r}">{r}</option>"#, r = rule.as_str());
+            let _ = write!(
+                out,
+                r#"<option value="{r}">{r}</option>"#,
+                r = rule.as_str()
+            );
         }
     }
     out.push_str(r#"</select></label><label for="f-function">Function name contains<input id="f-function" name="function" type="search" autocomplete="off"></label><button type="reset" id="f-reset">Clear filters</button><output id="shown" aria-live="polite"></output></form>"#);
@@ -291,7 +311,7 @@ pub fn page(report: &Report) -> String {
         notes(&mut out, s);
         out.push_str("</section>");
     }
-    let _ = write!(out, "</main><script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(out, "</main><script>{SCRIPT}</script></body></html>");
     out
 }
 

@@ -153,7 +153,11 @@ pub fn judge(inv: &Inventory, opts: &Options) -> Report {
         .roles
         .iter()
         .flat_map(|r| r.attached.iter().chain(&r.boundary))
-        .chain(inv.users.iter().flat_map(|u| u.attached.iter().chain(&u.boundary)))
+        .chain(
+            inv.users
+                .iter()
+                .flat_map(|u| u.attached.iter().chain(&u.boundary)),
+        )
         .chain(inv.groups.iter().flat_map(|g| &g.attached))
     {
         referenced.insert(a.as_str());
@@ -171,7 +175,11 @@ pub fn judge(inv: &Inventory, opts: &Options) -> Report {
         match &p.document {
             Some(doc) => {
                 for f in j.document(doc, PolicyKind::Permission, None, &p.name) {
-                    s.push(f, Some(format!("managed policy `{}`", p.name)), Door::Outbound);
+                    s.push(
+                        f,
+                        Some(format!("managed policy `{}`", p.name)),
+                        Door::Outbound,
+                    );
                 }
             }
             None => s.notes.push("the dump carries no default version".into()),
@@ -274,7 +282,7 @@ impl Subject {
                 && !tagged.contains(&f.finding.rule)
         });
         self.findings
-            .sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity));
+            .sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
     }
 }
 
@@ -479,13 +487,7 @@ impl<'a> Judge<'a> {
             role.boundary.as_deref(),
             keep,
         );
-        (
-            s,
-            ExecutionRole {
-                policies,
-                ..lambda
-            },
-        )
+        (s, ExecutionRole { policies, ..lambda })
     }
 
     #[allow(clippy::too_many_arguments)]

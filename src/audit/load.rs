@@ -15,8 +15,8 @@
 //! in a folder that is none of these is skipped and counted.
 
 use super::inventory::{
-    Document, Function, Group, InlinePolicy, Inventory, LayerPolicy, ManagedPolicy, Mapping,
-    Role, User,
+    Document, Function, Group, InlinePolicy, Inventory, LayerPolicy, ManagedPolicy, Mapping, Role,
+    User,
 };
 use crate::policy::{parse_document, parse_value, Resources};
 use serde::Deserialize;
@@ -194,6 +194,30 @@ struct MappingDetail {
     function_arn: String,
 }
 
+/// Which element of which list does not have the shape of the AWS CLI's
+/// output (`Functions[3]: missing field `FunctionArn``), for the error.
+fn locate_data_error(text: &str) -> Option<String> {
+    fn first<T: serde::de::DeserializeOwned>(key: &str, v: &Value) -> Option<String> {
+        let list = v.get(key)?;
+        let Some(items) = list.as_array() else {
+            return Some(format!("`{key}` is not a list"));
+        };
+        items.iter().enumerate().find_map(|(i, item)| {
+            serde_json::from_value::<T>(item.clone())
+                .err()
+                .map(|e| format!("`{key}[{i}]`: {e}"))
+        })
+    }
+    let v: Value = serde_json::from_str(text).ok()?;
+    first::<RoleDetail>("RoleDetailList", &v)
+        .or_else(|| first::<UserDetail>("UserDetailList", &v))
+        .or_else(|| first::<GroupDetail>("GroupDetailList", &v))
+        .or_else(|| first::<PolicyDetail>("Policies", &v))
+        .or_else(|| first::<FunctionConfig>("Functions", &v))
+        .or_else(|| first::<UrlConfig>("FunctionUrlConfigs", &v))
+        .or_else(|| first::<MappingDetail>("EventSourceMappings", &v))
+}
+
 /// A document as the CLI prints it (an object) or the API returns it (a
 /// JSON or URL-encoded string).
 fn document(v: &Value) -> Document {
@@ -329,7 +353,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), String> 
         }
         match std::fs::metadata(&p) {
             Ok(m) if m.is_dir() => walk(&p, out, depth + 1)?,
-            Ok(_) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) => out.push(p),
+            Ok(_)
+                if p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("json")) =>
+            {
+                out.push(p)
+            }
             _ => {}
         }
     }
@@ -368,14 +397,21 @@ impl Collector {
             if in_folder {
                 self.loaded.skipped.push(shown);
             } else {
-                self.error(path, "not a JSON object, so no AWS CLI output doorman reads".into());
+                self.error(
+                    path,
+                    "not a JSON object, so no AWS CLI output doorman reads".into(),
+                );
             }
             return;
         }
         let out: CliOutput = match serde_json::from_str(text) {
             Ok(o) => o,
             Err(e) if e.is_data() => {
-                return self.error(path, format!("not an AWS CLI output doorman reads: {e}"))
+                let problem = locate_data_error(text).unwrap_or_else(|| e.to_string());
+                return self.error(
+                    path,
+                    format!("not an AWS CLI output doorman reads: {problem}"),
+                );
             }
             Err(e) => return self.error(path, format!("not valid JSON: {e}")),
         };
@@ -440,14 +476,11 @@ impl Collector {
                 continue;
             }
             let versions = p.policy_version_list.unwrap_or_default();
-            let default = versions
-                .iter()
-                .find(|v| v.is_default_version)
-                .or_else(|| {
-                    versions
-                        .iter()
-                        .find(|v| v.version_id.is_some() && v.version_id == p.default_version_id)
-                });
+            let default = versions.iter().find(|v| v.is_default_version).or_else(|| {
+                versions
+                    .iter()
+                    .find(|v| v.version_id.is_some() && v.version_id == p.default_version_id)
+            });
             inv.policies.push(ManagedPolicy {
                 document: default.and_then(|v| v.document.as_ref()).map(document),
                 attachments: p.attachment_count.unwrap_or(0),
@@ -505,10 +538,14 @@ impl Collector {
         }
         for u in out.function_url_configs.into_iter().flatten() {
             any = true;
-            self.urls
-                .push((unqualified(&u.function_arn).to_string(), u.auth_type, file.to_string()));
+            self.urls.push((
+                unqualified(&u.function_arn).to_string(),
+                u.auth_type,
+                file.to_string(),
+            ));
         }
-        if let (Some(_), Some(auth), Some(arn)) = (out.function_url, out.auth_type, out.function_arn)
+        if let (Some(_), Some(auth), Some(arn)) =
+            (out.function_url, out.auth_type, out.function_arn)
         {
             any = true;
             self.urls

@@ -20,9 +20,16 @@ pub fn doors<'a>(
         .role
         .as_deref()
         .and_then(|arn| roles.get(arn).copied());
-    let mut outbound: Vec<&Located> = role.map(|r| r.findings.iter().collect()).unwrap_or_default();
-    outbound.extend(function.findings.iter().filter(|f| f.door == Door::Outbound));
-    outbound.sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity));
+    let mut outbound: Vec<&Located> = role
+        .map(|r| r.findings.iter().collect())
+        .unwrap_or_default();
+    outbound.extend(
+        function
+            .findings
+            .iter()
+            .filter(|f| f.door == Door::Outbound),
+    );
+    outbound.sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
     let inbound = function
         .findings
         .iter()
@@ -64,12 +71,7 @@ pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let roles = roles_by_arn(report);
     for f in report.subjects.iter().filter(|s| s.kind == Kind::Function) {
-        let _ = writeln!(
-            out,
-            "function {} ({})",
-            log_safe(&f.name),
-            log_safe(&f.arn)
-        );
+        let _ = writeln!(out, "function {} ({})", log_safe(&f.name), log_safe(&f.arn));
         let (role, outbound, inbound) = doors(f, &roles);
         let role_name = role
             .map(|r| log_safe(&r.name).into_owned())
@@ -124,7 +126,12 @@ pub fn text(report: &Report) -> String {
         }
     }
     for e in &report.errors {
-        let _ = writeln!(out, "{}: error: {}", log_safe(&e.file), log_safe(&e.message));
+        let _ = writeln!(
+            out,
+            "{}: error: {}",
+            log_safe(&e.file),
+            log_safe(&e.message)
+        );
     }
     for n in &report.notes {
         let _ = writeln!(out, "note: {}", log_safe(n));
@@ -167,7 +174,11 @@ pub fn summary_line(report: &Report) -> String {
         let _ = write!(line, "; {} file(s) could not be read", report.errors.len());
     }
     if report.skipped > 0 {
-        let _ = write!(line, "; {} JSON file(s) skipped (no AWS CLI output)", report.skipped);
+        let _ = write!(
+            line,
+            "; {} JSON file(s) skipped (no AWS CLI output)",
+            report.skipped
+        );
     }
     line
 }
@@ -215,9 +226,12 @@ pub fn json_value(report: &Report) -> Value {
             r
         })
         .collect();
-    results.extend(report.errors.iter().map(|e| {
-        json!({ "source": e.file, "findings": [], "error": e.message })
-    }));
+    results.extend(
+        report
+            .errors
+            .iter()
+            .map(|e| json!({ "source": e.file, "findings": [], "error": e.message })),
+    );
     json!({
         "version": 1,
         "account": report.account,
