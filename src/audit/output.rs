@@ -6,6 +6,7 @@
 use super::{Door, Kind, Located, Report, Subject};
 use crate::report::{artifact_uri, log_safe, sarif_level, sarif_rules, SARIF_SCHEMA};
 use crate::rules::{RuleId, Severity};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -183,67 +184,106 @@ pub fn summary_line(report: &Report) -> String {
     line
 }
 
-fn json_finding(s: &Subject, l: &Located) -> Value {
-    json!({
-        "rule": l.finding.rule,
-        "severity": l.finding.severity,
-        "message": l.finding.message,
-        "fix": l.finding.fix,
-        "door": l.door,
-        "location": {
-            "file": s.file,
-            "line": null,
-            "statement": l.finding.statement.as_ref().map(|st| st.index),
-            "sid": l.finding.statement.as_ref().and_then(|st| st.sid.clone()),
-            "logical_id": l.document,
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    file: &'a str,
+    line: Option<usize>,
+    statement: Option<usize>,
+    sid: Option<&'a str>,
+    logical_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: RuleId,
+    severity: Severity,
+    message: &'a str,
+    fix: &'a str,
+    door: Door,
+    location: JsonLocation<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<Kind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    findings: Vec<JsonFinding<'a>>,
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    functions: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    account: Option<&'a str>,
+    lambda_inventory: bool,
+    notes: &'a [String],
+    skipped: usize,
+    results: Vec<JsonResult<'a>>,
+}
+
+fn json_finding<'a>(s: &'a Subject, l: &'a Located) -> JsonFinding<'a> {
+    JsonFinding {
+        rule: l.finding.rule,
+        severity: l.finding.severity,
+        message: &l.finding.message,
+        fix: &l.finding.fix,
+        door: l.door,
+        location: JsonLocation {
+            file: &s.file,
+            line: None,
+            statement: l.finding.statement.as_ref().map(|st| st.index),
+            sid: l.finding.statement.as_ref().and_then(|st| st.sid.as_deref()),
+            logical_id: l.document.as_deref(),
         },
-    })
+    }
 }
 
 /// The SPEC §6 report: one result per subject, `source` its ARN, and one
-/// per file that could not be read, `source` the file.
-pub fn json_value(report: &Report) -> Value {
-    let mut results: Vec<Value> = report
+/// per file that could not be read, `source` the file. Serialized straight
+/// from the report (a large account has tens of thousands of findings).
+pub fn json(report: &Report) -> String {
+    let mut results: Vec<JsonResult<'_>> = report
         .subjects
         .iter()
-        .map(|s| {
-            let mut r = json!({
-                "source": s.arn,
-                "kind": s.kind,
-                "name": s.name,
-                "findings": s.findings.iter().map(|l| json_finding(s, l)).collect::<Vec<_>>(),
-                "error": null,
-            });
-            if let Some(role) = &s.role {
-                r["role"] = json!(role);
-            }
-            if !s.functions.is_empty() {
-                r["functions"] = json!(s.functions);
-            }
-            if !s.notes.is_empty() {
-                r["notes"] = json!(s.notes);
-            }
-            r
+        .map(|s| JsonResult {
+            source: &s.arn,
+            kind: Some(s.kind),
+            name: Some(&s.name),
+            findings: s.findings.iter().map(|l| json_finding(s, l)).collect(),
+            error: None,
+            role: s.role.as_deref(),
+            functions: &s.functions,
+            notes: &s.notes,
         })
         .collect();
-    results.extend(
-        report
-            .errors
-            .iter()
-            .map(|e| json!({ "source": e.file, "findings": [], "error": e.message })),
-    );
-    json!({
-        "version": 1,
-        "account": report.account,
-        "lambda_inventory": report.lambda_inventory,
-        "notes": report.notes,
-        "skipped": report.skipped,
-        "results": results,
-    })
-}
-
-pub fn json(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&json_value(report)).unwrap_or_default();
+    results.extend(report.errors.iter().map(|e| JsonResult {
+        source: &e.file,
+        kind: None,
+        name: None,
+        findings: Vec::new(),
+        error: Some(&e.message),
+        role: None,
+        functions: &[],
+        notes: &[],
+    }));
+    let doc = JsonReport {
+        version: 1,
+        account: report.account.as_deref(),
+        lambda_inventory: report.lambda_inventory,
+        notes: &report.notes,
+        skipped: report.skipped,
+        results,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -92,11 +92,16 @@ pub fn run(args: AuditArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let loaded = audit::load(&args.paths);
-    let mut report = audit::judge(&loaded.inventory, &opts);
-    report.errors = loaded.errors;
-    report.skipped = loaded.skipped.len();
-    report.notes.extend(loaded.notes);
+    let audit::Loaded {
+        inventory,
+        errors,
+        skipped,
+        notes,
+    } = audit::load(&args.paths);
+    let mut report = audit::judge(&inventory, &opts);
+    report.errors = errors;
+    report.skipped = skipped.len();
+    report.notes.extend(notes);
     let mut status = report.exit_status();
     if let Some(path) = &args.html {
         if let Err(e) = std::fs::write(path, html::page(&report)) {
@@ -112,11 +117,15 @@ pub fn run(args: AuditArgs) -> u8 {
         OutputFormat::Json => output::json(&report),
         OutputFormat::Sarif => output::sarif(&report),
     };
-    match write_stdout(&out) {
+    let status = match write_stdout(&out) {
         Ok(()) => status,
         Err(e) => {
             eprintln!("doorman: cannot write the report: {e}");
             EXIT_ERROR
         }
-    }
+    };
+    // The process ends here: freeing a large account's millions of small
+    // allocations one by one would cost more than judging it.
+    std::mem::forget((inventory, report, out));
+    status
 }
