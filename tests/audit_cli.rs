@@ -438,3 +438,37 @@ fn no_input_and_a_folder_with_nothing_are_errors() {
         "{text}"
     );
 }
+
+/// The policy the README gives for collecting an audit is least privilege
+/// by doorman's own judgement, and the README shows exactly that file.
+#[test]
+fn the_published_audit_policy_lints_clean_and_is_in_the_readme() {
+    let o = doorman(&["lint", "--format", "json", "docs/audit-policy.json"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["results"][0]["findings"], serde_json::json!([]));
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let policy = std::fs::read_to_string(root().join("docs/audit-policy.json")).unwrap();
+    assert!(
+        readme.contains(&format!("```json\n{policy}```")),
+        "README \"Audit an account\" must show docs/audit-policy.json as it is"
+    );
+}
+
+#[test]
+fn a_doorman_ignore_tag_on_a_role_silences_those_rules() {
+    let dir = scratch("tagged");
+    let dump = serde_json::json!({
+        "RoleDetailList": [{
+            "RoleName": "break-glass",
+            "Arn": format!("arn:aws:iam::{A}:role/break-glass"),
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{A}:root")}, "Action": "sts:AssumeRole"}]},
+            "RolePolicyList": [],
+            "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}],
+            "Tags": [{"Key": "doorman:ignore", "Value": "broad-managed-policy"}]
+        }]
+    });
+    std::fs::write(dir.join("dump.json"), dump.to_string()).unwrap();
+    let (status, report) = json(&[dir.join("dump.json").to_str().unwrap()]);
+    assert_eq!(status, 0, "{report}");
+}

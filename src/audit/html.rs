@@ -258,9 +258,23 @@ pub fn page(report: &Report) -> String {
         of: HashMap::new(),
     };
     let roles = roles_by_arn(report);
-    out.push_str(r#"<h2 id="functions">Functions</h2>"#);
-    for f in report.subjects.iter().filter(|s| s.kind == Kind::Function) {
-        let (role, outbound, inbound) = doors(f, &roles);
+    out.push_str(r#"<h2 id="functions">Functions, worst first</h2>"#);
+    let mut cards: Vec<_> = report
+        .subjects
+        .iter()
+        .filter(|s| s.kind == Kind::Function)
+        .map(|f| {
+            let (role, outbound, inbound) = doors(f, &roles);
+            let worst = outbound
+                .iter()
+                .chain(&inbound)
+                .map(|l| l.finding.severity)
+                .max();
+            (worst, f, role, outbound, inbound)
+        })
+        .collect();
+    cards.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    for (_, f, role, outbound, inbound) in cards {
         let role_name = role
             .map(|r| r.name.clone())
             .or_else(|| f.role.clone())

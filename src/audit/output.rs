@@ -241,7 +241,11 @@ fn json_finding<'a>(s: &'a Subject, l: &'a Located) -> JsonFinding<'a> {
             file: &s.file,
             line: None,
             statement: l.finding.statement.as_ref().map(|st| st.index),
-            sid: l.finding.statement.as_ref().and_then(|st| st.sid.as_deref()),
+            sid: l
+                .finding
+                .statement
+                .as_ref()
+                .and_then(|st| st.sid.as_deref()),
             logical_id: l.document.as_deref(),
         },
     }
