@@ -8,11 +8,13 @@
 //! - [`judge`]: every role, user, group, policy, function and layer through
 //!   the rules, into a [`Report`];
 //! - [`output`]: text, JSON and SARIF; [`html`]: the self-contained page;
+//! - [`diff`]: the findings of one report that the previous one lacked.
 //!
 //! Sits beside `pipeline`: it consumes `policy`, `catalog` and `rules`, and
 //! nothing below depends on it.
 
 pub mod boundary;
+pub mod diff;
 pub mod html;
 pub mod inventory;
 pub mod judge;
