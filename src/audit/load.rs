@@ -135,7 +135,8 @@ struct Tag {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct PolicyDetail {
-    policy_name: String,
+    /// Always in AWS's output; moto leaves it out, and the ARN ends with it.
+    policy_name: Option<String>,
     arn: String,
     default_version_id: Option<String>,
     #[serde(default)]
@@ -485,7 +486,9 @@ impl Collector {
                 document: default.and_then(|v| v.document.as_ref()).map(document),
                 attachments: p.attachment_count.unwrap_or(0),
                 boundary_uses: p.permissions_boundary_usage_count.unwrap_or(0),
-                name: p.policy_name,
+                name: p
+                    .policy_name
+                    .unwrap_or_else(|| p.arn.rsplit('/').next().unwrap_or(&p.arn).to_string()),
                 arn: p.arn,
                 file: file.to_string(),
             });

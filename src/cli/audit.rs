@@ -39,6 +39,7 @@ const LAYOUT: &str = "\
 Inputs are recognised by content, not by name: any *.json under the folders.
   get-account-authorization-details (whole or one file per page)
   lambda list-functions, list-event-source-mappings, list-function-url-configs
+  or get-function-url-config,
   lambda get-policy (one file per function; the statements name it, or the
   file is named <FunctionName>.json), get-layer-version-policy
 A folder with only the authorization details is valid: the report says the
