@@ -472,3 +472,43 @@ fn a_doorman_ignore_tag_on_a_role_silences_those_rules() {
     let (status, report) = json(&[dir.join("dump.json").to_str().unwrap()]);
     assert_eq!(status, 0, "{report}");
 }
+
+/// A large account is judged on several threads; the report is the same as
+/// one thread's: every role in input order with its own findings.
+#[test]
+fn a_large_account_is_judged_in_order_whatever_the_threads() {
+    let dir = scratch("large");
+    let roles: Vec<Value> = (0..1200)
+        .map(|i| {
+            let inline = if i % 3 == 0 {
+                serde_json::json!([{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}])
+            } else {
+                serde_json::json!([])
+            };
+            serde_json::json!({
+                "RoleName": format!("r{i}"),
+                "Arn": format!("arn:aws:iam::{A}:role/r{i}"),
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+                "RolePolicyList": inline,
+                "AttachedManagedPolicies": []
+            })
+        })
+        .collect();
+    std::fs::write(
+        dir.join("dump.json"),
+        serde_json::json!({ "RoleDetailList": roles }).to_string(),
+    )
+    .unwrap();
+    let (_, report) = json(&[dir.join("dump.json").to_str().unwrap()]);
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1200);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r["source"], format!("arn:aws:iam::{A}:role/r{i}"));
+        let admin = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "admin-access");
+        assert_eq!(admin, i % 3 == 0, "role r{i}");
+    }
+}

@@ -15,7 +15,7 @@ use crate::policy::{parse_document, Policy};
 use crate::rules::execution_role::{self, ExecutionRole, NamedPolicy};
 use crate::rules::{self, lambda_config, managed, Context, Finding, PolicyKind, RuleId, Severity};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Judges the inventory; `opts` filters (minimum severity, ignored rules)
 /// and names the trusted accounts and organizations.
@@ -74,17 +74,19 @@ pub fn judge(inv: &Inventory, opts: &Options) -> Report {
     }
 
     // Roles: their own documents, and the execution roles of functions.
-    let mut exec_roles: Vec<Option<ExecutionRole>> = vec![None; inv.roles.len()];
-    let mut role_subjects = Vec::with_capacity(inv.roles.len());
-    for (ri, role) in inv.roles.iter().enumerate() {
+    // Roles are independent of each other, so they are judged on every
+    // core, each worker with its own caches.
+    let lambda_inventory = report.lambda_inventory;
+    let judge_role = |j: &mut Judge<'_>, ri: usize, role: &Role| {
         let (mut subject, exec) = j.role(role, !users_of[ri].is_empty());
         let mut names: Vec<&str> = users_of[ri]
             .iter()
             .map(|&fi| functions[fi].name.as_str())
             .collect();
         names.sort_unstable();
+        let mut kept = None;
         if names.is_empty() {
-            if report.lambda_inventory {
+            if lambda_inventory {
                 if let Some(f) = execution_role::unused_execution_role(&exec) {
                     subject.push(f, None, Door::Outbound);
                 }
@@ -97,11 +99,42 @@ pub fn judge(inv: &Inventory, opts: &Options) -> Report {
                 subject.push(f, None, Door::Outbound);
             }
             subject.functions = names.iter().map(|n| n.to_string()).collect();
-            exec_roles[ri] = Some(exec);
+            kept = Some(exec);
         }
         subject.filter(opts, &role.tags);
-        role_subjects.push(subject);
-    }
+        (subject, kept)
+    };
+    let workers = if inv.roles.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
+    };
+    let chunk = inv.roles.len().div_ceil(workers).max(1);
+    let judged: Vec<(Subject, Option<ExecutionRole>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = inv
+            .roles
+            .chunks(chunk)
+            .enumerate()
+            .map(|(ci, roles)| {
+                let judge_role = &judge_role;
+                let j = &j;
+                scope.spawn(move || {
+                    let mut own = j.fresh();
+                    roles
+                        .iter()
+                        .enumerate()
+                        .map(|(k, role)| judge_role(&mut own, ci * chunk + k, role))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let (role_subjects, exec_roles): (Vec<Subject>, Vec<Option<ExecutionRole>>) =
+        judged.into_iter().unzip();
 
     let mut function_subjects: Vec<Subject> = functions
         .iter()
@@ -286,30 +319,45 @@ impl Subject {
     }
 }
 
+/// Below this many roles, one thread judges them all.
+const PARALLEL_FROM: usize = 512;
+/// At most this many threads judge roles.
+const MAX_WORKERS: usize = 8;
+
 /// The judging state: documents and findings computed once.
 struct Judge<'a> {
     ctx: Context,
     /// The dump's managed policies by ARN (default version).
     managed: HashMap<&'a str, Option<&'a Document>>,
     /// Managed documents (the dump's, else built-in), made on first use.
-    docs: HashMap<String, Option<Result<Rc<Policy>, String>>>,
+    docs: HashMap<String, Option<Result<Arc<Policy>, String>>>,
     /// Findings of a managed policy under a boundary (or none).
-    cache: HashMap<(String, Option<String>), Rc<Vec<Finding>>>,
+    cache: HashMap<(String, Option<String>), Arc<Vec<Finding>>>,
 }
 
 impl<'a> Judge<'a> {
+    /// A judge with the same inputs and empty caches, for another thread.
+    fn fresh(&self) -> Judge<'a> {
+        Judge {
+            ctx: self.ctx.clone(),
+            managed: self.managed.clone(),
+            docs: HashMap::new(),
+            cache: HashMap::new(),
+        }
+    }
+
     /// The document of a managed policy: the dump's default version, else
     /// the built-in copy of an AWS managed one. Each is made once.
-    fn managed_policy(&mut self, arn: &str) -> Option<Result<Rc<Policy>, String>> {
+    fn managed_policy(&mut self, arn: &str) -> Option<Result<Arc<Policy>, String>> {
         if let Some(known) = self.docs.get(arn) {
             return known.clone();
         }
         let doc = match self.managed.get(arn) {
-            Some(Some(Ok(p))) => Some(Ok(Rc::new(p.clone()))),
+            Some(Some(Ok(p))) => Some(Ok(Arc::new(p.clone()))),
             Some(Some(Err(e))) => Some(Err(e.clone())),
             _ => managed_policy_document(arn)
                 .and_then(|d| parse_document(d).ok())
-                .map(|p| Ok(Rc::new(p))),
+                .map(|p| Ok(Arc::new(p))),
         };
         self.docs.insert(arn.to_string(), doc.clone());
         doc
@@ -335,7 +383,7 @@ impl<'a> Judge<'a> {
     }
 
     /// The boundary's document, or a note saying why it is not applied.
-    fn boundary(&mut self, arn: Option<&str>, notes: &mut Vec<String>) -> Option<Rc<Policy>> {
+    fn boundary(&mut self, arn: Option<&str>, notes: &mut Vec<String>) -> Option<Arc<Policy>> {
         let arn = arn?;
         match self.managed_policy(arn) {
             Some(Ok(p)) => Some(p),
@@ -423,7 +471,7 @@ impl<'a> Judge<'a> {
                                 }
                                 Err(e) => vec![invalid(&label, e)],
                             };
-                            let findings = Rc::new(findings);
+                            let findings = Arc::new(findings);
                             self.cache.insert(key, findings.clone());
                             findings
                         }
