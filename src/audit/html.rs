@@ -9,7 +9,7 @@
 //! in several cards (a shared role's) carries the same `data-id`, so the
 //! number of distinct ids is the number of findings in the JSON report.
 
-use super::output::{doors, roles_by_arn};
+use super::output::{doors, plural, roles_by_arn};
 use super::{Kind, Located, Report, Subject};
 use crate::rules::{docs, RuleId, Severity};
 use std::collections::{BTreeMap, HashMap};
@@ -171,35 +171,20 @@ pub fn page(report: &Report) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let account = report.account.as_deref().unwrap_or("unknown account");
     let by = report.by_severity();
+    let count = |k: Kind| report.subjects.iter().filter(|s| s.kind == k).count();
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     for f in report.subjects.iter().flat_map(|s| &s.findings) {
         *by_rule.entry(f.finding.rule.as_str()).or_default() += 1;
     }
     let _ = write!(
         out,
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"><title>doorman audit: {acct}</title><style>{STYLE}</style></head><body><header><h1>doorman audit of account <code>{acct}</code></h1><p id="total" data-count="{total}">{total} findings in {functions} functions, {roles} roles, {users} users, {groups} groups</p></header><main>"#,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"><title>doorman audit: {acct}</title><style>{STYLE}</style></head><body><header><h1>doorman audit of account <code>{acct}</code></h1><p id="total" data-count="{total}">{total} findings in {functions}, {roles}, {users}, {groups}</p></header><main>"#,
         acct = escape(account),
         total = report.findings(),
-        functions = report
-            .subjects
-            .iter()
-            .filter(|s| s.kind == Kind::Function)
-            .count(),
-        roles = report
-            .subjects
-            .iter()
-            .filter(|s| s.kind == Kind::Role)
-            .count(),
-        users = report
-            .subjects
-            .iter()
-            .filter(|s| s.kind == Kind::User)
-            .count(),
-        groups = report
-            .subjects
-            .iter()
-            .filter(|s| s.kind == Kind::Group)
-            .count(),
+        functions = plural(count(Kind::Function), "function"),
+        roles = plural(count(Kind::Role), "role"),
+        users = plural(count(Kind::User), "user"),
+        groups = plural(count(Kind::Group), "group"),
     );
     out.push_str(r#"<section aria-label="Findings by severity" class="counts">"#);
     for sev in Severity::ALL.iter().rev() {

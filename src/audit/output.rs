@@ -142,6 +142,11 @@ pub fn text(report: &Report) -> String {
     out
 }
 
+/// `3 roles`, `1 role`.
+pub fn plural(n: usize, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
+}
+
 /// "12 findings (1 critical, 3 high, ...) in 4 functions, 30 roles, 2
 /// users, 1 group", with errors and skipped files.
 pub fn summary_line(report: &Report) -> String {
@@ -165,11 +170,11 @@ pub fn summary_line(report: &Report) -> String {
     };
     let _ = write!(
         line,
-        " in {} functions, {} roles, {} users, {} groups",
-        count(Kind::Function),
-        count(Kind::Role),
-        count(Kind::User),
-        count(Kind::Group)
+        " in {}, {}, {}, {}",
+        plural(count(Kind::Function), "function"),
+        plural(count(Kind::Role), "role"),
+        plural(count(Kind::User), "user"),
+        plural(count(Kind::Group), "group")
     );
     if !report.errors.is_empty() {
         let _ = write!(line, "; {} file(s) could not be read", report.errors.len());
