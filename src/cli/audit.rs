@@ -30,9 +30,68 @@ pub struct AuditArgs {
     /// folder when there is one).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Read the account through the AWS SDK (default credentials, Region
+    /// and `AWS_ENDPOINT_URL`) into DIR, in the layout below, then audit it.
+    #[cfg(feature = "aws")]
+    #[arg(long, value_name = "DIR", conflicts_with = "live")]
+    pub collect: Option<PathBuf>,
+    /// Audit the account through the AWS SDK: `--collect` into a
+    /// temporary folder, audited and removed.
+    #[cfg(feature = "aws")]
+    #[arg(long)]
+    pub live: bool,
+    /// With `--live` / `--collect`: a Region whose functions to read
+    /// (repeatable) [default: the configured Region].
+    #[cfg(feature = "aws")]
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
     /// Folders or files of AWS CLI JSON outputs (see the layout below).
-    #[arg(required = true, value_name = "PATH")]
+    #[cfg_attr(feature = "aws", arg(required_unless_present_any = ["collect", "live"]))]
+    #[cfg_attr(not(feature = "aws"), arg(required = true))]
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+/// With `--live` or `--collect DIR`: reads the account into a folder and
+/// returns it, with whether it is a temporary one to remove.
+#[cfg(feature = "aws")]
+fn collect(args: &AuditArgs) -> Result<Option<(PathBuf, bool)>, String> {
+    let (dir, temporary) = match (&args.collect, args.live) {
+        (Some(dir), _) => (dir.clone(), false),
+        (None, true) => (
+            std::env::temp_dir().join(format!("doorman-audit-{}", std::process::id())),
+            true,
+        ),
+        (None, false) => return Ok(None),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let collected = runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        crate::resolve::collect::collect(&config, &args.regions, &dir).await
+    });
+    match collected {
+        Ok(c) => {
+            eprintln!(
+                "doorman: collected {} roles and {} functions into {} files under {}",
+                c.roles,
+                c.functions,
+                c.files,
+                log_safe(&dir.display().to_string())
+            );
+            Ok(Some((dir, temporary)))
+        }
+        Err(e) => {
+            if temporary {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            Err(format!("cannot read the account: {e}"))
+        }
+    }
 }
 
 const LAYOUT: &str = "\
@@ -93,12 +152,30 @@ pub fn run(args: AuditArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
+    #[allow(unused_mut)]
+    let mut paths = args.paths.clone();
+    #[cfg(feature = "aws")]
+    let collected = match collect(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("doorman: {}", log_safe(&e));
+            return EXIT_ERROR;
+        }
+    };
+    #[cfg(feature = "aws")]
+    if let Some((dir, _)) = &collected {
+        paths.insert(0, dir.clone());
+    }
     let audit::Loaded {
         inventory,
         errors,
         skipped,
         notes,
-    } = audit::load(&args.paths);
+    } = audit::load(&paths);
+    #[cfg(feature = "aws")]
+    if let Some((dir, true)) = &collected {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let mut report = audit::judge(&inventory, &opts);
     report.errors = errors;
     report.skipped = skipped.len();

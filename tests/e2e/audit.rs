@@ -1,8 +1,9 @@
 //! `doorman audit` end to end (issue 12): a small account created through
-//! the emulator's API with the real SDK, collected with the README's own
-//! AWS CLI script (section "Audit an account", run as it is printed), and
-//! audited offline by the real `doorman` binary, which must report exactly
-//! the expected findings.
+//! the emulator's API with the real SDK, then audited three ways by the real
+//! `doorman` binary: collected with the README's own AWS CLI script (section
+//! "Audit an account", run as it is printed) and audited offline; audited
+//! live (`--live`, the SDK); and `--collect DIR` then `audit DIR`. All three
+//! must report exactly the expected findings, the same ones.
 //!
 //! Needs the AWS CLI in target/awscli-venv (scripts/test installs it: a
 //! venv of its own, so its botocore pin cannot fight moto's or SAM's).
@@ -49,7 +50,7 @@ async fn role_with_trust(aws: &Aws, name: &str, trust: &Value, boundary: Option<
 const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 #[tokio::test]
-async fn collected_with_the_readme_script_the_account_gets_exactly_the_expected_findings() {
+async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findings() {
     let cli = aws_cli();
     assert!(
         cli.is_file(),
@@ -230,6 +231,67 @@ async fn collected_with_the_readme_script_the_account_gets_exactly_the_expected_
     assert_eq!(got, want, "{report_json:#}");
     // The capped administrator is judged as what the boundary leaves: S3.
     assert!(pairs.contains(&("service-wildcard".to_string(), bounded.clone())));
+    // Live, and collected by doorman: the same findings, word for word.
+    let env = |c: &mut Command| {
+        c.env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("AWS_REGION", REGION)
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    };
+    let mut live = Command::new(env!("CARGO_BIN_EXE_doorman"));
+    live.args(["audit", "--format", "json", "--live"]);
+    env(&mut live);
+    let live = live.output().expect("run doorman audit --live");
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let live: Value = serde_json::from_slice(&live.stdout).expect("JSON report");
+    assert_eq!(
+        triples(&live),
+        triples(&report_json),
+        "live audit differs from the CLI-collected one"
+    );
+
+    let own = dir.join("collected-by-doorman");
+    let mut collect = Command::new(env!("CARGO_BIN_EXE_doorman"));
+    collect
+        .args(["audit", "--format", "json", "--collect"])
+        .arg(&own);
+    env(&mut collect);
+    let collected = collect.output().expect("run doorman audit --collect");
+    assert_eq!(collected.status.code(), Some(1));
+    let offline = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["audit", "--format", "json"])
+        .arg(&own)
+        .output()
+        .expect("run doorman audit DIR");
+    let offline: Value = serde_json::from_slice(&offline.stdout).expect("JSON report");
+    let collected: Value = serde_json::from_slice(&collected.stdout).expect("JSON report");
+    assert_eq!(
+        triples(&offline),
+        triples(&live),
+        "audit of --collect's folder differs from --live"
+    );
+    assert_eq!(
+        offline, collected,
+        "--collect then audit reports what --collect printed"
+    );
+    for file in [
+        "iam/authorization-details.json",
+        "lambda/us-east-1/functions.json",
+        "lambda/us-east-1/event-source-mappings.json",
+        "lambda/us-east-1/policies/public-hook.json",
+        "lambda/us-east-1/urls/public-hook.json",
+    ] {
+        assert!(own.join(file).is_file(), "--collect wrote no {file}");
+    }
+
     // Nothing at all on the good function, and on the roles' own scoped grants.
     for clean in [&f_orders, &f_api, &report, &worker] {
         assert!(
@@ -237,4 +299,23 @@ async fn collected_with_the_readme_script_the_account_gets_exactly_the_expected_
             "{clean}: {report_json:#}"
         );
     }
+}
+
+/// (source, rule, message) of every finding: what must not depend on where
+/// the inventory came from.
+fn triples(report: &Value) -> BTreeSet<(String, String, String)> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["findings"].as_array().unwrap().iter().map(move |f| {
+                (
+                    r["source"].as_str().unwrap().to_string(),
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect()
 }
