@@ -52,16 +52,28 @@ pub struct AuditArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// A new, empty folder for `--live` (never one left by another run).
+#[cfg(feature = "aws")]
+fn fresh_temp_dir() -> Result<PathBuf, String> {
+    let base = std::env::temp_dir();
+    for n in 0..1000 {
+        let dir = base.join(format!("doorman-audit-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot create a folder in {}: {e}", base.display())),
+        }
+    }
+    Err(format!("cannot create a new folder in {}", base.display()))
+}
+
 /// With `--live` or `--collect DIR`: reads the account into a folder and
 /// returns it, with whether it is a temporary one to remove.
 #[cfg(feature = "aws")]
 fn collect(args: &AuditArgs) -> Result<Option<(PathBuf, bool)>, String> {
     let (dir, temporary) = match (&args.collect, args.live) {
         (Some(dir), _) => (dir.clone(), false),
-        (None, true) => (
-            std::env::temp_dir().join(format!("doorman-audit-{}", std::process::id())),
-            true,
-        ),
+        (None, true) => (fresh_temp_dir()?, true),
         (None, false) => return Ok(None),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
