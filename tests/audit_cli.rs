@@ -512,3 +512,41 @@ fn a_large_account_is_judged_in_order_whatever_the_threads() {
         assert_eq!(admin, i % 3 == 0, "role r{i}");
     }
 }
+
+#[test]
+fn layer_version_policies_are_judged() {
+    let (_, report) = json(&[ACCOUNT]);
+    let layer = |v: u8| format!("arn:aws:lambda:us-east-1:{A}:layer:internal-utils:{v}");
+    assert_eq!(
+        rules_of(&report, &layer(2)),
+        BTreeSet::from(["public-layer".to_string()])
+    );
+    // Shared with the organization only: not public.
+    assert!(rules_of(&report, &layer(3)).is_empty());
+}
+
+#[test]
+fn doorman_toml_settings_apply_as_in_lint() {
+    let dir = scratch("config");
+    let config = dir.join("doorman.toml");
+    std::fs::write(
+        &config,
+        "min-severity = \"high\"\nignore = [\"public-invoke\"]\n",
+    )
+    .unwrap();
+    let (_, report) = json(&["--config", config.to_str().unwrap(), ACCOUNT]);
+    let all = pairs(&report);
+    assert!(!all.is_empty());
+    assert!(!all.iter().any(|(r, _)| r == "public-invoke"));
+    assert!(report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap())
+        .all(|f| f["severity"] == "high" || f["severity"] == "critical"));
+    // A bad setting is a usage error naming the file.
+    std::fs::write(&config, "min-severity = \"loud\"\n").unwrap();
+    let o = doorman(&["audit", "--config", config.to_str().unwrap(), ACCOUNT]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("doorman.toml"));
+}
