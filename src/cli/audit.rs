@@ -76,17 +76,7 @@ fn collect(args: &AuditArgs) -> Result<Option<(PathBuf, bool)>, String> {
         (None, true) => (fresh_temp_dir()?, true),
         (None, false) => return Ok(None),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let collected = runtime.block_on(async {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
-        crate::resolve::collect::collect(&config, &args.regions, &dir).await
-    });
-    match collected {
+    match crate::resolve::collect::collect_default(&args.regions, &dir) {
         Ok(c) => {
             eprintln!(
                 "doorman: collected {} roles and {} functions into {} files under {}",

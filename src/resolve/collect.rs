@@ -320,3 +320,19 @@ pub async fn collect(
     }
     Ok(c)
 }
+
+/// [`collect`] with the default credentials, Region and endpoint
+/// (`AWS_ENDPOINT_URL`), on a runtime of its own: what the CLI calls, so no
+/// SDK type reaches it.
+pub fn collect_default(regions: &[String], dir: &Path) -> Result<Collected, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        collect(&config, regions, dir).await
+    })
+}
