@@ -380,7 +380,7 @@ pub fn json(results: &[FileResult], skipped: usize) -> String {
 // ---------------------------------------------------------------------------
 // SARIF 2.1.0
 
-const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// SARIF's three levels: critical and high block (`error`), medium warns,
 /// low and info are notes.
@@ -482,7 +482,7 @@ fn sarif_location(l: &Location) -> Value {
     loc
 }
 
-fn sarif_rules() -> Vec<Value> {
+pub(crate) fn sarif_rules() -> Vec<Value> {
     RuleId::ALL
         .iter()
         .map(|id| {

@@ -447,6 +447,14 @@ pub fn doc(id: RuleId) -> RuleDoc {
                 fix: "Attach `AWSLambdaSQSQueueExecutionRole` scoped to the queue, or allow the three sqs: actions on the queue ARN.",
             )
         }
+        UnusedExecutionRole => page!(UnusedExecutionRole, Low, "low", None,
+            title: "Lambda role no function uses",
+            summary: "`doorman audit`: a role that trusts `lambda.amazonaws.com` is the execution role of no function in the audited inventory",
+            why: "A Lambda role nobody uses is standing access with no owner: it keeps its permissions, anyone who may pass it (`iam:PassRole`) can give it to a new function, and nobody notices when it is changed. Roles left behind by deleted functions are the usual case. The audit sees only the functions it was given, so collect `list-functions` in every Region you use before deleting anything.",
+            example: r#"aws lambda delete-function --function-name old-report
+        (its role `old-report-role` stays, still trusted by Lambda, with its policies)"#,
+            fix: "Delete the role (`aws iam delete-role` after detaching its policies) or remove `lambda.amazonaws.com` from its trust policy; if a function in a Region you did not collect uses it, collect that Region too.",
+        ),
         PermissionsBoundaryRemoved => page!(PermissionsBoundaryRemoved, High, "high", None,
             title: "Permissions boundary removed",
             summary: "`DeleteRolePermissionsBoundary` or `DeleteUserPermissionsBoundary` was called, or `Put*PermissionsBoundary` set a boundary that allows everything",
