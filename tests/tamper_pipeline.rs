@@ -572,7 +572,9 @@ async fn an_event_not_from_aws_is_never_judged_as_a_real_change() {
     // ...is, from the self-test source, only the self-test (info)...
     let mut as_self_test = real.clone();
     as_self_test["source"] = json!("doorman.selftest");
-    let alert = published(&p, &as_self_test).await.expect("a self-test alert");
+    let alert = published(&p, &as_self_test)
+        .await
+        .expect("a self-test alert");
     assert_eq!(alert.highest_severity(), Severity::Info);
     assert!(alert.subject.contains("SELF-TEST"), "{}", alert.subject);
     // ...and, from any other source someone may send with PutEvents

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 /// The `DoormanRole` resource of `template.yaml`, as text.
 fn role_block() -> String {
-    let template = std::fs::read_to_string("template.yaml")
-        .expect("template.yaml (run from the crate root)");
+    let template =
+        std::fs::read_to_string("template.yaml").expect("template.yaml (run from the crate root)");
     let start = template
         .find("\n  DoormanRole:\n")
         .expect("template.yaml has a DoormanRole resource");
@@ -20,8 +20,8 @@ fn role_block() -> String {
     let mut end = rest.len();
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
-        let next_resource = line.starts_with("  ")
-            && line[2..].starts_with(|c: char| c.is_ascii_alphabetic());
+        let next_resource =
+            line.starts_with("  ") && line[2..].starts_with(|c: char| c.is_ascii_alphabetic());
         if offset > 0 && next_resource {
             end = offset;
             break;

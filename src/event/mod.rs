@@ -335,7 +335,9 @@ pub enum Decoded {
     /// The self-test event ([`SELF_TEST_SOURCE`]): proof that an event put
     /// on the bus reaches doorman, reported as such and never judged (what
     /// its record says happened did not). `info` is read from its record.
-    SelfTest { info: EventInfo },
+    SelfTest {
+        info: EventInfo,
+    },
 }
 
 /// An event that cannot be decoded. Permanent: retrying will not help, so
