@@ -1091,3 +1091,73 @@ async fn the_emulator_renders_the_direct_alert_as_eventbridge_does() {
     }
     assert!(compared >= 30, "tamper samples compared: {compared}");
 }
+
+/// The direct alert can be delivered, not only rendered: EventBridge
+/// publishing to an encrypted topic needs `sns:Publish` from the topic
+/// policy and `kms:GenerateDataKey*` and `kms:Decrypt` from the key policy
+/// (SNS and KMS developer guides). Both policies grant them to
+/// `events.amazonaws.com` for exactly the tamper rule as deployed (its ARN
+/// built from its `Name`, for any `NamePrefix` and region), so a rename of
+/// the rule cannot silently break the path that does not need doorman.
+#[test]
+fn the_topic_and_key_policies_let_exactly_the_tamper_rule_publish() {
+    let template = load_template();
+    for (region, prefix) in [("us-east-1", "doorman"), ("eu-west-1", "guard_2")] {
+        let d = Deployment::new(&template, "123456789012", region, &[("NamePrefix", prefix)]);
+        let rules = &template["Resources"];
+        let name = d
+            .resolve(&rules["TamperRule"]["Properties"]["Name"])
+            .expect("the tamper rule has a Name");
+        let rule_arn = format!(
+            "arn:aws:events:{region}:123456789012:rule/{}",
+            text(&Some(name))
+        );
+        assert_eq!(rule_arn, d.attribute("TamperRule", "Arn"), "{prefix}");
+        let statements = |resource: &str, document: &str| -> Vec<Value> {
+            d.resolve(&rules[resource]["Properties"][document]["Statement"])
+                .and_then(|s| s.as_array().cloned())
+                .unwrap_or_else(|| panic!("{resource} has a {document}"))
+        };
+        let for_events = |statements: Vec<Value>| -> Vec<Value> {
+            statements
+                .into_iter()
+                .filter(|s| {
+                    s["Effect"] == "Allow" && s["Principal"]["Service"] == "events.amazonaws.com"
+                })
+                .collect()
+        };
+        let actions = |s: &Value| -> Vec<String> {
+            match &s["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a.iter().map(|x| text(&Some(x.clone()))).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let topic = for_events(statements("AlertTopicPolicy", "PolicyDocument"));
+        assert_eq!(topic.len(), 1, "{topic:?}");
+        assert_eq!(actions(&topic[0]), vec!["sns:Publish"]);
+        assert_eq!(topic[0]["Resource"], d.topic().as_str());
+        assert_eq!(
+            topic[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            rule_arn.as_str()
+        );
+        let key = for_events(statements("DoormanKey", "KeyPolicy"));
+        assert_eq!(key.len(), 1, "{key:?}");
+        let granted = actions(&key[0]);
+        for needed in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            assert!(
+                granted
+                    .iter()
+                    .any(|g| g == needed
+                        || g.strip_suffix('*').is_some_and(|p| needed.starts_with(p))),
+                "the key policy does not give EventBridge {needed}: {granted:?}"
+            );
+        }
+        assert_eq!(
+            key[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            rule_arn.as_str()
+        );
+        // The topic target is the topic those policies are about.
+        assert_eq!(topic_target(&template, &d)["Arn"], d.topic().as_str());
+    }
+}
