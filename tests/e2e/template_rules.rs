@@ -1161,3 +1161,56 @@ fn the_topic_and_key_policies_let_exactly_the_tamper_rule_publish() {
         assert_eq!(topic_target(&template, &d)["Arn"], d.topic().as_str());
     }
 }
+
+/// Deploys where people try it first (issue 11 point 4): `ReservedConcurrency`
+/// reserves 5 by default and `0` leaves the property out (a reservation of 0
+/// would throttle doorman to nothing); every name comes from `NamePrefix`;
+/// and the topic policy names no IAM principal (naming doorman's role, which
+/// CloudFormation may still be creating, can fail the deploy).
+#[test]
+fn reserved_concurrency_and_names_follow_the_parameters() {
+    let template = load_template();
+    let function = &template["Resources"]["DoormanFunction"]["Properties"];
+    for (given, expected) in [(None, Some("5")), (Some("0"), None), (Some("3"), Some("3"))] {
+        let overrides: Vec<(&str, &str)> = given
+            .map(|g| vec![("ReservedConcurrency", g)])
+            .unwrap_or_default();
+        let d = Deployment::new(&template, "123456789012", REGION, &overrides);
+        let resolved = d.resolve(function).expect("the function's properties");
+        let reserved = resolved
+            .get("ReservedConcurrentExecutions")
+            .map(|v| text(&Some(v.clone())));
+        assert_eq!(
+            reserved.as_deref(),
+            expected,
+            "ReservedConcurrency={given:?}"
+        );
+    }
+    let d = Deployment::new(
+        &template,
+        "123456789012",
+        REGION,
+        &[("NamePrefix", "guard")],
+    );
+    let resources = &template["Resources"];
+    for (logical_id, property, name) in [
+        ("DoormanFunction", "FunctionName", "guard"),
+        ("DoormanLogGroup", "LogGroupName", "/aws/lambda/guard"),
+        ("AlertTopic", "TopicName", "guard-alerts"),
+        ("FailureQueue", "QueueName", "guard-failures"),
+        ("ChangeRule", "Name", "guard-changes"),
+        ("TamperRule", "Name", "guard-tampering"),
+    ] {
+        let got = d.resolve(&resources[logical_id]["Properties"][property]);
+        assert_eq!(text(&got), name, "{logical_id}.{property}");
+    }
+    let topic_policy = d
+        .resolve(&resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"])
+        .expect("the topic policy");
+    for statement in topic_policy["Statement"].as_array().expect("statements") {
+        assert!(
+            statement["Principal"].get("AWS").is_none(),
+            "the topic policy names an IAM principal: {statement}"
+        );
+    }
+}
