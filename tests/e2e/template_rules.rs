@@ -1214,3 +1214,58 @@ fn reserved_concurrency_and_names_follow_the_parameters() {
         );
     }
 }
+
+/// Nothing lost without an alarm (issue 11 point 5): the function's
+/// `AsyncEventsDropped`, `AsyncEventAge` and `DestinationDeliveryFailures`
+/// are alarmed, and the failure queue's alarm counts new messages (a rate,
+/// `NumberOfMessagesSent`, so a second failure alarms again while the first
+/// still waits) rather than its depth; each alarm notifies the topic when it
+/// fires and when it clears.
+#[test]
+fn every_loss_is_alarmed_on_the_topic_with_ok_actions() {
+    let template = load_template();
+    let d = Deployment::new(&template, "123456789012", REGION, &[]);
+    let alarms: Vec<Value> = template["Resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .filter(|r| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|r| d.resolve(&r["Properties"]).expect("alarm properties"))
+        .collect();
+    let alarm = |namespace: &str, metric: &str| -> &Value {
+        alarms
+            .iter()
+            .find(|a| a["Namespace"] == namespace && a["MetricName"] == metric)
+            .unwrap_or_else(|| panic!("no alarm on {namespace} {metric}"))
+    };
+    let topic = json!([d.topic()]);
+    for metric in [
+        "AsyncEventsDropped",
+        "AsyncEventAge",
+        "DestinationDeliveryFailures",
+        "Errors",
+    ] {
+        let a = alarm("AWS/Lambda", metric);
+        assert_eq!(
+            a["Dimensions"],
+            json!([{"Name": "FunctionName", "Value": d.function()}]),
+            "{metric}"
+        );
+        assert_eq!(a["AlarmActions"], topic, "{metric}");
+        assert_eq!(a["OKActions"], topic, "{metric}");
+    }
+    let queue = alarm("AWS/SQS", "NumberOfMessagesSent");
+    assert_eq!(
+        queue["Dimensions"],
+        json!([{"Name": "QueueName", "Value": d.queue()}])
+    );
+    assert_eq!(queue["Statistic"], "Sum");
+    assert_eq!(queue["AlarmActions"], topic);
+    assert_eq!(queue["OKActions"], topic);
+    assert!(
+        !alarms
+            .iter()
+            .any(|a| a["MetricName"] == "ApproximateNumberOfMessagesVisible"),
+        "a depth alarm fires once until someone drains the queue"
+    );
+}
