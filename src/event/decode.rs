@@ -200,6 +200,8 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
         .filter(|s| !s.starts_with("aws."))
     {
         // Not recorded by AWS: what the record says happened may not have.
+        // (EventBridge always sets `source`; an envelope without one is
+        // hand-made input to `replay`, judged as before.)
         let info = detail
             .as_object()
             .map(|d| event_info(&Record::read(d), envelope.as_ref()))
