@@ -1,8 +1,9 @@
 //! doorman's own role (`DoormanRole` in `template.yaml`) grants exactly what
-//! its code calls: every AWS API call of `src/resolve/aws.rs` and
-//! `src/notify/sns.rs` has an action in the role, scoped to the resource
-//! type it reads, and the role grants no IAM, Lambda or SNS action the code
-//! never calls (the README's "every action in the role is one that ... calls").
+//! its code calls: every AWS API call of `src/resolve/aws.rs`,
+//! `src/notify/sns.rs` and the scheduled audit's `src/resolve/collect.rs`
+//! and `src/resolve/s3.rs` has an action in the role, scoped to the
+//! resource type it reads, and the role grants no IAM, Lambda, SNS or S3
+//! action the code never calls (the README's "every action in the role is one that ... calls").
 //! A new SDK call without its statement fails here, not in production with
 //! `AccessDenied`.
 
@@ -110,12 +111,57 @@ fn calls_in(file: &str, clients: &[(&str, &str)]) -> BTreeSet<String> {
     actions
 }
 
+/// The operations called on a variable or field named `client` in `text`
+/// (whitespace ignored, so any layout rustfmt picks is read), as
+/// `service:Operation`.
+fn client_calls(text: &str, service: &str) -> BTreeSet<String> {
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut actions = BTreeSet::new();
+    for (at, _) in flat.match_indices("client.") {
+        let before = flat[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = &flat[at + "client.".len()..];
+        let op: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if rest[op.len()..].starts_with('(') {
+            actions.insert(format!("{service}:{}", camel(&op)));
+        }
+    }
+    actions
+}
+
+/// The scheduled audit's calls: `collect.rs` reads IAM in `fn iam` and
+/// Lambda in `fn lambda`; `s3.rs` reads and writes the report bucket.
+fn audit_calls() -> BTreeSet<String> {
+    let collect = std::fs::read_to_string("src/resolve/collect.rs").expect("collect.rs");
+    let iam_at = collect.find("async fn iam(").expect("collect.rs: fn iam");
+    let lambda_at = collect.find("async fn lambda(").expect("collect.rs: fn lambda");
+    assert!(iam_at < lambda_at, "collect.rs: fn iam comes before fn lambda");
+    let mut calls = client_calls(&collect[iam_at..lambda_at], "iam");
+    calls.extend(client_calls(&collect[lambda_at..], "lambda"));
+    let s3 = std::fs::read_to_string("src/resolve/s3.rs").expect("s3.rs");
+    // S3's IAM action for ListObjectsV2 is s3:ListBucket.
+    calls.extend(client_calls(&s3, "s3").into_iter().map(|a| {
+        if a == "s3:ListObjectsV2" {
+            "s3:ListBucket".to_string()
+        } else {
+            a
+        }
+    }));
+    calls
+}
+
 fn code_calls() -> BTreeSet<String> {
     let mut calls = calls_in(
         "src/resolve/aws.rs",
         &[("iam", "iam"), ("lambda", "lambda")],
     );
     calls.extend(calls_in("src/notify/sns.rs", &[("client", "sns")]));
+    calls.extend(audit_calls());
     calls
 }
 
@@ -129,6 +175,12 @@ fn the_code_calls_are_found() {
         "lambda:ListFunctions",
         "lambda:GetFunctionConfiguration",
         "sns:Publish",
+        "iam:GetAccountAuthorizationDetails",
+        "lambda:ListEventSourceMappings",
+        "lambda:GetLayerVersionPolicy",
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:PutObject",
     ] {
         assert!(calls.contains(known), "{known} not found in {calls:?}");
     }
@@ -152,7 +204,7 @@ fn every_call_of_the_code_is_granted_and_nothing_else_of_those_services() {
     }
     for action in &granted {
         let service = action.split(':').next().unwrap_or("");
-        if ["iam", "lambda", "sns"].contains(&service) {
+        if ["iam", "lambda", "sns", "s3"].contains(&service) {
             assert!(
                 calls.contains(action),
                 "DoormanRole grants {action}, which doorman's code never calls"
@@ -192,8 +244,25 @@ fn each_read_is_scoped_to_the_resource_type_it_reads() {
             format!(":iam::{account}:group/*"),
         ),
         (
-            &["lambda:GetFunctionConfiguration", "lambda:ListTags"][..],
+            &[
+                "lambda:GetFunctionConfiguration",
+                "lambda:ListTags",
+                "lambda:GetPolicy",
+                "lambda:GetFunctionUrlConfig",
+            ][..],
             format!(":lambda:${{AWS::Region}}:{account}:function:*"),
+        ),
+        (
+            &["lambda:GetLayerVersionPolicy"][..],
+            format!(":lambda:${{AWS::Region}}:{account}:layer:*:*"),
+        ),
+        (
+            &["s3:ListBucket"][..],
+            "!GetAtt ReportBucket.Arn".to_string(),
+        ),
+        (
+            &["s3:GetObject", "s3:PutObject"][..],
+            "${ReportBucket.Arn}/audit/*".to_string(),
         ),
     ] {
         for action in actions {
@@ -204,11 +273,43 @@ fn each_read_is_scoped_to_the_resource_type_it_reads() {
             );
         }
     }
-    // The only `Resource: "*"`: ListFunctions, which accepts no ARN.
+    // `Resource: "*"` only for actions that accept no ARN (the catalog
+    // says so), in statements whose Sid says so and that carry a comment.
     let star: Vec<_> = statements
         .iter()
         .filter(|(_, _, r)| r.trim() == "\"*\"")
         .collect();
-    assert_eq!(star.len(), 1, "{star:?}");
-    assert_eq!(star[0].1, vec!["lambda:ListFunctions".to_string()]);
+    let star_actions: BTreeSet<&str> = star
+        .iter()
+        .flat_map(|(_, actions, _)| actions.iter().map(String::as_str))
+        .collect();
+    assert_eq!(
+        star_actions,
+        BTreeSet::from([
+            "lambda:ListFunctions",
+            "iam:GetAccountAuthorizationDetails",
+            "lambda:ListEventSourceMappings",
+            "lambda:ListLayers",
+            "lambda:ListLayerVersions",
+        ])
+    );
+    let role = role_block();
+    for (sid, actions, _) in &star {
+        assert!(sid.ends_with("OnlyStar"), "{sid}");
+        let at = role.find(&format!("- Sid: {sid}\n")).expect("sid in role");
+        let comment: String = role[..at]
+            .lines()
+            .rev()
+            .skip(1)
+            .take_while(|l| {
+                let t = l.trim();
+                t.starts_with('#') || t == "- !If" || t == "- AuditsOnSchedule"
+            })
+            .collect();
+        assert!(comment.contains("Resource: \"*\"` because"), "{sid}: no comment saying why");
+        for action in actions {
+            let id = doorman::catalog::lookup(action).unwrap_or_else(|| panic!("{action}"));
+            assert!(!id.info().accepts_resource(), "{action} accepts an ARN: scope it");
+        }
+    }
 }

@@ -8,7 +8,9 @@
 //! - [`judge`]: every role, user, group, policy, function and layer through
 //!   the rules, into a [`Report`];
 //! - [`output`]: text, JSON and SARIF; [`html`]: the self-contained page;
-//! - [`diff`]: the findings of one report that the previous one lacked.
+//! - [`diff`]: the findings of one report that the previous one lacked;
+//! - [`reconcile`]: the Lambda's scheduled audit, its stored reports and
+//!   the digest of what is new.
 //!
 //! Sits beside `pipeline`: it consumes `policy`, `catalog` and `rules`, and
 //! nothing below depends on it.
@@ -20,6 +22,7 @@ pub mod inventory;
 pub mod judge;
 pub mod load;
 pub mod output;
+pub mod reconcile;
 
 use crate::rules::{Finding, Severity};
 use serde::Serialize;

@@ -2,15 +2,22 @@
 //! evaluates each and publishes at most one SNS alert. All logic is in the
 //! library's `pipeline`; this file wires the AWS clients to it.
 //!
+//! The audit schedule's "Scheduled Event" (SPEC §12) goes to
+//! `audit::reconcile` instead: a live audit, its reports in the bucket named
+//! by `DOORMAN_REPORT_BUCKET`, and one digest of what is new.
+//!
 //! Configuration is read and checked once, before the first event; SDK
 //! clients are built once and reused by every invocation. The SDK honours
 //! `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_IAM`, `_LAMBDA`, `_SNS`), so the
 //! same binary runs against an emulator.
 
+use doorman::audit::reconcile::{self, ReconcileSettings, ScheduledRun};
 use doorman::config::LambdaConfig;
+use doorman::lint::Options;
 use doorman::notify::sns::SnsNotifier;
 use doorman::pipeline::Pipeline;
 use doorman::resolve::aws::AwsResolver;
+use doorman::resolve::s3::{LiveAccount, S3Reports};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -48,13 +55,63 @@ async fn main() -> Result<(), Error> {
         .timeout_config(sdk_timeouts())
         .load()
         .await;
+    // The scheduled audit: set by the template only when `AuditSchedule`
+    // is not empty.
+    let reports = std::env::var("DOORMAN_REPORT_BUCKET")
+        .ok()
+        .map(|b| b.trim().to_string())
+        .filter(|b| !b.is_empty())
+        .map(|bucket| S3Reports::new(&sdk, bucket));
+    let account = LiveAccount::new(&sdk);
+    let reconcile_settings = ReconcileSettings {
+        options: Options {
+            trusted_accounts: config.settings.trusted_accounts.clone(),
+            trusted_orgs: config.settings.trusted_orgs.clone(),
+            ..Options::default()
+        },
+        suppressions: config.settings.suppressions.clone(),
+    };
     let pipeline = Pipeline::new(
         AwsResolver::new(&sdk),
         SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), config.topic_arn.clone()),
         config.settings,
     );
     let pipeline = &pipeline;
+    let (reports, account, reconcile_settings) = (&reports, &account, &reconcile_settings);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        if let Some(run) = ScheduledRun::from_event(&event.payload) {
+            let run = run.inspect_err(|e| tracing::error!("{e}"))?;
+            let Some(reports) = reports else {
+                tracing::warn!(event_id = %run.id, "scheduled event ignored: DOORMAN_REPORT_BUCKET is not set (AuditSchedule is empty)");
+                return Ok(serde_json::json!({"event_id": run.id, "audit": null}));
+            };
+            let outcome = reconcile::run(account, reports, &pipeline.notifier, reconcile_settings, &run)
+                .await
+                .inspect_err(|e| {
+                    tracing::error!(request_id = %event.context.request_id, "{e}");
+                })?;
+            let published = outcome.alert.as_ref().map(|a| a.subject.clone());
+            tracing::info!(
+                event_id = %run.id,
+                report = %outcome.json_key,
+                previous = outcome.previous.as_deref().unwrap_or("none (baseline)"),
+                findings = outcome.findings,
+                new = outcome.new,
+                alert = published.as_deref().unwrap_or("none"),
+                "scheduled audit done"
+            );
+            return Ok(serde_json::json!({
+                "event_id": run.id,
+                "audit": {
+                    "report": outcome.json_key,
+                    "html": outcome.html_key,
+                    "previous": outcome.previous,
+                    "findings": outcome.findings,
+                    "new": outcome.new,
+                },
+                "alert": published,
+            }));
+        }
         let evaluation = pipeline.handle(&event.payload).await.inspect_err(|e| {
             tracing::error!(request_id = %event.context.request_id, "{e}");
         })?;

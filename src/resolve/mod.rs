@@ -9,11 +9,14 @@
 //! IAM read APIs); `policy::parse_document` decodes both forms.
 
 pub mod offline;
+pub mod reports;
 
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "aws")]
 pub mod collect;
+#[cfg(feature = "aws")]
+pub mod s3;
 
 use std::future::Future;
 

@@ -17,5 +17,6 @@ mod setup;
 mod audit;
 mod harness;
 mod load;
+mod reconcile;
 mod scenarios;
 mod template_rules;
