@@ -112,10 +112,13 @@ fn calls_in(file: &str, clients: &[(&str, &str)]) -> BTreeSet<String> {
 }
 
 /// The operations called on a variable or field named `client` in `text`
-/// (whitespace ignored, so any layout rustfmt picks is read), as
+/// (line breaks and indentation ignored, so any layout rustfmt picks is
+/// read), as
 /// `service:Operation`.
 fn client_calls(text: &str, service: &str) -> BTreeSet<String> {
-    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    // Whitespace runs become one space, and go away next to a `.`.
+    let spaced = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = spaced.replace(" .", ".").replace(". ", ".");
     let mut actions = BTreeSet::new();
     for (at, _) in flat.match_indices("client.") {
         let before = flat[..at].chars().next_back();
@@ -139,8 +142,13 @@ fn client_calls(text: &str, service: &str) -> BTreeSet<String> {
 fn audit_calls() -> BTreeSet<String> {
     let collect = std::fs::read_to_string("src/resolve/collect.rs").expect("collect.rs");
     let iam_at = collect.find("async fn iam(").expect("collect.rs: fn iam");
-    let lambda_at = collect.find("async fn lambda(").expect("collect.rs: fn lambda");
-    assert!(iam_at < lambda_at, "collect.rs: fn iam comes before fn lambda");
+    let lambda_at = collect
+        .find("async fn lambda(")
+        .expect("collect.rs: fn lambda");
+    assert!(
+        iam_at < lambda_at,
+        "collect.rs: fn iam comes before fn lambda"
+    );
     let mut calls = client_calls(&collect[iam_at..lambda_at], "iam");
     calls.extend(client_calls(&collect[lambda_at..], "lambda"));
     let s3 = std::fs::read_to_string("src/resolve/s3.rs").expect("s3.rs");
@@ -306,10 +314,16 @@ fn each_read_is_scoped_to_the_resource_type_it_reads() {
                 t.starts_with('#') || t == "- !If" || t == "- AuditsOnSchedule"
             })
             .collect();
-        assert!(comment.contains("Resource: \"*\"` because"), "{sid}: no comment saying why");
+        assert!(
+            comment.contains("Resource: \"*\"` because"),
+            "{sid}: no comment saying why"
+        );
         for action in actions {
             let id = doorman::catalog::lookup(action).unwrap_or_else(|| panic!("{action}"));
-            assert!(!id.info().accepts_resource(), "{action} accepts an ARN: scope it");
+            assert!(
+                !id.info().accepts_resource(),
+                "{action} accepts an ARN: scope it"
+            );
         }
     }
 }

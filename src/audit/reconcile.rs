@@ -140,10 +140,7 @@ fn fresh_dir() -> Result<PathBuf, String> {
 
 /// Collects the account into a temporary folder and judges it, as
 /// `doorman audit --live` does.
-async fn audit<A: AccountSource>(
-    source: &A,
-    options: &Options,
-) -> Result<Report, ReconcileError> {
+async fn audit<A: AccountSource>(source: &A, options: &Options) -> Result<Report, ReconcileError> {
     let dir = fresh_dir().map_err(ReconcileError::Local)?;
     let collected = source.collect(&dir).await;
     let loaded = collected.map(|()| super::load(&[&dir]));
@@ -235,10 +232,7 @@ where
         .map_err(|e| ReconcileError::Local(format!("the JSON report does not parse: {e}")))?;
     let (json_key, html_key) = (run.json_key(), run.html_key());
 
-    let keys = store
-        .keys(PREFIX)
-        .await
-        .map_err(ReconcileError::Store)?;
+    let keys = store.keys(PREFIX).await.map_err(ReconcileError::Store)?;
     let mut previous = previous_key(&keys, &json_key);
     let mut unreadable = None;
     let prior = match &previous {
@@ -380,7 +374,10 @@ mod tests {
     impl ReportStore for MemoryStore {
         async fn keys(&self, prefix: &str) -> Result<Vec<String>, String> {
             let m = self.0.lock().map_err(|e| e.to_string())?;
-            Ok(m.keys().filter(|k| k.starts_with(prefix)).cloned().collect())
+            Ok(m.keys()
+                .filter(|k| k.starts_with(prefix))
+                .cloned()
+                .collect())
         }
         async fn get(&self, key: &str) -> Result<String, String> {
             let m = self.0.lock().map_err(|e| e.to_string())?;
@@ -466,7 +463,10 @@ mod tests {
         );
         assert_eq!(second.new, 0);
         assert!(second.alert.is_none());
-        assert!(w.notifier.alerts().is_empty(), "nothing new, nothing published");
+        assert!(
+            w.notifier.alerts().is_empty(),
+            "nothing new, nothing published"
+        );
         assert_eq!(w.store.0.lock().unwrap().len(), 4);
     }
 
@@ -485,15 +485,28 @@ mod tests {
         assert_eq!(alert.total_findings, 1);
         let f = &alert.body.findings[0];
         assert_eq!(f.rule, RuleId::PublicFunctionUrl);
-        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(f.severity, Severity::High);
         assert!(
-            f.document.as_deref().unwrap_or("").contains("function `public-hook`"),
+            f.document
+                .as_deref()
+                .unwrap_or("")
+                .contains("function `public-hook`"),
             "{:?}",
             f.document
         );
-        assert!(alert.text.contains("1 new since the audit `audit/2026-11-29T06:00:00Z/report.json`"), "{}", alert.text);
+        assert!(
+            alert.text.contains(
+                "has 1 finding new since the audit `audit/2026-11-29T06:00:00Z/report.json`"
+            ),
+            "{}",
+            alert.text
+        );
         assert_eq!(alert.body.event.id, "sched-2026-11-30T06:00:00Z");
-        assert!(alert.subject.contains("public-function-url"), "{}", alert.subject);
+        assert!(
+            alert.subject.contains("public-function-url"),
+            "{}",
+            alert.subject
+        );
     }
 
     #[tokio::test]
@@ -517,7 +530,11 @@ mod tests {
     async fn an_unreadable_previous_report_makes_a_new_baseline_that_says_why() {
         let w = World::new(true);
         w.store
-            .put("audit/2026-11-29T06:00:00Z/report.json", "{oops".into(), "application/json")
+            .put(
+                "audit/2026-11-29T06:00:00Z/report.json",
+                "{oops".into(),
+                "application/json",
+            )
             .await
             .unwrap();
         let out = w.run("2026-11-30T06:00:00Z").await;
@@ -546,7 +563,10 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert!(e.to_string().contains("GetAccountAuthorizationDetails"), "{e}");
+        assert!(
+            e.to_string().contains("GetAccountAuthorizationDetails"),
+            "{e}"
+        );
         assert!(store.0.lock().unwrap().is_empty());
         assert!(notifier.alerts().is_empty());
     }
@@ -577,6 +597,9 @@ mod tests {
             previous_key(&keys, "audit/2026-11-30T06:00:00Z/report.json").as_deref(),
             Some("audit/2026-11-29T06:00:00Z/report.json")
         );
-        assert_eq!(previous_key(&keys, "audit/2026-11-28T06:00:00Z/report.json"), None);
+        assert_eq!(
+            previous_key(&keys, "audit/2026-11-28T06:00:00Z/report.json"),
+            None
+        );
     }
 }
