@@ -173,6 +173,11 @@ impl Deployment {
             "DoormanLogGroup" => self.log_group(),
             "ChangeRule" => format!("{}-changes", self.prefix()),
             "TamperRule" => format!("{}-tampering", self.prefix()),
+            "AuditRule" => format!("{}-audit", self.prefix()),
+            // A generated bucket name is lower case.
+            "ReportBucket" => self
+                .generated("ReportBucket", "q1w2e3r4t5y6", 63)
+                .to_lowercase(),
             other => self
                 .parameters
                 .get(other)
@@ -194,7 +199,11 @@ impl Deployment {
             ("DoormanLogGroup", "Arn") => {
                 format!("arn:aws:logs:{r}:{a}:log-group:{}:*", self.log_group())
             }
-            ("ChangeRule" | "TamperRule", "Arn") => format!(
+            ("ReportBucket", "Arn") => format!(
+                "arn:aws:s3:::{}",
+                self.reference(resource).unwrap_or_default()
+            ),
+            ("ChangeRule" | "TamperRule" | "AuditRule", "Arn") => format!(
                 "arn:aws:events:{r}:{a}:rule/{}",
                 self.reference(resource).unwrap_or_default()
             ),
