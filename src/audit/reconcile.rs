@@ -56,7 +56,7 @@ impl ScheduledRun {
         let text = |k: &str| event.get(k).and_then(Value::as_str).unwrap_or_default();
         let time = text("time");
         // RFC 3339 as EventBridge writes it; its characters are safe in a key.
-        let valid = time.len() >= 20
+        let valid = (20..=40).contains(&time.len())
             && time
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b"-:TZ.+".contains(&b));
@@ -569,6 +569,62 @@ mod tests {
         );
         assert!(store.0.lock().unwrap().is_empty());
         assert!(notifier.alerts().is_empty());
+    }
+
+    /// An account of `n` roles that each hold an administrator policy.
+    struct ManyAdmins(usize);
+
+    impl AccountSource for ManyAdmins {
+        async fn collect(&self, dir: &Path) -> Result<(), String> {
+            let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+            let admin = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "*", "Resource": "*"}]});
+            let roles: Vec<Value> = (0..self.0)
+                .map(|i| {
+                    serde_json::json!({
+                        "Path": "/", "RoleName": format!("admin-{i}"), "RoleId": format!("AROA{i:016}"),
+                        "Arn": format!("arn:aws:iam::111122223333:role/admin-{i}"),
+                        "AssumeRolePolicyDocument": trust,
+                        "RolePolicyList": [{"PolicyName": "all", "PolicyDocument": admin}],
+                        "AttachedManagedPolicies": [], "Tags": []
+                    })
+                })
+                .collect();
+            let details = serde_json::json!({"UserDetailList": [], "GroupDetailList": [],
+                "RoleDetailList": roles, "Policies": [], "IsTruncated": false});
+            std::fs::create_dir_all(dir.join("iam")).map_err(|e| e.to_string())?;
+            std::fs::write(
+                dir.join("iam/authorization-details.json"),
+                details.to_string(),
+            )
+            .map_err(|e| e.to_string())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_huge_digest_fits_sns_and_summarises_what_it_cannot_list() {
+        let store = MemoryStore::default();
+        let notifier = MemoryNotifier::new();
+        let out = run(
+            &ManyAdmins(3000),
+            &store,
+            &notifier,
+            &ReconcileSettings::default(),
+            &scheduled("2026-11-30T06:00:00Z"),
+        )
+        .await
+        .unwrap();
+        assert!(out.findings >= 3000, "{}", out.findings);
+        let alerts = notifier.take();
+        assert_eq!(alerts.len(), 1, "one digest, however many findings");
+        let a = &alerts[0];
+        assert!(a.message.len() < 256 * 1024, "{} bytes", a.message.len());
+        assert_eq!(a.total_findings, out.new);
+        let summarised = a.body.summarised.as_ref().expect("the rest is summarised");
+        assert_eq!(a.body.findings.len() + summarised.count, out.new);
+        assert!(summarised.rules.values().sum::<usize>() == summarised.count);
+        assert_eq!(a.body.findings[0].severity, Severity::Critical);
     }
 
     #[test]

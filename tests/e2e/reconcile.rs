@@ -236,3 +236,16 @@ async fn scheduled_audit_stores_reports_and_publishes_only_what_is_new() {
     assert_eq!(digest[0].rules(), vec!["public-function-url".to_string()]);
     stack.assert_no_alert("one digest per run").await;
 }
+
+#[tokio::test]
+async fn without_a_report_bucket_a_scheduled_event_does_nothing() {
+    // AuditSchedule empty: no bucket, no DOORMAN_REPORT_BUCKET. A scheduled
+    // event (from a rule someone else made) is logged and ignored, and the
+    // function keeps serving CloudTrail events.
+    let mut stack = Stack::start("reconcile-off").await;
+    let (response, _) = run(&mut stack, "2026-11-30T06:00:00Z").await;
+    assert_eq!(response["audit"], Value::Null, "{response:#}");
+    stack
+        .assert_no_alert("a scheduled event without a report bucket")
+        .await;
+}
