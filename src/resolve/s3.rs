@@ -44,10 +44,11 @@ pub struct S3Reports {
 
 impl S3Reports {
     pub fn new(config: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
-        // Path-style addressing works with every bucket name and with
-        // emulators; virtual-hosted names add nothing for one bucket.
+        // AWS's own (virtual-hosted) addressing, except against a custom
+        // endpoint (`AWS_ENDPOINT_URL`: an emulator), which serves buckets
+        // by path.
         let s3 = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
+            .force_path_style(config.endpoint_url().is_some())
             .build();
         S3Reports {
             client: aws_sdk_s3::Client::from_conf(s3),
