@@ -10,6 +10,7 @@ pub mod lint;
 pub mod man;
 pub mod managed_policies;
 pub mod replay;
+pub mod tighten;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Run the Lambda pipeline offline on CloudTrail event files and print
     /// the alerts it would publish.
     Replay(replay::ReplayArgs),
+    /// Tighten roles from CloudTrail: used and unused permissions, the
+    /// narrowest working policy, and the fix behind each AccessDenied.
+    Tighten(tighten::TightenArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff), e.g. `doorman man > doorman.1`.
@@ -55,6 +59,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Tighten(args) => tighten::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::ManagedPolicies(args) => managed_policies::run(args),

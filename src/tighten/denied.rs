@@ -1,0 +1,337 @@
+//! AccessDenied diagnosis: which door refused a call, and the one change
+//! that opens it, scoped to the resource.
+//!
+//! AWS's error messages name the policy type that denied when they can
+//! ("... because no identity-based policy allows the s3:GetObject action",
+//! "... with an explicit deny in a service control policy"; see the IAM User
+//! Guide, "Access denied error messages",
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_denied_error_messages.html>).
+//! When the message does not say (older formats, S3's bare "Access Denied",
+//! EC2's encoded message), the role's current policies decide what can be
+//! told: if they do not grant the call, the identity door is the one to
+//! open; if they do, the refusal came from another policy, which is named.
+
+use super::evidence::Record;
+use crate::catalog::ActionId;
+use crate::eval::{glob, grant};
+use crate::policy::Resources;
+use crate::rules::execution_role::NamedPolicy;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Error codes of a refused authorization, across services.
+pub const DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "Client.UnauthorizedOperation",
+    "UnauthorizedOperation",
+    "Client.UnauthorizedAccess",
+    "UnauthorizedAccess",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "Forbidden",
+];
+
+pub fn is_denied(code: &str) -> bool {
+    DENIED_CODES.contains(&code)
+}
+
+/// The policy type that refused a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Door {
+    IdentityPolicy,
+    ResourcePolicy,
+    ServiceControlPolicy,
+    ResourceControlPolicy,
+    PermissionsBoundary,
+    SessionPolicy,
+    VpcEndpointPolicy,
+    /// The message does not say, and nothing else tells.
+    NotStated,
+}
+
+impl Door {
+    pub fn label(self) -> &'static str {
+        match self {
+            Door::IdentityPolicy => "identity-based policy",
+            Door::ResourcePolicy => "resource-based policy",
+            Door::ServiceControlPolicy => "service control policy",
+            Door::ResourceControlPolicy => "resource control policy",
+            Door::PermissionsBoundary => "permissions boundary",
+            Door::SessionPolicy => "session policy",
+            Door::VpcEndpointPolicy => "VPC endpoint policy",
+            Door::NotStated => "not stated",
+        }
+    }
+}
+
+/// What AWS's message says: the action, the resource, the door and whether
+/// the deny was explicit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    pub action: Option<String>,
+    pub resource: Option<String>,
+    pub door: Option<(Door, bool)>,
+}
+
+/// Reads an AccessDenied message of the documented shape:
+/// `User: ARN is not authorized to perform: ACTION [on resource: RES]
+/// [because no POLICY allows the ACTION action | with an explicit deny in a
+/// POLICY]`.
+pub fn read_message(msg: &str) -> Message {
+    let mut out = Message::default();
+    if let Some(rest) = msg.split_once("not authorized to perform: ").map(|x| x.1) {
+        let action: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != ',' && *c != '"')
+            .collect();
+        if action.contains(':') {
+            out.action = Some(action);
+        }
+        if let Some(r) = rest.split_once(" on resource: ").map(|x| x.1) {
+            let end = [" because ", " with an explicit deny", " due to "]
+                .iter()
+                .filter_map(|m| r.find(m))
+                .min()
+                .unwrap_or(r.len());
+            let res = r[..end].trim().trim_matches('"').trim_end_matches('.');
+            if !res.is_empty() {
+                out.resource = Some(res.to_string());
+            }
+        }
+    }
+    const TYPES: &[(&str, Door)] = &[
+        ("identity-based policy", Door::IdentityPolicy),
+        ("resource-based policy", Door::ResourcePolicy),
+        ("service control policy", Door::ServiceControlPolicy),
+        ("resource control policy", Door::ResourceControlPolicy),
+        ("permissions boundary", Door::PermissionsBoundary),
+        ("session policy", Door::SessionPolicy),
+        ("VPC endpoint policy", Door::VpcEndpointPolicy),
+    ];
+    for (text, door) in TYPES {
+        if msg.contains(&format!("explicit deny in a {text}"))
+            || msg.contains(&format!("explicit deny in an {text}"))
+        {
+            out.door = Some((*door, true));
+            break;
+        }
+        if msg.contains(&format!("no {text} allows")) {
+            out.door = Some((*door, false));
+            break;
+        }
+    }
+    out
+}
+
+/// One diagnosed refusal (the same role, action, resource and door
+/// counted once).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Diagnosis {
+    pub action: String,
+    pub resource: String,
+    pub door: Door,
+    pub explicit: bool,
+    /// How the door was found: `message` (AWS said it), `current policies`
+    /// (they do not grant it / they do), or `unknown`.
+    pub basis: &'static str,
+    pub calls: u64,
+    pub last: String,
+    pub error_code: String,
+    pub message: String,
+    /// The statement to add, when an Allow can open the door.
+    pub statement: Option<Value>,
+    /// What to do, in one sentence.
+    pub fix: String,
+}
+
+/// Diagnoses one denied call of `role_arn`. `action`/`resource` are what
+/// the record says when the message does not; `current` the role's
+/// identity policies when known.
+pub fn diagnose(
+    r: &Record<'_>,
+    role_arn: &str,
+    action: Option<String>,
+    resource: Option<String>,
+    current: Option<&[NamedPolicy]>,
+) -> Diagnosis {
+    let message = r.error_message.as_deref().unwrap_or_default();
+    let said = read_message(message);
+    let action = said.action.clone().or(action).unwrap_or_else(|| {
+        format!(
+            "{}:{}",
+            r.event_source.as_deref().unwrap_or("?"),
+            r.event_name.as_deref().unwrap_or("?")
+        )
+    });
+    let resource = said
+        .resource
+        .clone()
+        .or(resource)
+        .unwrap_or_else(|| "*".to_string());
+    let (door, explicit, basis) = match said.door {
+        Some((d, e)) => (d, e, "message"),
+        None => match current {
+            Some(policies) => match crate::catalog::lookup(&action) {
+                Some(id) if allows(policies, id, &resource) => {
+                    (Door::NotStated, false, "current policies allow it")
+                }
+                Some(_) => (
+                    Door::IdentityPolicy,
+                    false,
+                    "current policies do not allow it",
+                ),
+                None => (Door::NotStated, false, "unknown"),
+            },
+            None => (Door::NotStated, false, "unknown"),
+        },
+    };
+    let allow = json!({"Effect": "Allow", "Action": action, "Resource": resource});
+    let role = role_arn;
+    let (statement, fix) = if explicit {
+        (
+            None,
+            format!(
+                "an explicit Deny in a {} refuses `{action}`: no Allow can override it; find the Deny that names `{action}` in {} and narrow it, or do without the call",
+                door.label(),
+                where_to_look(door, role, &resource)
+            ),
+        )
+    } else {
+        match door {
+            Door::IdentityPolicy => (
+                Some(allow),
+                format!("add this statement to a policy of role `{role}`"),
+            ),
+            Door::ResourcePolicy => (
+                Some(json!({"Effect": "Allow", "Principal": {"AWS": role}, "Action": action, "Resource": resource})),
+                format!("add this statement to the resource-based policy of `{resource}` (bucket, key, queue or topic policy)"),
+            ),
+            Door::PermissionsBoundary => (
+                Some(allow),
+                format!("add this statement to the permissions boundary of role `{role}` (aws iam get-role shows which)"),
+            ),
+            Door::SessionPolicy => (
+                Some(allow),
+                "add this statement to the session policy passed when the session was created (AssumeRole `Policy`/`PolicyArns`)".to_string(),
+            ),
+            Door::ServiceControlPolicy | Door::ResourceControlPolicy => (
+                Some(allow),
+                format!("no {} of the organization allows `{action}`: add it to the allow list that applies to this account (aws organizations list-policies-for-target)", door.label()),
+            ),
+            Door::VpcEndpointPolicy => (
+                Some(json!({"Effect": "Allow", "Principal": {"AWS": role}, "Action": action, "Resource": resource})),
+                "add this statement to the policy of the VPC endpoint the call went through".to_string(),
+            ),
+            Door::NotStated if basis == "current policies allow it" => (
+                None,
+                format!("the role's policies already allow `{action}` on `{resource}`: the refusal came from another policy: the resource-based policy of `{resource}`, a service control or resource control policy, a permissions boundary or a session policy{}", decode_hint(r)),
+            ),
+            Door::NotStated => (
+                Some(allow),
+                format!("AWS did not say which policy refused it; most often it is the role's own: add this statement to a policy of role `{role}`{}", decode_hint(r)),
+            ),
+        }
+    };
+    Diagnosis {
+        action,
+        resource,
+        door,
+        explicit,
+        basis,
+        calls: 1,
+        last: r.event_time.as_deref().unwrap_or_default().to_string(),
+        error_code: r.error_code.as_deref().unwrap_or_default().to_string(),
+        message: message.to_string(),
+        statement,
+        fix,
+    }
+}
+
+fn decode_hint(r: &Record<'_>) -> &'static str {
+    if r.error_message
+        .as_deref()
+        .is_some_and(|m| m.contains("Encoded authorization failure message"))
+    {
+        " (aws sts decode-authorization-message --encoded-message ... tells which)"
+    } else {
+        ""
+    }
+}
+
+fn where_to_look(door: Door, role: &str, resource: &str) -> String {
+    match door {
+        Door::IdentityPolicy => format!("the policies of role `{role}`"),
+        Door::ResourcePolicy => format!("the resource-based policy of `{resource}`"),
+        Door::ServiceControlPolicy => {
+            "the service control policies of the account and its OUs (aws organizations list-policies-for-target --filter SERVICE_CONTROL_POLICY)".to_string()
+        }
+        Door::ResourceControlPolicy => {
+            "the resource control policies of the account and its OUs (aws organizations list-policies-for-target --filter RESOURCE_CONTROL_POLICY)".to_string()
+        }
+        Door::PermissionsBoundary => format!("the permissions boundary of role `{role}`"),
+        Door::SessionPolicy => "the session policy passed when the session was created".to_string(),
+        Door::VpcEndpointPolicy => "the policy of the VPC endpoint the call went through".to_string(),
+        Door::NotStated => "the policies that apply".to_string(),
+    }
+}
+
+/// Whether the identity policies allow `action` on `resource`: an Allow
+/// naming the action whose `Resource` matches (or whose `NotResource` does
+/// not), and no unconditional Deny that does. A `*` resource (not known)
+/// matches only a grant on every resource.
+pub fn allows(policies: &[NamedPolicy], action: ActionId, resource: &str) -> bool {
+    let mut allowed = false;
+    for np in policies {
+        for s in &np.policy.statements {
+            let e = grant::expand(s);
+            if !e.actions.contains(action) {
+                continue;
+            }
+            let hit = match &s.resources {
+                Some(Resources::Resource(ps)) => ps.iter().any(|p| covers(p, resource)),
+                Some(Resources::NotResource(ps)) => {
+                    !ps.iter().any(|p| glob::intersects_arn(p, resource))
+                }
+                None => false,
+            };
+            if !hit {
+                continue;
+            }
+            if s.is_allow() {
+                allowed = true;
+            } else if s.conditions.is_empty() {
+                return false;
+            }
+        }
+    }
+    allowed
+}
+
+fn covers(pattern: &str, resource: &str) -> bool {
+    pattern == "*" || glob::covers_arn(pattern, resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_messages_name_the_door() {
+        let m = read_message("User: arn:aws:sts::111122223333:assumed-role/R/f is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:111122223333:table/Orders because no identity-based policy allows the dynamodb:PutItem action");
+        assert_eq!(m.action.as_deref(), Some("dynamodb:PutItem"));
+        assert_eq!(
+            m.resource.as_deref(),
+            Some("arn:aws:dynamodb:us-east-1:111122223333:table/Orders")
+        );
+        assert_eq!(m.door, Some((Door::IdentityPolicy, false)));
+        let m = read_message("User: arn:aws:sts::1:assumed-role/R/f is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::b/k\" with an explicit deny in a service control policy");
+        assert_eq!(m.resource.as_deref(), Some("arn:aws:s3:::b/k"));
+        assert_eq!(m.door, Some((Door::ServiceControlPolicy, true)));
+        let m = read_message("User: X is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:1:key/k because no resource-based policy allows the kms:Decrypt action");
+        assert_eq!(m.door, Some((Door::ResourcePolicy, false)));
+        let m = read_message("Access Denied");
+        assert_eq!(m, Message::default());
+    }
+}
