@@ -165,6 +165,8 @@ pub fn diagnose(
             r.event_name.as_deref().unwrap_or("?")
         )
     });
+    // AWS spells some prefixes in capitals (`SNS:Publish`): the catalog's spelling.
+    let action = crate::catalog::lookup(&action).map_or(action, |id| id.info().to_string());
     let resource = said
         .resource
         .clone()

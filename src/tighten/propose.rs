@@ -164,12 +164,9 @@ pub(super) fn role_report(arn: &str, u: RoleUse, current: Option<&RolePolicies>)
             .push(used.action.clone());
     }
     let mut statements: Vec<Value> = Vec::new();
-    let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for ((service, patterns), actions) in &groups {
-        let n = count.entry(service.clone()).or_default();
-        *n += 1;
         statements.push(json!({
-            "Sid": sid(service, *n),
+            "Sid": sid(service, &actions[0]),
             "Effect": "Allow",
             "Action": actions,
             "Resource": patterns,
@@ -233,8 +230,9 @@ pub(super) fn role_report(arn: &str, u: RoleUse, current: Option<&RolePolicies>)
 /// once the function has run, so `logs:CreateLogGroup` is left out).
 pub const LOGS_ACTIONS: [&str; 2] = ["logs:CreateLogStream", "logs:PutLogEvents"];
 
-/// `s3`, 1 → `S3`; `dynamodb`, 2 → `Dynamodb2`.
-fn sid(service: &str, n: usize) -> String {
+/// `s3`, `s3:GetObject` → `S3GetObject`: unique, since an action is in
+/// one statement only.
+fn sid(service: &str, first_action: &str) -> String {
     let mut s: String = service
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|p| !p.is_empty())
@@ -245,9 +243,10 @@ fn sid(service: &str, n: usize) -> String {
                 .unwrap_or_default()
         })
         .collect();
-    if n > 1 {
-        s.push_str(&n.to_string());
-    }
+    let name = first_action
+        .split_once(':')
+        .map_or(first_action, |(_, n)| n);
+    s.extend(name.chars().filter(char::is_ascii_alphanumeric));
     s
 }
 
@@ -309,7 +308,7 @@ fn lint_findings(policy: &Value) -> Vec<String> {
 }
 
 /// The readable diff against the current policies: `-` a pattern none of
-/// whose actions was used, `~` a pattern or resource that narrows, `=` kept.
+/// whose actions was used, `~` a pattern or resource that narrows.
 fn diff(
     policies: &[NamedPolicy],
     used: &ActionSet,
@@ -356,8 +355,6 @@ fn diff(
                         named.len() - kept.len(),
                         named.len()
                     ));
-                } else {
-                    out.push(format!("= {at}: keep `{p}`"));
                 }
             }
             // Resources: what the used actions of this statement get now.
