@@ -167,11 +167,17 @@ pub fn diagnose(
     });
     // AWS spells some prefixes in capitals (`SNS:Publish`): the catalog's spelling.
     let action = crate::catalog::lookup(&action).map_or(action, |id| id.info().to_string());
-    let resource = said
-        .resource
-        .clone()
-        .or(resource)
-        .unwrap_or_else(|| "*".to_string());
+    // A message may name the resource by name, not ARN (Secrets Manager's
+    // "on resource: ChimeChannelID"): the record's ARN, or one built from the name.
+    let region = r.aws_region.as_deref().unwrap_or("*");
+    let account = r.recipient_account_id.as_deref().unwrap_or("*");
+    let resource = match said.resource.clone() {
+        Some(res) if res.starts_with("arn:") || res == "*" => res,
+        Some(name) => resource
+            .or_else(|| named_arn(&action, &name, region, account))
+            .unwrap_or_else(|| "*".to_string()),
+        None => resource.unwrap_or_else(|| "*".to_string()),
+    };
     let (door, explicit, basis) = match said.door {
         Some((d, e)) => (d, e, "message"),
         None => match current {
@@ -249,6 +255,27 @@ pub fn diagnose(
         statement,
         fix,
     }
+}
+
+/// The ARN of a resource a message names only by name.
+fn named_arn(action: &str, name: &str, region: &str, account: &str) -> Option<String> {
+    let service = action.split_once(':')?.0;
+    Some(match service {
+        // A secret's ARN ends in `-` and six random characters.
+        "secretsmanager" => {
+            format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}-??????")
+        }
+        "dynamodb" => format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+        "lambda" => format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+        "ssm" => format!(
+            "arn:aws:ssm:{region}:{account}:parameter/{}",
+            name.trim_start_matches('/')
+        ),
+        "sqs" => format!("arn:aws:sqs:{region}:{account}:{name}"),
+        "sns" => format!("arn:aws:sns:{region}:{account}:{name}"),
+        "s3" => format!("arn:aws:s3:::{name}"),
+        _ => return None,
+    })
 }
 
 fn decode_hint(r: &Record<'_>) -> &'static str {

@@ -37,6 +37,10 @@ pub struct Record<'a> {
     pub aws_region: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub recipient_account_id: Option<Cow<'a, str>>,
+    /// The SDK's agent: `exec-env/AWS_Lambda_...` when the call came from a
+    /// Lambda function.
+    #[serde(borrow)]
+    pub user_agent: Option<Cow<'a, str>>,
     /// `Management`, `Data`, `Insight`, `NetworkActivity`.
     #[serde(borrow)]
     pub event_category: Option<Cow<'a, str>>,

@@ -65,6 +65,8 @@ struct RoleUse {
     denied: BTreeMap<(String, String, denied::Door), Diagnosis>,
     region: Option<String>,
     account: Option<String>,
+    /// A call's agent said it ran in Lambda (`exec-env/AWS_Lambda_`).
+    from_lambda: bool,
 }
 
 /// An action ordered by its name (stable output).
@@ -175,7 +177,13 @@ impl Tightener {
             Some(e) => e,
             None => self.roles.entry(role.to_string()).or_default(),
         };
-        entry.calls += 1;
+        if !entry.from_lambda
+            && r.user_agent
+                .as_deref()
+                .is_some_and(|a| a.contains("exec-env/AWS_Lambda"))
+        {
+            entry.from_lambda = true;
+        }
         if entry.region.is_none() {
             entry.region = r.aws_region.as_deref().map(str::to_string);
         }
@@ -209,6 +217,7 @@ impl Tightener {
             }
             return;
         }
+        entry.calls += 1;
         match mapping {
             Mapping::Action(id) => {
                 let info = id.info();

@@ -45,6 +45,7 @@ pub struct RoleReport {
     pub role: String,
     /// Session names: a Lambda role's sessions are named after the function.
     pub functions: Vec<String>,
+    /// Calls that were not refused.
     pub calls: u64,
     /// The current policies' names, when known.
     pub current: Option<Vec<String>>,
@@ -104,9 +105,14 @@ pub(super) fn role_report(arn: &str, u: RoleUse, current: Option<&RolePolicies>)
     for (id, _) in &used {
         used_set.insert(*id);
     }
-    // A Lambda role writes its logs through the Lambda service, which
-    // CloudTrail never records: those two are used, not unused.
-    let lambda_role = current.and_then(|c| c.trusts_lambda) != Some(false);
+    // A Lambda role: its trust policy says so or, when that is not known,
+    // its calls came from a Lambda runtime. It writes its logs through the
+    // Lambda service, which CloudTrail never records: those two actions are
+    // used, not unused, and the proposed policy keeps them.
+    let lambda_role = match current.and_then(|c| c.trusts_lambda) {
+        Some(t) => t,
+        None => u.from_lambda,
+    };
     if lambda_role {
         for a in LOGS_ACTIONS {
             if let Some(id) = crate::catalog::lookup(a) {
@@ -195,7 +201,12 @@ pub(super) fn role_report(arn: &str, u: RoleUse, current: Option<&RolePolicies>)
         }));
     }
     let proposed = json!({"Version": "2012-10-17", "Statement": statements});
-    let lint = lint_findings(&proposed);
+    // An empty policy is not a document IAM accepts; there is nothing to lint.
+    let lint = if statements_empty(&proposed) {
+        Vec::new()
+    } else {
+        lint_findings(&proposed)
+    };
     let diff = policies
         .map(|p| diff(p, &used_set, &groups))
         .unwrap_or_default();
@@ -283,6 +294,10 @@ fn grant_patterns(policies: &[NamedPolicy], id: ActionId) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+fn statements_empty(policy: &Value) -> bool {
+    policy["Statement"].as_array().is_none_or(Vec::is_empty)
 }
 
 fn lint_findings(policy: &Value) -> Vec<String> {

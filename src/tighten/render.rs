@@ -86,7 +86,7 @@ fn role_text(o: &mut String, r: &RoleReport, report: &Report) {
             .iter()
             .map(|f| log_safe(f).into_owned())
             .collect();
-        let _ = writeln!(o, "  sessions (functions): {}", f.join(", "));
+        let _ = writeln!(o, "  sessions: {}", f.join(", "));
     }
     match &r.current {
         Some(names) => {
@@ -102,7 +102,10 @@ fn role_text(o: &mut String, r: &RoleReport, report: &Report) {
             log_safe(u)
         );
     }
-    let _ = writeln!(o, "\n  Used ({} call(s)):", r.calls);
+    let _ = writeln!(o, "\n  Used ({} call(s) not refused):", r.calls);
+    if r.used.is_empty() {
+        o.push_str("    nothing\n");
+    }
     for u in &r.used {
         let _ = writeln!(
             o,
@@ -194,6 +197,13 @@ fn role_text(o: &mut String, r: &RoleReport, report: &Report) {
     }
     for n in &r.notes {
         let _ = writeln!(o, "  note: {}", log_safe(n));
+    }
+    if r.proposed_policy["Statement"]
+        .as_array()
+        .is_none_or(Vec::is_empty)
+    {
+        o.push_str("\n  Proposed policy: none (no call of the role succeeded in the window)\n");
+        return;
     }
     o.push_str("\n  Proposed policy:\n");
     let doc = serde_json::to_string_pretty(&r.proposed_policy).unwrap_or_default();
