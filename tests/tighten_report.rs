@@ -183,10 +183,13 @@ fn diff_names_removed_and_narrowed_grants() {
     assert!(report.exit_status() == 1);
 }
 
+/// action, resource, door, explicit, basis, statement to add.
+type Fix<'a> = (String, String, Door, bool, &'a str, Option<Value>);
+
 #[test]
 fn access_denied_names_the_door_and_the_statement() {
     let report = with_policy_file(&[fixture("trail")]);
-    let got: Vec<(String, String, Door, bool, &str, Option<Value>)> = report.roles[0]
+    let got: Vec<Fix> = report.roles[0]
         .access_denied
         .iter()
         .map(|d| {
@@ -361,7 +364,7 @@ fn eventbridge_json_lines_give_the_same_result_as_log_files() {
         .collect();
     std::fs::write(dir.join("events.jsonl"), lines.join("\n")).unwrap();
     let a = with_policy_file(&[fixture("trail")]);
-    let b = with_policy_file(&[dir.clone()]);
+    let b = with_policy_file(std::slice::from_ref(&dir));
     assert_eq!(b.evidence.records, 120);
     assert_eq!(a.roles[0].proposed_policy, b.roles[0].proposed_policy);
     assert_eq!(a.roles[0].used, b.roles[0].used);
