@@ -112,7 +112,7 @@ fn text_report_shows_every_part_and_its_limits() {
         "door: explicit deny in a service control policy (message)",
         "Diff against the current policies:",
         "doorman lint: nothing at medium or above in the proposed policy",
-        "As SAM Policies:",
+        "Proposed policy (--format policy prints it alone",
         "not tightened: arn:aws:iam::111122223333:role/reporting-role",
         "Limits:",
         "only when the trail logs them",

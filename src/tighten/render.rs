@@ -205,20 +205,25 @@ fn role_text(o: &mut String, r: &RoleReport, report: &Report) {
         o.push_str("\n  Proposed policy: none (no call of the role succeeded in the window)\n");
         return;
     }
-    o.push_str("\n  Proposed policy:\n");
-    let doc = serde_json::to_string_pretty(&r.proposed_policy).unwrap_or_default();
-    for line in doc.lines() {
-        let _ = writeln!(o, "    {}", log_safe(line));
+    // One statement a line: still valid JSON to copy, and short enough to read.
+    o.push_str(
+        "\n  Proposed policy (--format policy prints it alone, --format sam as SAM Policies):\n",
+    );
+    o.push_str("    {\"Version\": \"2012-10-17\", \"Statement\": [\n");
+    let statements = r.proposed_policy["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (i, s) in statements.iter().enumerate() {
+        let comma = if i + 1 < statements.len() { "," } else { "" };
+        let _ = writeln!(o, "      {}{comma}", log_safe(&s.to_string()));
     }
+    o.push_str("    ]}\n");
     if r.lint.is_empty() {
         o.push_str("  doorman lint: nothing at medium or above in the proposed policy\n");
     } else {
         for l in &r.lint {
             let _ = writeln!(o, "  doorman lint: {}", log_safe(l));
         }
-    }
-    o.push_str("\n  As SAM Policies:\n");
-    for line in r.sam_policies.lines() {
-        let _ = writeln!(o, "    {}", log_safe(line));
     }
 }
