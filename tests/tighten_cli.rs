@@ -227,3 +227,25 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The README's example is this run's output, word for word.
+#[test]
+fn readme_example_is_the_real_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let cmd =
+        "$ doorman tighten --audit tests/fixtures/tighten/audit tests/fixtures/tighten/trail\n";
+    let start = readme.find(cmd).expect("README has the tighten example") + cmd.len();
+    let end = start + readme[start..].find("```").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .current_dir(root)
+        .args([
+            "tighten",
+            "--audit",
+            "tests/fixtures/tighten/audit",
+            "tests/fixtures/tighten/trail",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), &readme[start..end]);
+}

@@ -484,3 +484,31 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn a_service_refused_invoking_the_function_points_at_add_permission() {
+    let report = with_policy_file(&[fixture("trail")]);
+    assert_eq!(report.service_denied.len(), 1);
+    let d = &report.service_denied[0];
+    let function = "arn:aws:lambda:us-east-1:111122223333:function:orders-fn";
+    assert_eq!(d.function, function);
+    assert_eq!(d.service, "apigateway.amazonaws.com");
+    assert_eq!(
+        d.statement,
+        json!({"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+               "Action": "lambda:InvokeFunction", "Resource": function,
+               "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:execute-api:us-east-1:111122223333:API_ID/*"}}})
+    );
+    assert!(
+        d.fix
+            .starts_with("aws lambda add-permission --function-name "),
+        "{}",
+        d.fix
+    );
+    assert!(d.fix.contains("--source-arn"), "{}", d.fix);
+    // Not a call of the role: not among its denials, not in its used calls.
+    assert!(!report.roles[0]
+        .access_denied
+        .iter()
+        .any(|x| x.action == "lambda:InvokeFunction"));
+}

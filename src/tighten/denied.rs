@@ -306,6 +306,92 @@ fn where_to_look(door: Door, role: &str, resource: &str) -> String {
     }
 }
 
+/// A function an AWS service (API Gateway, S3, EventBridge, ...) was
+/// refused invoking: the function's resource-based policy has no statement
+/// for the service.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServiceDenial {
+    pub function: String,
+    pub service: String,
+    pub calls: u64,
+    pub last: String,
+    pub error_code: String,
+    /// The statement the function's policy needs.
+    pub statement: Value,
+    /// The `aws lambda add-permission` command that adds it.
+    pub fix: String,
+}
+
+/// A refused `Invoke` whose caller is an AWS service (`userIdentity.type`
+/// `AWSService`): the door is the function's resource-based policy, opened
+/// with `lambda:AddPermission` scoped by `SourceArn` (or `SourceAccount`).
+pub fn service_invoke_denied(r: &Record<'_>) -> Option<ServiceDenial> {
+    if !r.error_code.as_deref().is_some_and(is_denied) {
+        return None;
+    }
+    let id = r.user_identity.as_ref()?;
+    if id.kind.as_deref() != Some("AWSService")
+        || r.event_source.as_deref() != Some("lambda.amazonaws.com")
+    {
+        return None;
+    }
+    let event = super::actions::strip_version(r.event_name.as_deref()?);
+    if !matches!(event, "Invoke" | "InvokeAsync" | "InvokeWithResponseStream") {
+        return None;
+    }
+    let service = id
+        .invoked_by
+        .as_deref()
+        .unwrap_or("SERVICE.amazonaws.com")
+        .to_string();
+    let region = r.aws_region.as_deref().unwrap_or("REGION");
+    let account = r.recipient_account_id.as_deref().unwrap_or("ACCOUNT");
+    let from_resources = r
+        .resources
+        .iter()
+        .flatten()
+        .filter_map(|x| x.arn.as_deref())
+        .find(|a| a.contains(":function:"))
+        .map(|a| super::resources::function_arn(a, region, account));
+    let function = from_resources.or_else(|| {
+        r.request_parameters
+            .as_ref()?
+            .first(super::evidence::Param::FunctionName)
+            .map(|f| super::resources::function_arn(f, region, account))
+    })?;
+    let (condition, flag) = match service.as_str() {
+        "apigateway.amazonaws.com" => {
+            let arn = format!("arn:aws:execute-api:{region}:{account}:API_ID/*");
+            (
+                json!({"ArnLike": {"aws:SourceArn": arn}}),
+                format!("--source-arn '{arn}'"),
+            )
+        }
+        _ => (
+            json!({"StringEquals": {"aws:SourceAccount": account}}),
+            format!("--source-account {account}"),
+        ),
+    };
+    let label = service.split('.').next().unwrap_or("service");
+    Some(ServiceDenial {
+        statement: json!({
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "lambda:InvokeFunction",
+            "Resource": function,
+            "Condition": condition,
+        }),
+        fix: format!(
+            "aws lambda add-permission --function-name {function} --statement-id {label}-invoke --action lambda:InvokeFunction --principal {service} {flag}"
+        ),
+        function,
+        service,
+        calls: 1,
+        last: r.event_time.as_deref().unwrap_or_default().to_string(),
+        error_code: r.error_code.as_deref().unwrap_or_default().to_string(),
+    })
+}
+
 /// Whether the identity policies allow `action` on `resource`: an Allow
 /// naming the action whose `Resource` matches (or whose `NotResource` does
 /// not), and no unconditional Deny that does. A `*` resource (not known)

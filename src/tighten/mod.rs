@@ -99,6 +99,7 @@ pub struct Tightener {
     roles: FxHashMap<String, RoleUse>,
     mapping: FxHashMap<Box<str>, FxHashMap<Box<str>, Mapping>>,
     errors: Vec<FileError>,
+    service_denied: BTreeMap<(String, String), denied::ServiceDenial>,
 }
 
 impl Tightener {
@@ -162,6 +163,23 @@ impl Tightener {
         }
         if r.event_category.as_deref() == Some("Data") {
             self.data_events += 1;
+        }
+        if let Some(d) = denied::service_invoke_denied(r) {
+            let key = (d.function.clone(), d.service.clone());
+            let room = self.service_denied.len() < MAX_DENIALS;
+            match self.service_denied.get_mut(&key) {
+                Some(seen) => {
+                    seen.calls += 1;
+                    if d.last > seen.last {
+                        seen.last = d.last;
+                    }
+                }
+                None if room => {
+                    self.service_denied.insert(key, d);
+                }
+                None => {}
+            }
+            return;
         }
         let Some(role) = r.role_arn() else { return };
         if !self.wanted(role) {
@@ -313,6 +331,7 @@ impl Tightener {
             errors: self.errors.iter().map(|e| e.to_string()).collect(),
             roles: out,
             skipped,
+            service_denied: self.service_denied.into_values().collect(),
         }
     }
 }
@@ -370,6 +389,9 @@ pub struct Report {
     pub errors: Vec<String>,
     pub roles: Vec<propose::RoleReport>,
     pub skipped: Vec<Skipped>,
+    /// Functions an AWS service could not invoke: the function's own
+    /// resource-based policy is the door.
+    pub service_denied: Vec<denied::ServiceDenial>,
 }
 
 impl Report {
@@ -378,7 +400,9 @@ impl Report {
     pub fn exit_status(&self) -> u8 {
         if !self.errors.is_empty() {
             2
-        } else if self.roles.iter().any(propose::RoleReport::has_findings) {
+        } else if !self.service_denied.is_empty()
+            || self.roles.iter().any(propose::RoleReport::has_findings)
+        {
             1
         } else {
             0

@@ -63,6 +63,22 @@ pub fn text(report: &Report) -> String {
     for role in &report.roles {
         role_text(&mut o, role, report);
     }
+    if !report.service_denied.is_empty() {
+        o.push_str("\nFunctions a service could not invoke (the function's resource-based policy is the door):\n");
+        for d in &report.service_denied {
+            let _ = writeln!(
+                o,
+                "  {} by {}: {} call(s), last {}, {}",
+                log_safe(&d.function),
+                log_safe(&d.service),
+                d.calls,
+                log_safe(&d.last),
+                log_safe(&d.error_code)
+            );
+            let _ = writeln!(o, "    fix: {}", log_safe(&d.fix));
+            let _ = writeln!(o, "    {}", log_safe(&d.statement.to_string()));
+        }
+    }
     for s in &report.skipped {
         let _ = writeln!(o, "\nnot tightened: {}: {}", log_safe(&s.role), s.reason);
     }
