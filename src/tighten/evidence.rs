@@ -159,11 +159,12 @@ pub enum Param {
     StateMachineArn,
     LogGroupName,
     KeyId,
+    IndexName,
 }
 
 impl Param {
     fn of(key: &str) -> Option<Param> {
-        const KEYS: [(&str, Param); 16] = [
+        const KEYS: [(&str, Param); 17] = [
             ("bucketName", Param::BucketName),
             ("key", Param::Key),
             ("tableName", Param::TableName),
@@ -179,6 +180,7 @@ impl Param {
             ("stateMachineArn", Param::StateMachineArn),
             ("logGroupName", Param::LogGroupName),
             ("keyId", Param::KeyId),
+            ("indexName", Param::IndexName),
             // `BatchGetItem`/`BatchWriteItem`: the keys of this map are tables.
             ("requestItems", Param::TableName),
         ];
@@ -197,6 +199,27 @@ impl<'de: 'a, 'a> Deserialize<'de> for Params<'a> {
                 f.write_str("an object of request parameters")
             }
             fn visit_unit<E>(self) -> Result<Params<'a>, E> {
+                Ok(Params::default())
+            }
+            // Not an object: nothing names a resource (lenient, as the
+            // rest of the record is still worth reading).
+            fn visit_str<E>(self, _: &str) -> Result<Params<'a>, E> {
+                Ok(Params::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Params<'a>, E> {
+                Ok(Params::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Params<'a>, E> {
+                Ok(Params::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Params<'a>, E> {
+                Ok(Params::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Params<'a>, E> {
+                Ok(Params::default())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Params<'a>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(Params::default())
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Params<'a>, A::Error> {
@@ -592,6 +615,12 @@ mod tests {
             assert_eq!(p.first(Param::Key), None);
         })
         .unwrap();
+    }
+
+    #[test]
+    fn request_parameters_of_another_type_are_ignored() {
+        let text = r#"[{"eventName":"A","requestParameters":"text"},{"eventName":"B","requestParameters":[1,{"x":2}]}]"#;
+        assert_eq!(parse(text.as_bytes(), &mut |_| {}).unwrap(), 2);
     }
 
     #[test]

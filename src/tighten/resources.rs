@@ -62,10 +62,16 @@ fn from_parameters(r: &Record<'_>, service: &str, out: &mut Vec<String>) {
             }
         }
         "dynamodb" => {
+            let index = p.first(Param::IndexName);
             for t in p.get(Param::TableName) {
-                out.push(arn_or(t, &|t| {
+                let table = arn_or(t, &|t| {
                     format!("arn:aws:dynamodb:{region}:{account}:table/{t}")
-                }));
+                });
+                // A Query or Scan of an index is authorised on the index.
+                if let Some(i) = index {
+                    out.push(format!("{table}/index/{i}"));
+                }
+                out.push(table);
             }
         }
         "sqs" => {
@@ -312,6 +318,22 @@ mod tests {
         }
         assert!(s.overflow);
         assert_eq!(s.seen().len(), MAX_DISTINCT);
+    }
+
+    #[test]
+    fn a_query_of_an_index_needs_the_index() {
+        let text = r#"{"eventName":"Query","awsRegion":"us-east-1","recipientAccountId":"111122223333","requestParameters":{"tableName":"Orders","indexName":"byCustomer"},"resources":[{"ARN":"arn:aws:dynamodb:us-east-1:111122223333:table/Orders"}]}"#;
+        let query = crate::catalog::lookup("dynamodb:Query").unwrap().info();
+        super::super::evidence::parse(text.as_bytes(), &mut |r| {
+            assert_eq!(
+                touched(r, &query),
+                [
+                    "arn:aws:dynamodb:us-east-1:111122223333:table/Orders",
+                    "arn:aws:dynamodb:us-east-1:111122223333:table/Orders/index/byCustomer"
+                ]
+            );
+        })
+        .unwrap();
     }
 
     #[test]
