@@ -512,3 +512,101 @@ fn a_service_refused_invoking_the_function_points_at_add_permission() {
         .iter()
         .any(|x| x.action == "lambda:InvokeFunction"));
 }
+
+/// The proposed policy as a policy doorman can judge.
+fn proposed(report: &Report) -> doorman::rules::execution_role::NamedPolicy {
+    doorman::rules::execution_role::NamedPolicy {
+        name: "proposed".into(),
+        policy: doorman::policy::parse_value(&report.roles[0].proposed_policy).unwrap(),
+    }
+}
+
+#[test]
+fn the_proposed_policy_allows_every_call_that_succeeded() {
+    use doorman::tighten::actions::{self, Mapping};
+    let report = with_policy_file(&[fixture("trail")]);
+    let policy = [proposed(&report)];
+    let mut checked = 0;
+    for r in trail_records() {
+        let text = r.to_string();
+        doorman::tighten::evidence::parse(text.as_bytes(), &mut |rec| {
+            if rec.role_arn() != Some(ROLE) || rec.error_code.is_some() {
+                return;
+            }
+            let Mapping::Action(id) = actions::map(
+                rec.event_source.as_deref().unwrap(),
+                rec.event_name.as_deref().unwrap(),
+            ) else {
+                return;
+            };
+            for arn in doorman::tighten::resources::touched(rec, &id.info()) {
+                assert!(
+                    doorman::tighten::denied::allows(&policy, id, &arn),
+                    "{} on {arn} would be refused",
+                    id.info()
+                );
+                checked += 1;
+            }
+        })
+        .unwrap();
+    }
+    assert!(checked > 50, "{checked}");
+    // And nothing that was refused or never called.
+    for (action, arn) in [
+        (
+            "dynamodb:PutItem",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/Orders",
+        ),
+        (
+            "s3:DeleteObject",
+            "arn:aws:s3:::orders-bucket/incoming/2026/11/01/order-1.json",
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::orders-bucket/processed/order-1.json",
+        ),
+        (
+            "dynamodb:Scan",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/Orders",
+        ),
+    ] {
+        let id = catalog::lookup(action).unwrap();
+        assert!(
+            !doorman::tighten::denied::allows(&policy, id, arn),
+            "{action} on {arn}"
+        );
+    }
+}
+
+#[test]
+fn every_proposed_resource_is_within_the_current_grant() {
+    let report = with_policy_file(&[fixture("trail")]);
+    let current = current::from_policy_files(&[fixture("current-policy.json")]).unwrap();
+    let proposed = proposed(&report);
+    for s in &proposed.policy.statements {
+        if s.at.sid.as_deref() == Some("Logs") {
+            continue; // granted by Lambda's basic execution role, not this file
+        }
+        let patterns = s.resources.as_ref().unwrap().patterns();
+        for action in s.actions.patterns() {
+            let id = catalog::lookup(action).unwrap();
+            for p in patterns {
+                let covered = current
+                    .policies
+                    .iter()
+                    .flat_map(|np| &np.policy.statements)
+                    .any(|c| {
+                        c.is_allow()
+                            && doorman::eval::grant::expand(c).actions.contains(id)
+                            && c.resources
+                                .as_ref()
+                                .unwrap()
+                                .patterns()
+                                .iter()
+                                .any(|g| g == "*" || doorman::eval::glob::covers_arn(g, p))
+                    });
+                assert!(covered, "{action} on {p} is wider than the current grant");
+            }
+        }
+    }
+}
