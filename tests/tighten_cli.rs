@@ -249,3 +249,35 @@ fn readme_example_is_the_real_output() {
         .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), &readme[start..end]);
 }
+
+#[test]
+fn an_admin_grant_is_summarised_by_service() {
+    let dir = tempdir("admin");
+    let policy = dir.join("admin.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let out = doorman(&[
+        "tighten",
+        "--role",
+        "orders-fn-role",
+        "--policy",
+        policy.to_str().unwrap(),
+        &fixture("trail"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("more services (--format json lists every action)"),
+        "{text}"
+    );
+    assert!(text.lines().count() < 150, "{} lines", text.lines().count());
+    // `*` is the ceiling: the proposal is as narrow as the evidence.
+    assert!(
+        text.contains(r#""Resource":["arn:aws:s3:::orders-bucket/incoming/2026/11/*"]"#),
+        "{text}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

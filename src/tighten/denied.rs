@@ -198,12 +198,21 @@ pub fn diagnose(
     let allow = json!({"Effect": "Allow", "Action": action, "Resource": resource});
     let role = role_arn;
     let (statement, fix) = if explicit {
+        // The role's own Deny, when its policies are known: name it.
+        let denies = match (door, current, crate::catalog::lookup(&action)) {
+            (Door::IdentityPolicy, Some(p), Some(id)) => denying_statements(p, id, &resource),
+            _ => Vec::new(),
+        };
+        let look = if denies.is_empty() {
+            where_to_look(door, role, &resource)
+        } else {
+            denies.join(", ")
+        };
         (
             None,
             format!(
-                "an explicit Deny in a {} refuses `{action}`: no Allow can override it; find the Deny that names `{action}` in {} and narrow it, or do without the call",
+                "an explicit Deny in a {} refuses `{action}`: no Allow can override it; find the Deny that names `{action}` in {look} and narrow it, or do without the call",
                 door.label(),
-                where_to_look(door, role, &resource)
             ),
         )
     } else {
@@ -424,6 +433,30 @@ pub fn allows(policies: &[NamedPolicy], action: ActionId, resource: &str) -> boo
     allowed
 }
 
+/// The unconditional Deny statements of `policies` that refuse `action` on
+/// `resource`, as `policy Statement[i] (Sid)`.
+fn denying_statements(policies: &[NamedPolicy], action: ActionId, resource: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for np in policies {
+        for s in np.policy.statements.iter().filter(|s| !s.is_allow()) {
+            if !grant::expand(s).actions.contains(action) {
+                continue;
+            }
+            let hit = match &s.resources {
+                Some(Resources::Resource(ps)) => ps.iter().any(|p| covers(p, resource)),
+                Some(Resources::NotResource(ps)) => {
+                    !ps.iter().any(|p| glob::intersects_arn(p, resource))
+                }
+                None => false,
+            };
+            if hit {
+                out.push(format!("`{}` {}", np.name, s.at));
+            }
+        }
+    }
+    out
+}
+
 fn covers(pattern: &str, resource: &str) -> bool {
     pattern == "*" || glob::covers_arn(pattern, resource)
 }
@@ -448,5 +481,31 @@ mod tests {
         assert_eq!(m.door, Some((Door::ResourcePolicy, false)));
         let m = read_message("Access Denied");
         assert_eq!(m, Message::default());
+    }
+
+    #[test]
+    fn an_explicit_deny_of_the_role_names_its_statement() {
+        let policy = crate::policy::parse_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"NoDelete","Effect":"Deny","Action":"s3:Delete*","Resource":"arn:aws:s3:::b/*"}]}"#,
+        )
+        .unwrap();
+        let policies = [NamedPolicy {
+            name: "app".into(),
+            policy,
+        }];
+        let text = r#"{"eventName":"DeleteObject","eventSource":"s3.amazonaws.com","errorCode":"AccessDenied","errorMessage":"User: arn:aws:sts::1:assumed-role/R/f is not authorized to perform: s3:DeleteObject on resource: \"arn:aws:s3:::b/k\" with an explicit deny in an identity-based policy"}"#;
+        super::super::evidence::parse(text.as_bytes(), &mut |r| {
+            let d = diagnose(r, "arn:aws:iam::1:role/R", None, None, Some(&policies));
+            assert_eq!(
+                (d.door, d.explicit, d.statement.is_none()),
+                (Door::IdentityPolicy, true, true)
+            );
+            assert!(
+                d.fix.contains("`app` Statement[1] (Sid `NoDelete`)"),
+                "{}",
+                d.fix
+            );
+        })
+        .unwrap();
     }
 }

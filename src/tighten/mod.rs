@@ -129,21 +129,6 @@ impl Tightener {
         }
     }
 
-    /// Reads one file's text already in memory (tests, stdin).
-    pub fn read_text(&mut self, name: &str, text: &[u8]) {
-        match evidence::parse(text, &mut |r| self.record(r)) {
-            Ok(n) => {
-                self.reader.stats.files += 1;
-                self.reader.stats.bytes += text.len() as u64;
-                self.reader.stats.records += n;
-            }
-            Err(problem) => self.errors.push(FileError {
-                file: name.to_string(),
-                problem,
-            }),
-        }
-    }
-
     fn wanted(&self, role_arn: &str) -> bool {
         if self.opts.roles.is_empty() {
             return true;

@@ -9,6 +9,9 @@ use std::fmt::Write;
 
 /// How many unused actions of one service the text lists by name.
 const UNUSED_SHOWN: usize = 8;
+/// How many services' unused actions the text lists (`Action: "*"` grants
+/// hundreds).
+const UNUSED_SERVICES_SHOWN: usize = 30;
 
 pub fn json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
@@ -166,6 +169,10 @@ fn role_text(o: &mut String, r: &RoleReport, report: &Report) {
                 _ => by_service.push((svc, vec![name])),
             }
         }
+        let services = by_service.len();
+        if services > UNUSED_SERVICES_SHOWN {
+            by_service.truncate(UNUSED_SERVICES_SHOWN);
+        }
         for (svc, names) in by_service {
             let shown: Vec<&str> = names.iter().take(UNUSED_SHOWN).copied().collect();
             let more = names.len().saturating_sub(UNUSED_SHOWN);
@@ -178,6 +185,13 @@ fn role_text(o: &mut String, r: &RoleReport, report: &Report) {
                 } else {
                     String::new()
                 }
+            );
+        }
+        if services > UNUSED_SERVICES_SHOWN {
+            let _ = writeln!(
+                o,
+                "    ... and {} more services (--format json lists every action)",
+                services - UNUSED_SERVICES_SHOWN
             );
         }
     }
