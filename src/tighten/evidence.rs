@@ -346,39 +346,38 @@ pub struct ReadStats {
     pub records: u64,
 }
 
-/// Every evidence file under `paths`: a file as given, a folder's files
-/// whose names end in `.json`, `.json.gz`, `.jsonl`, `.jsonl.gz` or
-/// `.ndjson`, recursively, in name order. Digest files (`CloudTrail-Digest`)
-/// hold no records and are left out. Symlinked folders are not followed
-/// (no loops); symlinked files are.
-pub fn files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
+/// Calls `visit` with every evidence file under `paths`, or with why a path
+/// cannot be read: a file as given, a folder's files whose names end in
+/// `.json`, `.json.gz`, `.jsonl`, `.jsonl.gz` or `.ndjson`, recursively, in
+/// name order. The walk is lazy (one folder's listing at a time), so a year
+/// of log files costs no more memory than an hour. Digest files
+/// (`CloudTrail-Digest`) hold no records and are left out. Symlinked
+/// folders are not followed (no loops); symlinked files are.
+pub fn for_each_file(paths: &[PathBuf], visit: &mut dyn FnMut(Result<&Path, FileError>)) {
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut out, &mut errors),
-            Ok(m) if m.is_file() => out.push(p.clone()),
-            Ok(_) => errors.push(FileError {
+            Ok(m) if m.is_dir() => walk(p, visit),
+            Ok(m) if m.is_file() => visit(Ok(p)),
+            Ok(_) => visit(Err(FileError {
                 file: p.display().to_string(),
                 problem: "not a regular file or folder".into(),
-            }),
-            Err(e) => errors.push(FileError {
+            })),
+            Err(e) => visit(Err(FileError {
                 file: p.display().to_string(),
                 problem: format!("cannot read: {e}"),
-            }),
+            })),
         }
     }
-    (out, errors)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
+fn walk(dir: &Path, visit: &mut dyn FnMut(Result<&Path, FileError>)) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(FileError {
+            visit(Err(FileError {
                 file: dir.display().to_string(),
                 problem: format!("cannot read folder: {e}"),
-            });
+            }));
             return;
         }
     };
@@ -392,9 +391,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
             if p.file_name().is_some_and(|n| n == "CloudTrail-Digest") {
                 continue;
             }
-            walk(&p, out, errors);
+            walk(&p, visit);
         } else if is_evidence_name(&p) && std::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
-            out.push(p);
+            visit(Ok(&p));
         }
     }
 }

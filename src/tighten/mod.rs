@@ -113,11 +113,10 @@ impl Tightener {
     /// Reads every evidence file under `paths`; a bad file is recorded and
     /// the rest still read.
     pub fn read_paths(&mut self, paths: &[PathBuf]) {
-        let (files, errors) = evidence::files(paths);
-        self.errors.extend(errors);
-        for f in files {
-            self.read_file(&f);
-        }
+        evidence::for_each_file(paths, &mut |f| match f {
+            Ok(path) => self.read_file(path),
+            Err(e) => self.errors.push(e),
+        });
     }
 
     pub fn read_file(&mut self, path: &std::path::Path) {
