@@ -19,21 +19,28 @@ pub fn touched(r: &Record<'_>, action: &ActionInfo) -> Vec<String> {
     if !action.accepts_resource() {
         return vec!["*".to_string()];
     }
-    let mut arns: Vec<String> = Vec::new();
-    if let Some(rs) = &r.resources {
-        for a in rs.iter().filter_map(|x| x.arn.as_deref()) {
-            arns.push(a.to_string());
+    let accepted = |a: &str| {
+        action
+            .resource_arns()
+            .any(|t| catalog::arn_matches_type(a, t))
+    };
+    // Judge before copying: most of `resources[]` is kept, but a bucket
+    // next to its object is not.
+    let mut kept: Vec<String> = r
+        .resources
+        .iter()
+        .flatten()
+        .filter_map(|x| x.arn.as_deref())
+        .filter(|a| accepted(a))
+        .map(str::to_string)
+        .collect();
+    let mut from_params = Vec::new();
+    from_parameters(r, action.service, &mut from_params);
+    for a in from_params {
+        if !kept.contains(&a) && accepted(&a) {
+            kept.push(a);
         }
     }
-    from_parameters(r, action.service, &mut arns);
-    let mut kept: Vec<String> = arns
-        .into_iter()
-        .filter(|a| {
-            action
-                .resource_arns()
-                .any(|t| catalog::arn_matches_type(a, t))
-        })
-        .collect();
     kept.sort();
     kept.dedup();
     kept
