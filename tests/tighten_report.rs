@@ -313,6 +313,20 @@ fn template_function_policies_are_the_current_grant() {
         assert!(!unused.contains(&a.to_string()), "{a} in {unused:?}");
     }
     assert!(role.current.as_ref().unwrap()[0].contains("AWSLambdaBasicExecutionRole"));
+    // The template's `${AWS::Region}` and account are the deployed stack's:
+    // its grant covers the table the trail shows.
+    let p = current::from_template(&fixture("template.yaml"), "OrdersFunction").unwrap();
+    let get = catalog::lookup("dynamodb:GetItem").unwrap();
+    assert!(doorman::tighten::denied::allows(
+        &p.policies,
+        get,
+        "arn:aws:dynamodb:us-east-1:111122223333:table/Orders"
+    ));
+    assert!(!doorman::tighten::denied::allows(
+        &p.policies,
+        get,
+        "arn:aws:dynamodb:us-east-1:111122223333:table/Users"
+    ));
     assert!(current::from_template(&fixture("template.yaml"), "Nope")
         .unwrap_err()
         .contains("no resource `Nope`"));

@@ -44,8 +44,18 @@ pub fn from_policy_files(paths: &[PathBuf]) -> Result<RolePolicies, String> {
 #[cfg(feature = "cli")]
 pub fn from_template(path: &Path, logical_id: &str) -> Result<RolePolicies, String> {
     let text = read(path)?;
-    let (policies, complete) = crate::template::role_policies(&text, logical_id)
+    let (mut policies, complete) = crate::template::role_policies(&text, logical_id)
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    for np in &mut policies {
+        for s in &mut np.policy.statements {
+            use crate::policy::Resources;
+            if let Some(Resources::Resource(ps) | Resources::NotResource(ps)) = &mut s.resources {
+                for p in ps.iter_mut() {
+                    *p = deployed(p);
+                }
+            }
+        }
+    }
     Ok(RolePolicies {
         name: logical_id.to_string(),
         policies,
@@ -56,6 +66,32 @@ pub fn from_template(path: &Path, logical_id: &str) -> Result<RolePolicies, Stri
         },
         ..RolePolicies::default()
     })
+}
+
+/// A template's pattern as it reads once deployed in some account and
+/// region: the stand-in account and every value known only at deploy time
+/// (`${AWS::Region}`, a parameter) match anything, as the evidence's ARNs
+/// name the real ones.
+#[cfg(feature = "cli")]
+fn deployed(pattern: &str) -> String {
+    let p = pattern.replace(crate::template::TEMPLATE_ACCOUNT, "*");
+    let mut out = String::with_capacity(p.len());
+    let mut rest = p.as_str();
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                out.push('*');
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn read(p: &Path) -> Result<String, String> {
