@@ -633,3 +633,46 @@ fn every_proposed_resource_is_within_the_current_grant() {
         }
     }
 }
+
+#[test]
+fn a_function_in_two_regions_logs_in_both() {
+    let dir = tempdir("regions");
+    let rec = |region: &str| {
+        json!({"eventTime": "2026-11-01T00:00:00Z", "eventSource": "sqs.amazonaws.com",
+               "eventName": "SendMessage", "awsRegion": region, "recipientAccountId": "111122223333",
+               "userAgent": "aws-sdk-rust/1.3.9 exec-env/AWS_Lambda_provided.al2023",
+               "requestParameters": {"queueUrl": format!("https://sqs.{region}.amazonaws.com/111122223333/jobs")},
+               "userIdentity": {"type": "AssumedRole",
+                   "arn": "arn:aws:sts::111122223333:assumed-role/orders-fn-role/orders-fn",
+                   "sessionContext": {"sessionIssuer": {"type": "Role", "arn": ROLE}}}})
+        .to_string()
+    };
+    std::fs::write(
+        dir.join("calls.jsonl"),
+        format!("{}\n{}\n", rec("us-east-1"), rec("eu-west-1")),
+    )
+    .unwrap();
+    let report = run(
+        Options {
+            roles: vec![ROLE.into()],
+            current: Current::None,
+        },
+        std::slice::from_ref(&dir),
+    );
+    let statements = report.roles[0].proposed_policy["Statement"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        statements,
+        [
+            json!({"Sid": "SqsSendMessage", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+                   "Resource": ["arn:aws:sqs:eu-west-1:111122223333:jobs", "arn:aws:sqs:us-east-1:111122223333:jobs"]}),
+            json!({"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                   "Resource": ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-fn:*",
+                                "arn:aws:logs:us-east-1:111122223333:log-group:/aws/lambda/orders-fn:*"]}),
+        ]
+    );
+    assert_eq!(report.roles[0].functions, ["orders-fn"]);
+    std::fs::remove_dir_all(dir).ok();
+}

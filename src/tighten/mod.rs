@@ -58,7 +58,8 @@ const MAX_DENIALS: usize = 500;
 /// What one role's sessions did.
 #[derive(Debug, Default)]
 struct RoleUse {
-    sessions: BTreeSet<String>,
+    /// (region, session name): a Lambda function logs in its own region.
+    sessions: BTreeSet<(String, String)>,
     calls: u64,
     used: BTreeMap<ActionKey, ActionUse>,
     unmapped: BTreeMap<(String, String), Counted>,
@@ -69,7 +70,7 @@ struct RoleUse {
     from_lambda: bool,
 }
 
-/// An action ordered by its name (stable output).
+/// An action, ordered as the catalog is: by service, then name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct ActionKey(crate::catalog::ActionId);
 
@@ -193,8 +194,11 @@ impl Tightener {
             entry.account = r.recipient_account_id.as_deref().map(str::to_string);
         }
         if let Some(s) = r.session_name() {
-            if entry.sessions.len() < MAX_SESSIONS && !entry.sessions.contains(s) {
-                entry.sessions.insert(s.to_string());
+            let region = r.aws_region.as_deref().unwrap_or("*");
+            if entry.sessions.len() < MAX_SESSIONS
+                && !entry.sessions.iter().any(|(g, n)| g == region && n == s)
+            {
+                entry.sessions.insert((region.to_string(), s.to_string()));
             }
         }
         let time = r.event_time.as_deref().unwrap_or_default();

@@ -178,19 +178,24 @@ pub(super) fn role_report(arn: &str, u: RoleUse, current: Option<&RolePolicies>)
             "Resource": patterns,
         }));
     }
-    let functions: Vec<String> = u.sessions.iter().cloned().collect();
+    let mut functions: Vec<String> = u.sessions.iter().map(|(_, n)| n.clone()).collect();
+    functions.sort();
+    functions.dedup();
     let sam_statements = statements.clone();
     if lambda_role {
-        let region = u.region.as_deref().unwrap_or("*");
         let account = u.account.as_deref().unwrap_or("*");
-        let groups: Vec<String> = if functions.is_empty() {
+        let groups: Vec<String> = if u.sessions.is_empty() {
+            let region = u.region.as_deref().unwrap_or("*");
             vec![format!(
                 "arn:aws:logs:{region}:{account}:log-group:/aws/lambda/*:*"
             )]
         } else {
-            functions
+            // Each function's own group, in the region it ran in.
+            u.sessions
                 .iter()
-                .map(|f| format!("arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{f}:*"))
+                .map(|(region, f)| {
+                    format!("arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{f}:*")
+                })
                 .collect()
         };
         statements.push(json!({
