@@ -169,6 +169,16 @@ fn usage_and_input_errors_exit_2_with_the_reason() {
     let out = doorman(&["tighten", &fixture("trail")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--role"));
+    let out = doorman(&[
+        "tighten",
+        "--role",
+        "AWSReservedSSO_DevAdmin_635426549a280cc6",
+        "--format",
+        "policy",
+        &fixture("public/stratus-getsecretvalue-denied.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no policy to propose"));
     let out = doorman(&["tighten", "--role", "r", "/no/such/trail"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("/no/such/trail: cannot read"));

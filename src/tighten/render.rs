@@ -35,6 +35,16 @@ pub fn sam(report: &Report) -> Result<String, String> {
 
 fn single(report: &Report) -> Result<&RoleReport, String> {
     match report.roles.as_slice() {
+        [one]
+            if one.proposed_policy["Statement"]
+                .as_array()
+                .is_none_or(Vec::is_empty) =>
+        {
+            Err(format!(
+                "no call of {} succeeded in the evidence: there is no policy to propose",
+                log_safe(&one.role)
+            ))
+        }
         [one] => Ok(one),
         [] => Err("no role to tighten in the evidence".to_string()),
         many => Err(format!(
