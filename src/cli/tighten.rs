@@ -74,9 +74,14 @@ pub fn run(args: TightenArgs) -> u8 {
                 eprintln!("doorman: cannot write: {e}");
                 return EXIT_ERROR;
             }
+            // A bare document on stdout: the errors and the limits of the
+            // evidence it was made from go to stderr, so they are still seen.
             if !matches!(args.format, OutputFormat::Text | OutputFormat::Json) {
                 for e in &report.errors {
                     eprintln!("doorman tighten: {}", crate::report::log_safe(e));
+                }
+                for l in &report.limits {
+                    eprintln!("doorman tighten: limit: {}", crate::report::log_safe(l));
                 }
             }
             report.exit_status()
