@@ -38,12 +38,15 @@ fn proposed_policy_passes_doorman_lint() {
         "policy",
         &fixture("trail"),
     ]);
-    // Unused grants: exit 1, the policy on stdout.
+    // Unused grants: exit 1, the policy on stdout, its limits on stderr.
     assert_eq!(
         out.status.code(),
         Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("limit: The window is what the files cover")
     );
     let dir = tempdir("policy");
     let file = dir.join("proposed.json");
