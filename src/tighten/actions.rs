@@ -43,7 +43,11 @@ const SQS_PERMS: &str = "https://docs.aws.amazon.com/AWSSimpleQueueService/lates
 const LAMBDA_CT: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/logging-using-cloudtrail.html";
 const SNS_PERMS: &str = "https://docs.aws.amazon.com/sns/latest/api/API_PublishBatch.html";
-const DDB_PERMS: &str = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html";
+// `TransactGetItems` is authorised item by item as `dynamodb:GetItem`;
+// `TransactWriteItems` needs Put/Update/Delete/ConditionCheck by content, so
+// it has no single action and stays unmapped.
+const DDB_PERMS: &str =
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html";
 
 /// Calls whose permission is not `prefix:EventName`.
 pub const EXCEPTIONS: &[Exception] = &[
