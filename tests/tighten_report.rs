@@ -676,3 +676,66 @@ fn a_function_in_two_regions_logs_in_both() {
     assert_eq!(report.roles[0].functions, ["orders-fn"]);
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn a_permissions_boundary_caps_unused_and_is_named_as_the_door() {
+    let dir = tempdir("boundary");
+    let mut dump: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("audit/authorization-details.json")).unwrap(),
+    )
+    .unwrap();
+    let boundary = "arn:aws:iam::111122223333:policy/orders-boundary";
+    dump["RoleDetailList"][0]["PermissionsBoundary"] =
+        json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary});
+    dump["Policies"].as_array_mut().unwrap().push(json!({
+        "PolicyName": "orders-boundary", "Arn": boundary, "DefaultVersionId": "v1",
+        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+                "s3:*", "sqs:*", "kms:*", "sts:*", "logs:*", "sns:*",
+                "dynamodb:GetItem", "dynamodb:Query"]}]}}]
+    }));
+    std::fs::write(dir.join("authorization-details.json"), dump.to_string()).unwrap();
+    // A refused Scan whose message names no policy type: the role's policy
+    // allows Scan, its boundary does not.
+    let scan = json!({"eventTime": "2026-11-01T00:20:00Z", "eventSource": "dynamodb.amazonaws.com",
+        "eventName": "Scan", "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+        "errorCode": "AccessDeniedException",
+        "errorMessage": "User: arn:aws:sts::111122223333:assumed-role/orders-fn-role/orders-fn is not authorized to perform: dynamodb:Scan on resource: arn:aws:dynamodb:us-east-1:111122223333:table/Orders",
+        "requestParameters": {"tableName": "Orders"},
+        "userIdentity": {"type": "AssumedRole",
+            "arn": "arn:aws:sts::111122223333:assumed-role/orders-fn-role/orders-fn",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": ROLE}}}});
+    let evidence = dir.join("evidence");
+    std::fs::create_dir_all(&evidence).unwrap();
+    std::fs::write(evidence.join("scan.json"), scan.to_string()).unwrap();
+    let roles =
+        current::from_authorization_details(&dir.join("authorization-details.json")).unwrap();
+    let report = run(
+        Options {
+            roles: vec![ROLE.into()],
+            current: Current::Account(roles),
+        },
+        &[fixture("trail"), evidence],
+    );
+    let role = &report.roles[0];
+    assert_eq!(role.boundary.as_deref(), Some(boundary));
+    let unused = role.unused.as_ref().unwrap();
+    // Scan and DeleteItem are past the boundary: not granted, so not unused.
+    assert!(
+        !unused
+            .iter()
+            .any(|a| a == "dynamodb:Scan" || a == "dynamodb:DeleteItem"),
+        "{unused:?}"
+    );
+    assert!(unused.contains(&"kms:Encrypt".to_string()));
+    let d = role
+        .access_denied
+        .iter()
+        .find(|d| d.action == "dynamodb:Scan")
+        .unwrap();
+    assert_eq!(d.door, Door::PermissionsBoundary);
+    assert_eq!(d.basis, "the permissions boundary does not allow it");
+    assert!(d.fix.contains("permissions boundary of role"), "{}", d.fix);
+    std::fs::remove_dir_all(dir).ok();
+}

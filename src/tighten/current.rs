@@ -21,6 +21,8 @@ pub struct RolePolicies {
     /// `None` when the trust policy is not known.
     pub trusts_lambda: Option<bool>,
     pub policies: Vec<NamedPolicy>,
+    /// The permissions boundary: a ceiling on what the policies grant.
+    pub boundary: Option<NamedPolicy>,
     /// Managed policies attached whose document is not known: they may
     /// grant more than doorman sees.
     pub unknown: Vec<String>,
@@ -259,6 +261,25 @@ fn role(r: &Value, customer: &BTreeMap<String, Value>) -> Result<RolePolicies, S
             });
         } else {
             out.unknown.push(parn.to_string());
+        }
+    }
+    if let Some(barn) = r
+        .get("PermissionsBoundary")
+        .and_then(|b| b.get("PermissionsBoundaryArn"))
+        .and_then(Value::as_str)
+    {
+        let doc = match customer.get(barn) {
+            Some(doc) => Some(document(doc).map_err(|e| format!("boundary `{barn}`: {e}"))?),
+            None => managed::managed_policy_document(barn).and_then(|d| parse_document(d).ok()),
+        };
+        match doc {
+            Some(policy) => {
+                out.boundary = Some(NamedPolicy {
+                    name: barn.to_string(),
+                    policy,
+                })
+            }
+            None => out.unknown.push(format!("{barn} (permissions boundary)")),
         }
     }
     Ok(out)

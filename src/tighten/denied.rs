@@ -155,6 +155,7 @@ pub fn diagnose(
     action: Option<String>,
     resource: Option<String>,
     current: Option<&[NamedPolicy]>,
+    boundary: Option<&NamedPolicy>,
 ) -> Diagnosis {
     let message = r.error_message.as_deref().unwrap_or_default();
     let said = read_message(message);
@@ -182,6 +183,17 @@ pub fn diagnose(
         Some((d, e)) => (d, e, "message"),
         None => match current {
             Some(policies) => match crate::catalog::lookup(&action) {
+                Some(id)
+                    if allows(policies, id, &resource)
+                        && boundary
+                            .is_some_and(|b| !allows(std::slice::from_ref(b), id, &resource)) =>
+                {
+                    (
+                        Door::PermissionsBoundary,
+                        false,
+                        "the permissions boundary does not allow it",
+                    )
+                }
                 Some(id) if allows(policies, id, &resource) => {
                     (Door::NotStated, false, "current policies allow it")
                 }
@@ -495,7 +507,14 @@ mod tests {
         }];
         let text = r#"{"eventName":"DeleteObject","eventSource":"s3.amazonaws.com","errorCode":"AccessDenied","errorMessage":"User: arn:aws:sts::1:assumed-role/R/f is not authorized to perform: s3:DeleteObject on resource: \"arn:aws:s3:::b/k\" with an explicit deny in an identity-based policy"}"#;
         super::super::evidence::parse(text.as_bytes(), &mut |r| {
-            let d = diagnose(r, "arn:aws:iam::1:role/R", None, None, Some(&policies));
+            let d = diagnose(
+                r,
+                "arn:aws:iam::1:role/R",
+                None,
+                None,
+                Some(&policies),
+                None,
+            );
             assert_eq!(
                 (d.door, d.explicit, d.statement.is_none()),
                 (Door::IdentityPolicy, true, true)

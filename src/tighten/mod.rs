@@ -175,7 +175,9 @@ impl Tightener {
             return;
         };
         let mapping = self.map(source, name);
-        let current = policies_of(&self.opts.current, role);
+        let known = current_of(&self.opts.current, role);
+        let current = known.map(|c| c.policies.as_slice());
+        let boundary = known.and_then(|c| c.boundary.as_ref());
         let entry = match self.roles.get_mut(role) {
             Some(e) => e,
             None => self.roles.entry(role.to_string()).or_default(),
@@ -211,7 +213,7 @@ impl Tightener {
                 }
                 Mapping::Unmapped => (None, None),
             };
-            let d = denied::diagnose(r, role, action, resource, current);
+            let d = denied::diagnose(r, role, action, resource, current, boundary);
             let key = (d.action.clone(), d.resource.clone(), d.door);
             if let Some(seen) = entry.denied.get_mut(&key) {
                 seen.calls += 1;
@@ -337,13 +339,6 @@ fn current_of<'a>(current: &'a Current, arn: &str) -> Option<&'a RolePolicies> {
                     .find(|r| r.arn.is_none() && r.name == role_name(arn))
             }),
     }
-}
-
-fn policies_of<'a>(
-    current: &'a Current,
-    arn: &str,
-) -> Option<&'a [crate::rules::execution_role::NamedPolicy]> {
-    current_of(current, arn).map(|c| c.policies.as_slice())
 }
 
 /// `arn:aws:iam::1:role/path/name` → `name`.

@@ -49,6 +49,8 @@ pub struct RoleReport {
     pub calls: u64,
     /// The current policies' names, when known.
     pub current: Option<Vec<String>>,
+    /// The permissions boundary, when there is one.
+    pub boundary: Option<String>,
     /// Attached managed policies whose document doorman does not know.
     pub unknown_policies: Vec<String>,
     pub used: Vec<Used>,
@@ -122,6 +124,10 @@ pub(super) fn role_report(arn: &str, u: RoleUse, current: Option<&RolePolicies>)
     }
     let unused = policies.map(|p| {
         let mut granted = granted_actions(p);
+        // Past the boundary nothing is granted, whatever the policies say.
+        if let Some(b) = current.and_then(|c| c.boundary.as_ref()) {
+            granted = granted.intersection(&granted_actions(std::slice::from_ref(b)));
+        }
         granted.subtract(&used_set);
         let mut names: Vec<String> = granted.iter().map(|id| id.info().to_string()).collect();
         names.sort_by_key(|n| n.to_ascii_lowercase());
@@ -220,6 +226,7 @@ pub(super) fn role_report(arn: &str, u: RoleUse, current: Option<&RolePolicies>)
         functions,
         calls: u.calls,
         current: current.map(|c| c.policies.iter().map(|p| p.name.clone()).collect()),
+        boundary: current.and_then(|c| c.boundary.as_ref().map(|b| b.name.clone())),
         unknown_policies: current.map(|c| c.unknown.clone()).unwrap_or_default(),
         used: used.into_iter().map(|(_, u)| u).collect(),
         unmapped: u

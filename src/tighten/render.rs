@@ -124,6 +124,9 @@ fn role_text(o: &mut String, r: &RoleReport, report: &Report) {
         }
         None => o.push_str("  current policies: not given (no unused list, no diff)\n"),
     }
+    if let Some(b) = &r.boundary {
+        let _ = writeln!(o, "  permissions boundary: {}", log_safe(b));
+    }
     for u in &r.unknown_policies {
         let _ = writeln!(
             o,
