@@ -14,7 +14,7 @@
 use super::evidence::Record;
 use crate::catalog::ActionId;
 use crate::eval::{glob, grant};
-use crate::policy::Resources;
+use crate::policy::{Resources, Statement};
 use crate::rules::execution_role::NamedPolicy;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -421,18 +421,7 @@ pub fn allows(policies: &[NamedPolicy], action: ActionId, resource: &str) -> boo
     let mut allowed = false;
     for np in policies {
         for s in &np.policy.statements {
-            let e = grant::expand(s);
-            if !e.actions.contains(action) {
-                continue;
-            }
-            let hit = match &s.resources {
-                Some(Resources::Resource(ps)) => ps.iter().any(|p| covers(p, resource)),
-                Some(Resources::NotResource(ps)) => {
-                    !ps.iter().any(|p| glob::intersects_arn(p, resource))
-                }
-                None => false,
-            };
-            if !hit {
+            if !applies(s, action, resource) {
                 continue;
             }
             if s.is_allow() {
@@ -451,22 +440,24 @@ fn denying_statements(policies: &[NamedPolicy], action: ActionId, resource: &str
     let mut out = Vec::new();
     for np in policies {
         for s in np.policy.statements.iter().filter(|s| !s.is_allow()) {
-            if !grant::expand(s).actions.contains(action) {
-                continue;
-            }
-            let hit = match &s.resources {
-                Some(Resources::Resource(ps)) => ps.iter().any(|p| covers(p, resource)),
-                Some(Resources::NotResource(ps)) => {
-                    !ps.iter().any(|p| glob::intersects_arn(p, resource))
-                }
-                None => false,
-            };
-            if hit {
+            if applies(s, action, resource) {
                 out.push(format!("`{}` {}", np.name, s.at));
             }
         }
     }
     out
+}
+
+/// Whether statement `s` names `action` (globs, `NotAction`) on `resource`.
+fn applies(s: &Statement, action: ActionId, resource: &str) -> bool {
+    if !grant::expand(s).actions.contains(action) {
+        return false;
+    }
+    match &s.resources {
+        Some(Resources::Resource(ps)) => ps.iter().any(|p| covers(p, resource)),
+        Some(Resources::NotResource(ps)) => !ps.iter().any(|p| glob::intersects_arn(p, resource)),
+        None => false,
+    }
 }
 
 fn covers(pattern: &str, resource: &str) -> bool {
