@@ -495,20 +495,7 @@ def main():
         tighten_section(args, rows, fig)
 
     # ---- table
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    w2 = max(len(r[2]) for r in rows)
-    log("\n== SPEC §8 bars")
-    log(f"{'what':{w0}}  {'measured':{w1}}  {'bar':{w2}}  result")
-    for what, got, bar, status in rows:
-        log(f"{what:{w0}}  {got:{w1}}  {bar:{w2}}  {status}")
-    fig["rows"] = [dict(zip(("what", "measured", "bar", "result"), r)) for r in rows]
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(fig, indent=2) + "\n")
-        log(f"\nfigures: {args.json_out}")
-    failed = [r for r in rows if r[3] == "FAIL"]
-    return 1 if failed else 0
-
+    return print_rows(rows, fig, args.json_out)
 
 if __name__ == "__main__":
     sys.exit(main())

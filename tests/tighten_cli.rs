@@ -1,29 +1,21 @@
 //! `doorman tighten` as a user runs it: what it prints, what it exits with,
 //! and that what it proposes passes `doorman lint`.
 
-use std::path::{Path, PathBuf};
+mod tighten_support;
+
+use std::path::Path;
 use std::process::{Command, Output};
+use tighten_support::{tempdir, walk};
+
+fn fixture(p: &str) -> String {
+    tighten_support::fixture(p).display().to_string()
+}
 
 fn doorman(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_doorman"))
         .args(args)
         .output()
         .expect("doorman runs")
-}
-
-fn fixture(p: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tighten")
-        .join(p)
-        .display()
-        .to_string()
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("doorman-tighten-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]
@@ -223,22 +215,6 @@ fn gzip_is_read_by_its_bytes_whatever_the_name() {
     assert_eq!(v["evidence"]["files"], 1);
     assert!(v["evidence"]["records"].as_u64().unwrap() > 0);
     std::fs::remove_dir_all(dir).ok();
-}
-
-fn walk(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            for e in std::fs::read_dir(&p).unwrap() {
-                stack.push(e.unwrap().path());
-            }
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The README's example is this run's output, word for word.

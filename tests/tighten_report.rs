@@ -8,16 +8,12 @@ use doorman::tighten::denied::Door;
 use doorman::tighten::{current, Current, Options, Report, Tightener};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::Read;
+mod tighten_support;
+
 use std::path::{Path, PathBuf};
+use tighten_support::{fixture, json_bytes, tempdir, walk};
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/orders-fn-role";
-
-fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tighten")
-        .join(p)
-}
 
 fn run(opts: Options, paths: &[PathBuf]) -> Report {
     let mut t = Tightener::new(opts);
@@ -335,30 +331,8 @@ fn template_function_policies_are_the_current_grant() {
 /// The trail's records, from its files.
 fn trail_records() -> Vec<Value> {
     let mut out = Vec::new();
-    let mut stack = vec![fixture("trail")];
-    let mut files = Vec::new();
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            for e in std::fs::read_dir(&p).unwrap() {
-                stack.push(e.unwrap().path());
-            }
-        } else {
-            files.push(p);
-        }
-    }
-    files.sort();
-    for f in files {
-        let raw = std::fs::read(&f).unwrap();
-        let text = if raw.starts_with(&[0x1f, 0x8b]) {
-            let mut s = String::new();
-            flate2::read::GzDecoder::new(&raw[..])
-                .read_to_string(&mut s)
-                .unwrap();
-            s
-        } else {
-            String::from_utf8(raw).unwrap()
-        };
-        let doc: Value = serde_json::from_str(&text).unwrap();
+    for f in walk(&fixture("trail")) {
+        let doc: Value = serde_json::from_slice(&json_bytes(&f)).unwrap();
         out.extend(doc["Records"].as_array().unwrap().iter().cloned());
     }
     out
@@ -424,32 +398,13 @@ fn generator_writes_the_committed_fixture() {
         .status()
         .expect("python3 runs scripts/gen-cloudtrail");
     assert!(status.success());
-    let listing = |root: &Path| {
-        let mut out = Vec::new();
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(p) = stack.pop() {
-            if p.is_dir() {
-                for e in std::fs::read_dir(&p).unwrap() {
-                    stack.push(e.unwrap().path());
-                }
-            } else {
-                // The JSON each file holds: gzip's bytes depend on the zlib
-                // Python links, the content must not.
-                let raw = std::fs::read(&p).unwrap();
-                let content = if raw.starts_with(&[0x1f, 0x8b]) {
-                    let mut v = Vec::new();
-                    flate2::read::GzDecoder::new(&raw[..])
-                        .read_to_end(&mut v)
-                        .unwrap();
-                    v
-                } else {
-                    raw
-                };
-                out.push((p.strip_prefix(root).unwrap().to_path_buf(), content));
-            }
-        }
-        out.sort();
-        out
+    // The JSON each file holds: gzip's bytes depend on the zlib Python
+    // links, the content must not.
+    let listing = |root: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        walk(root)
+            .into_iter()
+            .map(|p| (p.strip_prefix(root).unwrap().to_path_buf(), json_bytes(&p)))
+            .collect()
     };
     assert!(
         listing(&dir) == listing(&fixture("trail")),
@@ -499,13 +454,6 @@ fn real_denied_records_from_public_sources() {
     );
     // Not a Lambda role (no trust known, no Lambda runtime): no Logs statement.
     assert_eq!(report.roles[0].proposed_policy["Statement"], json!([]));
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("doorman-tighten-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]
