@@ -497,5 +497,6 @@ def main():
     # ---- table
     return print_rows(rows, fig, args.json_out)
 
+
 if __name__ == "__main__":
     sys.exit(main())
