@@ -40,15 +40,21 @@ fn proposed_policy_passes_doorman_lint() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("limit: The window is what the files cover")
     );
-    let dir = tempdir("policy");
-    let file = dir.join("proposed.json");
-    std::fs::write(&file, &out.stdout).unwrap();
+    assert_lints_clean("policy", "proposed.json", &out.stdout);
+}
+
+/// `doorman lint` finds nothing in `text`, written to a file named `name`.
+fn assert_lints_clean(scratch: &str, name: &str, text: &[u8]) {
+    let dir = tempdir(scratch);
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
     let lint = doorman(&["lint", file.to_str().unwrap()]);
     assert_eq!(
         lint.status.code(),
         Some(0),
-        "{}",
-        String::from_utf8_lossy(&lint.stdout)
+        "{}\n{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(text)
     );
     std::fs::remove_dir_all(dir).ok();
 }
@@ -79,17 +85,7 @@ fn sam_policies_drop_into_a_function_and_lint_clean() {
     let template = format!(
         "Transform: AWS::Serverless-2016-10-31\nResources:\n  OrdersFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: orders-fn\n      Runtime: provided.al2023\n      Handler: bootstrap\n{indented}"
     );
-    let dir = tempdir("sam");
-    let file = dir.join("template.yaml");
-    std::fs::write(&file, &template).unwrap();
-    let lint = doorman(&["lint", file.to_str().unwrap()]);
-    assert_eq!(
-        lint.status.code(),
-        Some(0),
-        "{}\n{template}",
-        String::from_utf8_lossy(&lint.stdout)
-    );
-    std::fs::remove_dir_all(dir).ok();
+    assert_lints_clean("sam", "template.yaml", template.as_bytes());
 }
 
 #[test]
