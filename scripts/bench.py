@@ -45,6 +45,8 @@ BAR_RSS_BYTES = 32 * MB
 BAR_TIGHTEN_MBPS = 100.0  # MB/s of uncompressed CloudTrail JSON, one core
 BAR_TIGHTEN_BYTES = 1_000_000_000  # the trail measured must be at least this
 TIGHTEN_RSS_GROWTH = 1.5  # peak RSS over every file / over the first few: at most this
+BAR_AUDIT_S = 1.0
+BAR_AUDIT_RATIO = 50.0
 
 
 def log(msg=""):
@@ -302,19 +304,83 @@ def tighten_section(args, rows, fig):
                  f"<= {TIGHTEN_RSS_GROWTH}x", "PASS" if growth <= TIGHTEN_RSS_GROWTH else "FAIL"))
 
 
-def print_rows(rows, fig, json_out):
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    w2 = max(len(r[2]) for r in rows)
-    log("\n== SPEC §8 bars")
-    log(f"{'what':{w0}}  {'measured':{w1}}  {'bar':{w2}}  result")
-    for what, got, bar, status in rows:
-        log(f"{what:{w0}}  {got:{w1}}  {bar:{w2}}  {status}")
-    fig["rows"] = [dict(zip(("what", "measured", "bar", "result"), r)) for r in rows]
-    if json_out:
-        Path(json_out).write_text(json.dumps(fig, indent=2) + "\n")
-        log(f"\nfigures: {json_out}")
-    return 1 if [r for r in rows if r[3] == "FAIL"] else 0
+def doorman_audit_once(doorman, path):
+    """One whole `doorman audit --format json PATH > /dev/null` process."""
+    t = time.perf_counter()
+    r = subprocess.run([doorman, "audit", "--format", "json", str(path)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t
+    if r.returncode not in (0, 1):
+        sys.exit(f"bench: doorman audit {path} exited {r.returncode}: {r.stderr.decode()[:500]}")
+    return dt
+
+
+def cloudsplaining_scan_once(dump):
+    """What `cloudsplaining scan --input-file DUMP` computes, in this process
+    (imported once, before timing): read the dump, then
+    `scan_account_authorization_details` with the default exclusions, results
+    as JSON, no HTML or data files written."""
+    from cloudsplaining.command.scan import scan_account_authorization_details
+    from cloudsplaining.shared.exclusions import DEFAULT_EXCLUSIONS
+
+    t = time.perf_counter()
+    cfg = json.loads(Path(dump).read_text())
+    results = scan_account_authorization_details(
+        cfg, DEFAULT_EXCLUSIONS, output_directory=None, write_data_files=False, return_json_results=True
+    )
+    json.dumps(results, default=str)
+    return time.perf_counter() - t
+
+
+def audit_bench(doorman, account, rounds, rows, fig, python, compare=None):
+    """Issue 12 / SPEC §8: offline audit of the synthetic account under 1 s,
+    and side by side with cloudsplaining on the same dump (`compare`'s, a
+    smaller account, when given: cloudsplaining takes many minutes on the
+    full one), peak memory of both."""
+    dump = Path(compare or account) / "iam" / "authorization-details.json"
+    log(f"\n== doorman audit of the synthetic account {account}")
+    whole = [doorman_audit_once(doorman, account) for _ in range(rounds)]
+    w_med = statistics.median(whole)
+    log(f"doorman audit (IAM + Lambda inventory), {rounds} runs: median {ms(w_med)}")
+    fig["audit_account_median_s"] = w_med
+    rows.append(("audit synthetic account (10k roles, 2k policies, 5k functions)", ms(w_med),
+                 f"< {BAR_AUDIT_S:.0f} s", "PASS" if w_med < BAR_AUDIT_S else "FAIL"))
+    rss, how = peak_rss_bytes([doorman, "audit", "--format", "json", str(account)])
+    fig["audit_account_peak_rss_bytes"] = rss
+    log(f"peak RSS ({how}): {mb(rss)}")
+    rows.append(("peak RSS, audit synthetic account", mb(rss), "(no bar)", "info"))
+
+    try:
+        import cloudsplaining  # noqa: F401
+        from importlib.metadata import version
+
+        cs_version = version("cloudsplaining")
+    except Exception as e:  # noqa: BLE001
+        log(f"cloudsplaining: cannot be imported ({type(e).__name__}: {e})")
+        rows.append(("audit dump vs cloudsplaining scan", "not measured", f">= {BAR_AUDIT_RATIO:.0f}x", "FAIL"))
+        return
+    log(f"\n== the same authorization-details dump ({dump.stat().st_size / MB:.1f} MB): doorman audit vs cloudsplaining {cs_version} scan, alternating")
+    d_times, c_times = [], []
+    c_rounds = max(1, min(rounds, 3))  # cloudsplaining takes minutes on this dump
+    for r in range(c_rounds):
+        d_times.append(doorman_audit_once(doorman, dump))
+        c_times.append(cloudsplaining_scan_once(dump))
+        log(f"  round {r + 1}: doorman {ms(d_times[-1])}, cloudsplaining {ms(c_times[-1])}")
+    d_med, c_med = statistics.median(d_times), statistics.median(c_times)
+    ratio = c_med / d_med
+    fig["audit_dump_median_s"] = {"doorman": d_med, "cloudsplaining": c_med}
+    fig["ratio_audit_cloudsplaining"] = ratio
+    log(f"doorman {ms(d_med)} vs cloudsplaining {ms(c_med)}: doorman is {ratio:.0f}x faster")
+    rows.append((f"audit dump ({dump.parent.parent.name}) vs cloudsplaining scan", f"{ratio:.0f}x ({ms(d_med)} vs {ms(c_med)})",
+                 f">= {BAR_AUDIT_RATIO:.0f}x", "PASS" if ratio >= BAR_AUDIT_RATIO else "FAIL"))
+    d_rss, _ = peak_rss_bytes([doorman, "audit", "--format", "json", str(dump)])
+    out_dir = tempfile.mkdtemp(prefix="doorman-bench-cloudsplaining-")
+    cli = str(Path(python).parent / "cloudsplaining")
+    c_rss, _ = peak_rss_bytes([cli, "scan", "--input-file", str(dump), "--output", out_dir, "--skip-open-report"])
+    shutil.rmtree(out_dir, ignore_errors=True)
+    fig["audit_dump_peak_rss_bytes"] = {"doorman": d_rss, "cloudsplaining": c_rss}
+    log(f"peak RSS on the dump: doorman {mb(d_rss)}, cloudsplaining scan (its CLI, HTML report included) {mb(c_rss)}")
+    rows.append(("peak RSS, dump: doorman vs cloudsplaining", f"{mb(d_rss)} vs {mb(c_rss)}", "(no bar)", "info"))
 
 
 def main():
@@ -332,11 +398,14 @@ def main():
     ap.add_argument("--tighten-trail", help="generated CloudTrail trail (scripts/gen-cloudtrail) for doorman tighten")
     ap.add_argument("--tighten-rounds", type=int, default=3)
     ap.add_argument("--only-tighten", action="store_true", help="measure doorman tighten only")
+    ap.add_argument("--audit-account", help="synthetic account folder (scripts/gen-audit-account) for the audit bench")
+    ap.add_argument("--audit-compare-account", help="smaller synthetic account whose dump both doorman and cloudsplaining scan")
+    ap.add_argument("--audit-only", action="store_true", help="measure only the audit")
     args = ap.parse_args()
     if args.only_tighten:
         rows, fig = [], {"machine": machine()}
         tighten_section(args, rows, fig)
-        return print_rows(rows, fig, args.json_out)
+        return table(rows, fig, args.json_out)
 
     doorman = str(Path(args.doorman).resolve())
     corpus = Path(args.corpus).resolve()
@@ -345,12 +414,20 @@ def main():
         args.replay_event = str(Path(args.replay_event).resolve())
     if args.bootstrap:
         args.bootstrap = str(Path(args.bootstrap).resolve())
+    if args.audit_account:
+        args.audit_account = str(Path(args.audit_account).resolve())
+    if args.audit_compare_account:
+        args.audit_compare_account = str(Path(args.audit_compare_account).resolve())
     # Run from an empty folder: `doorman lint` reads a `doorman.toml` from
     # the current folder, and the benchmark measures the default settings.
     os.chdir(tempfile.mkdtemp(prefix="doorman-bench-"))
     files = load_corpus(corpus)
     rows = []  # (what, measured, bar, status)
     fig = {"machine": machine(), "files": len(files)}
+    if args.audit_only:
+        log(f"machine: {fig['machine']}")
+        audit_bench(doorman, args.audit_account, args.rounds, rows, fig, sys.executable, args.audit_compare_account)
+        return table(rows, fig, args.json_out)
 
     log(f"machine: {fig['machine']}")
     log(f"corpus:  {corpus} ({len(files)} policies)")
@@ -494,8 +571,27 @@ def main():
     if args.tighten_trail:
         tighten_section(args, rows, fig)
 
-    # ---- table
-    return print_rows(rows, fig, args.json_out)
+    # ---- audit (issue 12)
+    if args.audit_account:
+        audit_bench(doorman, args.audit_account, args.rounds, rows, fig, sys.executable, args.audit_compare_account)
+    return table(rows, fig, args.json_out)
+
+
+def table(rows, fig, json_out):
+    """Prints every figure against its bar; 1 when one is missed."""
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    w2 = max(len(r[2]) for r in rows)
+    log("\n== SPEC §8 bars")
+    log(f"{'what':{w0}}  {'measured':{w1}}  {'bar':{w2}}  result")
+    for what, got, bar, status in rows:
+        log(f"{what:{w0}}  {got:{w1}}  {bar:{w2}}  {status}")
+    fig["rows"] = [dict(zip(("what", "measured", "bar", "result"), r)) for r in rows]
+    if json_out:
+        Path(json_out).write_text(json.dumps(fig, indent=2) + "\n")
+        log(f"\nfigures: {json_out}")
+    failed = [r for r in rows if r[3] == "FAIL"]
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ const BUDGET_BYTES: usize = SNS_MAX_BYTES - 8 * 1024;
 /// SNS subjects: printable ASCII, "less than 100 characters" in the SNS
 /// API reference, so 99 at most (SPEC §5 allows 100; this is the safe side).
 pub const SUBJECT_MAX_CHARS: usize = 99;
+/// The SNS subject of the self-test alert (the README's `put-events` check):
+/// the same on every self-test, so a subscriber can recognise and filter it.
+pub const SELF_TEST_SUBJECT: &str =
+    "[doorman] SELF-TEST INFO guardrail-tampering: a test event, not a real change";
 /// What an alert calls an event that has nothing to name it by.
 const UNIDENTIFIED: &str = "an unidentified event";
 /// The longest text a finding quotes (message, fix, Sid, document label), in

@@ -16,6 +16,7 @@ pub mod report;
 pub mod rules;
 // The event pipeline (SPEC §2): event → resolve → rules → alert → notify.
 pub mod alert;
+pub mod audit;
 pub mod config;
 pub mod event;
 pub mod notify;

@@ -261,7 +261,12 @@ fn lint_folder(dir: &Path, opts: &Options, run: &mut Run) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     walk(dir, &mut files, &mut errors);
-    files.sort();
+    // Component-wise, as `Path`'s order is, but each key is built once.
+    files.sort_by_cached_key(|p| {
+        p.components()
+            .map(|c| c.as_os_str().to_owned())
+            .collect::<Vec<_>>()
+    });
     errors.sort_by(|a, b| a.source.cmp(&b.source));
     let before = run.results.len();
     run.results.extend(errors);
@@ -452,19 +457,20 @@ fn read_file(path: &Path) -> Result<String, String> {
         return Err(too_big(&format!("`{shown}`"), Some(meta.len())));
     }
     let file = std::fs::File::open(path).map_err(cannot)?;
-    read_bounded(file, &format!("`{shown}`"))
+    read_bounded(file, &format!("`{shown}`"), meta.len())
 }
 
 /// Standard input, cut off just past the cap so an endless stream
 /// (`doorman lint - < /dev/zero`) is refused instead of filling memory.
 fn read_stdin() -> Result<String, String> {
-    read_bounded(std::io::stdin().lock(), "standard input")
+    read_bounded(std::io::stdin().lock(), "standard input", 0)
 }
 
 /// Reads at most one byte past [`MAX_INPUT_BYTES`] (a file may grow after
 /// it was measured) and wants UTF-8.
-fn read_bounded(reader: impl Read, what: &str) -> Result<String, String> {
-    let mut bytes = Vec::new();
+fn read_bounded(reader: impl Read, what: &str, expected: u64) -> Result<String, String> {
+    // Room for what the file's size says, and the byte that shows it grew.
+    let mut bytes = Vec::with_capacity(expected.min(MAX_INPUT_BYTES) as usize + 1);
     reader
         .take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -1056,16 +1062,16 @@ mod tests {
     fn read_bounded_stops_one_byte_past_the_cap() {
         let at_cap = std::io::repeat(b' ').take(MAX_INPUT_BYTES);
         assert_eq!(
-            read_bounded(at_cap, "x").map(|t| t.len() as u64),
+            read_bounded(at_cap, "x", 0).map(|t| t.len() as u64),
             Ok(MAX_INPUT_BYTES)
         );
         // An endless reader ends in an error, not in all the memory there is.
-        let e = read_bounded(std::io::repeat(b' '), "standard input").unwrap_err();
+        let e = read_bounded(std::io::repeat(b' '), "standard input", 0).unwrap_err();
         assert!(
             e.starts_with("standard input is over the 10 MiB limit on one input"),
             "{e}"
         );
-        let e = read_bounded(&[0xff, 0xfe][..], "`x.json`").unwrap_err();
+        let e = read_bounded(&[0xff, 0xfe][..], "`x.json`", 2).unwrap_err();
         assert_eq!(e, "cannot read `x.json`: it is not UTF-8 text");
     }
 

@@ -257,7 +257,7 @@ pub(crate) struct JsonReport<R> {
     pub skipped: Option<usize>,
 }
 
-impl<R: Serialize> JsonReport<R> {
+impl<R: Serialize + Sync> JsonReport<R> {
     pub fn new(results: Vec<R>) -> Self {
         JsonReport {
             version: 1,
@@ -266,12 +266,64 @@ impl<R: Serialize> JsonReport<R> {
         }
     }
 
-    /// Pretty JSON with a final newline.
+    /// Pretty JSON with a final newline. A large report (a folder of a
+    /// thousand policies is several megabytes) is rendered on every core:
+    /// each result alone, then indented into place, which gives the very
+    /// text `serde_json::to_string_pretty` gives for the whole.
     pub fn render(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        const ALONE: usize = 256;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut s = if self.results.len() < ALONE || workers < 2 {
+            serde_json::to_string_pretty(self).unwrap_or_default()
+        } else {
+            self.render_split(workers)
+        };
         s.push('\n');
         s
     }
+
+    fn render_split(&self, workers: usize) -> String {
+        let chunk = self.results.len().div_ceil(workers);
+        let parts: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .results
+                .chunks(chunk)
+                .map(|rs| scope.spawn(move || render_items(rs)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let mut out = String::with_capacity(parts.iter().map(String::len).sum::<usize>() + 64);
+        out.push_str(&format!(
+            "{{\n  \"version\": {},\n  \"results\": [\n",
+            self.version
+        ));
+        out.push_str(&parts.join(",\n"));
+        out.push_str("\n  ]");
+        if let Some(skipped) = self.skipped {
+            out.push_str(&format!(",\n  \"skipped\": {skipped}"));
+        }
+        out.push_str("\n}");
+        out
+    }
+}
+
+/// Pretty JSON of each item at the depth of `results`' elements (four
+/// spaces), joined as serde_json joins array elements. JSON strings escape
+/// their newlines, so every newline of an item's text is structure.
+fn render_items<R: Serialize>(items: &[R]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        let text = serde_json::to_string_pretty(item).unwrap_or_default();
+        out.push_str("    ");
+        out.push_str(&text.replace('\n', "\n    "));
+    }
+    out
 }
 
 /// One input's result: what `lint` prints, and the first fields of `replay`'s.
@@ -328,7 +380,7 @@ pub fn json(results: &[FileResult], skipped: usize) -> String {
 // ---------------------------------------------------------------------------
 // SARIF 2.1.0
 
-const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// SARIF's three levels: critical and high block (`error`), medium warns,
 /// low and info are notes.
@@ -430,7 +482,7 @@ fn sarif_location(l: &Location) -> Value {
     loc
 }
 
-fn sarif_rules() -> Vec<Value> {
+pub(crate) fn sarif_rules() -> Vec<Value> {
     RuleId::ALL
         .iter()
         .map(|id| {
@@ -512,6 +564,31 @@ pub fn sarif(results: &[FileResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_rendered_in_parts_is_the_same_text_as_rendered_whole() {
+        let items: Vec<serde_json::Value> = (0..300)
+            .map(|i| {
+                serde_json::json!({
+                    "source": format!("p{i}.json"),
+                    "findings": if i % 3 == 0 { serde_json::json!([]) } else {
+                        serde_json::json!([{"rule": "x", "message": "two\nlines \"quoted\"", "location": {"line": i, "sid": null}}])
+                    },
+                    "error": if i % 7 == 0 { serde_json::json!("bad") } else { serde_json::Value::Null },
+                    "notes": [],
+                })
+            })
+            .collect();
+        for skipped in [None, Some(4)] {
+            let mut report = JsonReport::new(items.clone());
+            report.skipped = skipped;
+            let whole = serde_json::to_string_pretty(&report).unwrap();
+            for workers in [2, 3, 7] {
+                assert_eq!(report.render_split(workers), whole, "{workers} workers");
+            }
+            assert_eq!(report.render(), format!("{whole}\n"));
+        }
+    }
     use crate::lint::LocatedFinding;
     use crate::rules::Finding;
 

@@ -209,3 +209,134 @@ fn every_judged_sample_is_delivered_by_the_template_rules() {
     assert!(exact.iter().any(|n| n == "TagRole"));
     assert!(prefixes.iter().any(|p| p == "TagResource"));
 }
+
+/// Every call issue 11 (point 1) and SPEC §3.5 name as a way to blind doorman
+/// has a successful `tamper-*` sample that a default deployment alerts as
+/// critical `guardrail-tampering` naming doorman's resource. With
+/// `tests/e2e/template_rules.rs` (each sample reaches the tamper rule, and
+/// its input transformer renders each one), this is what proves every door
+/// of doorman is watched on both alert paths.
+#[test]
+fn every_tamper_call_of_the_issue_has_a_sample_alerted_as_critical() {
+    const CALLS: &[(&str, &[&str])] = &[
+        (
+            "iam",
+            &[
+                "PutRolePolicy",
+                "DeleteRolePolicy",
+                "AttachRolePolicy",
+                "DetachRolePolicy",
+                "UpdateAssumeRolePolicy",
+                "PutRolePermissionsBoundary",
+                "DeleteRole",
+            ],
+        ),
+        (
+            "kms",
+            &[
+                "DisableKey",
+                "ScheduleKeyDeletion",
+                "PutKeyPolicy",
+                "RevokeGrant",
+            ],
+        ),
+        (
+            "events",
+            &[
+                "DisableRule",
+                "DeleteRule",
+                "PutRule",
+                "RemoveTargets",
+                "PutTargets",
+            ],
+        ),
+        (
+            "lambda",
+            &[
+                "DeleteFunction",
+                "PutFunctionConcurrency",
+                "RemovePermission",
+                "PutFunctionEventInvokeConfig",
+                "UpdateFunctionEventInvokeConfig",
+                "UpdateFunctionConfiguration",
+            ],
+        ),
+        (
+            "sns",
+            &[
+                "SetTopicAttributes",
+                "Unsubscribe",
+                "DeleteTopic",
+                "RemovePermission",
+            ],
+        ),
+        ("sqs", &["SetQueueAttributes", "PurgeQueue", "DeleteQueue"]),
+        ("logs", &["DeleteLogGroup"]),
+        (
+            "cloudtrail",
+            &[
+                "StopLogging",
+                "DeleteTrail",
+                "UpdateTrail",
+                "PutEventSelectors",
+            ],
+        ),
+    ];
+    let mut samples_by_call = std::collections::BTreeMap::new();
+    for path in samples() {
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.starts_with("tamper-") {
+            continue;
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        if v["detail"].get("errorCode").is_some() {
+            continue;
+        }
+        let source = v["detail"]["eventSource"].as_str().unwrap_or("");
+        let service = source.trim_end_matches(".amazonaws.com").to_string();
+        let call =
+            doorman::event::strip_api_version(v["detail"]["eventName"].as_str().unwrap_or(""))
+                .to_string();
+        samples_by_call
+            .entry((service, call))
+            .or_insert_with(Vec::new)
+            .push((name, path));
+    }
+    let mut checked = 0;
+    for (service, calls) in CALLS {
+        for call in *calls {
+            let found = samples_by_call
+                .get(&(service.to_string(), call.to_string()))
+                .unwrap_or_else(|| panic!("no successful tamper-* sample of {service} {call}"));
+            for (name, path) in found {
+                let results = replay(&read_inputs(std::slice::from_ref(path)), settings_for(name));
+                let evaluation = results[0]
+                    .evaluation
+                    .as_ref()
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let alert = evaluation
+                    .alert()
+                    .unwrap_or_else(|| panic!("{name}: no alert"));
+                let tamper = alert
+                    .body
+                    .findings
+                    .iter()
+                    .find(|f| f.rule == doorman::rules::RuleId::GuardrailTampering)
+                    .unwrap_or_else(|| panic!("{name}: no guardrail-tampering"));
+                assert_eq!(
+                    tamper.severity,
+                    doorman::rules::Severity::Critical,
+                    "{name}"
+                );
+                assert!(
+                    tamper.message.contains("doorman's") || tamper.message.contains("trail"),
+                    "{name}: {}",
+                    tamper.message
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 34, "{checked}");
+}

@@ -109,3 +109,81 @@ fn exit_status_follows_findings_min_severity_and_errors() {
     );
     assert!(out.contains("CRITICAL public-invoke"));
 }
+
+/// The summary lines the README quotes are the real ones: the Quick start's
+/// and the replay section's `replay events/`, and the `tamper-*` samples
+/// replayed with a default deployment's `DOORMAN_*` names (events/README.md).
+#[test]
+fn the_readmes_replay_summaries_are_real() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let last = |o: &Output| {
+        stdout(o)
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string()
+    };
+    let all = last(&doorman(&["replay", "events/"]));
+    assert!(all.contains(" alerts from "), "{all}");
+    assert!(
+        readme.contains(&format!("ends with `{all}`")),
+        "README's Quick start must quote `{all}`"
+    );
+    assert!(
+        readme.contains(&format!(
+            "$ cargo run --release -- replay events/ | tail -1\n{all}\n"
+        )),
+        "README's replay section must quote `{all}`"
+    );
+    let mut tamper: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events"))
+        .expect("events/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tamper-") && n.ends_with(".json"))
+        .map(|n| format!("events/{n}"))
+        .collect();
+    tamper.sort();
+    let mut args = vec!["replay"];
+    args.extend(tamper.iter().map(String::as_str));
+    let o = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DOORMAN_TRAIL_NAME")
+        .envs([
+            ("DOORMAN_ROLE_NAME", "doorman-DoormanRole-Q1W2E3R4T5Y6"),
+            ("DOORMAN_FUNCTION_NAME", "doorman"),
+            (
+                "DOORMAN_KEY_ARN",
+                "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b",
+            ),
+            ("DOORMAN_CHANGE_RULE_NAME", "doorman-changes"),
+            ("DOORMAN_TAMPER_RULE_NAME", "doorman-tampering"),
+            (
+                "DOORMAN_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:doorman-alerts",
+            ),
+            (
+                "DOORMAN_QUEUE_ARN",
+                "arn:aws:sqs:us-east-1:123456789012:doorman-failures",
+            ),
+            ("DOORMAN_LOG_GROUP", "/aws/lambda/doorman"),
+        ])
+        .output()
+        .expect("doorman runs");
+    let named = last(&o);
+    assert_eq!(
+        named,
+        format!(
+            "{n} alerts from {n} events ({c} critical, 2 low)",
+            n = tamper.len(),
+            c = tamper.len() - 2
+        ),
+        "every tamper sample alerts, the two failed attempts at low"
+    );
+    assert!(
+        readme.contains(&format!("(`{named}`)")),
+        "README's replay section must quote `{named}`"
+    );
+}

@@ -509,6 +509,95 @@ async fn a_failed_tamper_call_is_low_reconnaissance_and_other_failed_calls_stay_
     }
 }
 
+/// The README's self-test entry (`scripts/selftest-tamper-event.json`, the
+/// `aws events put-events` input) as EventBridge delivers it to a target:
+/// `Source` becomes `source`, `DetailType` `detail-type`, and the `Detail`
+/// string the `detail` object; `account` is the sender's.
+fn self_test_event() -> Value {
+    let text = std::fs::read_to_string("scripts/selftest-tamper-event.json")
+        .expect("scripts/selftest-tamper-event.json (run from the crate root)");
+    let entries: Value = serde_json::from_str(&text).expect("the self-test entries are JSON");
+    let entry = &entries[0];
+    let detail: Value = serde_json::from_str(entry["Detail"].as_str().expect("Detail is a string"))
+        .expect("Detail is JSON");
+    json!({
+        "version": "0",
+        "id": "5f0c2a7e-1b3d-4c5e-8f9a-0b1c2d3e4f5a",
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": ACCOUNT,
+        "time": "2026-11-30T00:00:05Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail
+    })
+}
+
+#[tokio::test]
+async fn the_readme_self_test_is_a_labelled_info_alert_that_no_filter_hides() {
+    let mut env = environment();
+    env.insert("DOORMAN_MIN_SEVERITY".into(), "critical".into());
+    env.insert("DOORMAN_IGNORE_RULES".into(), "guardrail-tampering".into());
+    env.insert("DOORMAN_IGNORE_PRINCIPALS".into(), "arn:*".into());
+    let p = pipeline(MemoryResolver::default(), settings(&env));
+    let ev = self_test_event();
+    assert_eq!(ev["source"], doorman::event::SELF_TEST_SOURCE);
+    let alert = published(&p, &ev)
+        .await
+        .expect("the self-test reaches a person whatever the filters");
+    assert!(alert.subject.contains("SELF-TEST"), "{}", alert.subject);
+    assert!(alert.subject.len() <= 99, "{}", alert.subject);
+    assert_eq!(alert.highest_severity(), Severity::Info);
+    assert_eq!(rules(&alert), vec![RuleId::GuardrailTampering]);
+    assert!(
+        alert.text.contains("SELF-TEST") && alert.text.contains("not a real change"),
+        "{}",
+        alert.text
+    );
+    assert_eq!(alert.attributes["severity"].value, "info");
+}
+
+#[tokio::test]
+async fn an_event_not_from_aws_is_never_judged_as_a_real_change() {
+    let p = pipeline(MemoryResolver::default(), settings(&environment()));
+    // A call that is critical when AWS reports it...
+    let real = event(
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": "doorman-changes"}),
+        OLD,
+    );
+    let alert = published(&p, &real).await.expect("a real DisableRule");
+    assert_eq!(alert.highest_severity(), Severity::Critical);
+    // ...is, from the self-test source, only the self-test (info)...
+    let mut as_self_test = real.clone();
+    as_self_test["source"] = json!("doorman.selftest");
+    let alert = published(&p, &as_self_test)
+        .await
+        .expect("a self-test alert");
+    assert_eq!(alert.highest_severity(), Severity::Info);
+    assert!(alert.subject.contains("SELF-TEST"), "{}", alert.subject);
+    // ...and, from any other source someone may send with PutEvents
+    // (including one that looks like AWS's but is not `aws.*`), nothing.
+    for source in ["com.example.forged", "aws", "awsevents", "AWS.events"] {
+        let mut forged = real.clone();
+        forged["source"] = json!(source);
+        let evaluation = p.handle(&forged).await.expect("the invocation succeeds");
+        match &evaluation.verdict {
+            Verdict::Ignored { reason } => assert!(
+                reason.contains(&format!("`{source}`")) && reason.contains("PutEvents"),
+                "{source}: {reason}"
+            ),
+            other => panic!("{source}: judged as a real change: {other:?}"),
+        }
+        assert!(p.notifier.take().is_empty(), "{source}");
+    }
+    // A raw CloudTrail record (replay of a trail's log file) has no
+    // envelope and is judged as before.
+    let alert = published(&p, &real["detail"]).await.expect("a raw record");
+    assert_eq!(alert.highest_severity(), Severity::Critical);
+}
+
 // ---------------------------------------------------------------------------
 // IAM is eventually consistent (SPEC §7).
 // ---------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// See `mimalloc` in Cargo.toml: the folder lint is allocation-bound.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     doorman::cli::main(doorman::cli::Cli::parse())
 }

@@ -135,11 +135,22 @@ pub fn len() -> usize {
 /// The actions of one service, as a range of ids (services are sorted by
 /// prefix, their actions by lowercase name).
 fn service_range(prefix: &str) -> Option<std::ops::Range<usize>> {
-    let i = data::SERVICES
-        .binary_search_by(|(p, _, _)| cmp_ignore_case(p, prefix))
-        .ok()?;
-    let (_, start, end) = data::SERVICES[i];
-    Some(start as usize..end as usize)
+    // Every action lookup starts here: a hash of the few hundred prefixes
+    // (lowercase, as the table spells them), built on first use.
+    static BY_PREFIX: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, (u32, u32)>> =
+        std::sync::OnceLock::new();
+    let table = BY_PREFIX.get_or_init(|| {
+        data::SERVICES
+            .iter()
+            .map(|&(p, start, end)| (p, (start, end)))
+            .collect()
+    });
+    let found = if prefix.bytes().any(|b| b.is_ascii_uppercase()) {
+        table.get(prefix.to_ascii_lowercase().as_str())
+    } else {
+        table.get(prefix)
+    };
+    found.map(|&(start, end)| start as usize..end as usize)
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
@@ -211,6 +222,36 @@ pub fn matching(pattern: &str) -> impl Iterator<Item = ActionId> + '_ {
             Glob::Full(p) => glob_match_ignore_case(p, &ActionInfo::of(row).to_string()),
         };
         ok.then_some(ActionId(i as u32))
+    })
+}
+
+/// Adds every action `pattern` matches to `set` ([`matching`]), and says
+/// whether there was any. The sets of wildcard patterns are remembered per
+/// thread (`ec2:Describe*` recurs in hundreds of policies) and added word by
+/// word.
+pub fn add_matching(pattern: &str, set: &mut ActionSet) -> bool {
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, ActionSet>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    }
+    const REMEMBERED: usize = 20_000;
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(found) = seen.get(pattern) {
+            set.union_with(found);
+            return !found.is_empty();
+        }
+        let mut found = ActionSet::new();
+        for id in matching(pattern) {
+            found.insert(id);
+        }
+        set.union_with(&found);
+        let any = !found.is_empty();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(pattern.into(), found);
+        any
     })
 }
 
@@ -295,6 +336,35 @@ pub fn suggest(pattern: &str) -> Option<String> {
     found
 }
 
+/// The known service prefix within two edits of an unknown one (a typo),
+/// remembered per thread: retired services (`evidently`, `iotevents`)
+/// recur across AWS's own policies.
+fn closest_service(lower_service: &str) -> Option<&'static str> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<&'static str>>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    }
+    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(lower_service).copied()) {
+        return hit;
+    }
+    // Levenshtein is at least the length difference: skip the rest.
+    let found = data::SERVICES
+        .iter()
+        .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
+        .map(|(p, _, _)| (strsim::levenshtein(p, lower_service), *p))
+        .min()
+        .filter(|(d, _)| *d <= 2)
+        .map(|(_, p)| p);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= 5_000 {
+            seen.clear();
+        }
+        seen.insert(lower_service.into(), found);
+    });
+    found
+}
+
 /// [`suggest`] without the memory.
 fn closest(pattern: &str) -> Option<String> {
     let (service, name) = pattern.split_once(':')?;
@@ -302,14 +372,7 @@ fn closest(pattern: &str) -> Option<String> {
     let candidates = match service_range(service) {
         Some(r) => data::ACTIONS[r].iter().map(|&row| ActionInfo::of(row)),
         None => {
-            // A typo in the service prefix: suggest the closest prefix.
-            // Levenshtein is at least the length difference: skip the rest.
-            let best = data::SERVICES
-                .iter()
-                .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
-                .map(|(p, _, _)| (strsim::levenshtein(p, &lower_service), *p))
-                .min()?;
-            return (best.0 <= 2).then(|| format!("{}:{}", best.1, name));
+            return closest_service(&lower_service).map(|p| format!("{p}:{name}"));
         }
     };
     let lower_name = name.to_ascii_lowercase().into_bytes();
@@ -318,6 +381,10 @@ fn closest(pattern: &str) -> Option<String> {
     // length, so a candidate that cannot beat the best so far is skipped.
     let mut best: Option<(usize, ActionInfo)> = None;
     let mut lower = Vec::new();
+    let mut wanted = [0i16; 256];
+    for &c in &lower_name {
+        wanted[c as usize] += 1;
+    }
     for a in candidates {
         let floor = a.name.len().abs_diff(lower_name.len());
         if floor > limit || best.is_some_and(|(d, _)| floor >= d) {
@@ -325,6 +392,26 @@ fn closest(pattern: &str) -> Option<String> {
         }
         lower.clear();
         lower.extend(a.name.bytes().map(|c| c.to_ascii_lowercase()));
+        // A second lower bound, as cheap: the letters one name has and the
+        // other lacks each need an edit (the "bag distance").
+        let mut counts = wanted;
+        for &c in &lower {
+            counts[c as usize] -= 1;
+        }
+        let (mut extra, mut missing) = (0usize, 0usize);
+        for &c in lower.iter().chain(&lower_name) {
+            let n = &mut counts[c as usize];
+            match *n {
+                n if n > 0 => missing += n as usize,
+                n if n < 0 => extra += n.unsigned_abs() as usize,
+                _ => {}
+            }
+            *n = 0;
+        }
+        let bag = extra.max(missing);
+        if bag > limit || best.is_some_and(|(d, _)| bag >= d) {
+            continue;
+        }
         let d = strsim::generic_levenshtein(&lower, &lower_name);
         if best.is_none_or(|(b, _)| d < b) {
             best = Some((d, a));
@@ -382,19 +469,33 @@ pub fn arn_matches_type(arn: &str, type_pattern: &str) -> bool {
     if arn == "*" {
         return true;
     }
-    let arn_parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let type_parts: Vec<&str> = type_pattern.splitn(6, ':').collect();
-    if arn_parts.len() != 6 || type_parts.len() != 6 {
-        return arn_parts.len() < 6; // not an ARN we can judge
+    let (arn_parts, arn_n) = arn_fields(arn);
+    let (type_parts, type_n) = arn_fields(type_pattern);
+    if arn_n != 6 || type_n != 6 {
+        return arn_n < 6; // not an ARN we can judge
     }
     // partition, service, region, account: placeholders match anything.
     for i in 1..5 {
         let (a, t) = (arn_parts[i], type_parts[i]);
-        if !(t.contains("${") || a.contains(['*', '?', '$']) || a.eq_ignore_ascii_case(t)) {
+        if !(t.as_bytes().windows(2).any(|w| w == b"${")
+            || a.contains(['*', '?', '$'])
+            || a.eq_ignore_ascii_case(t))
+        {
             return false;
         }
     }
     resource_part_matches(arn_parts[5], type_parts[5])
+}
+
+/// Up to six `:`-separated fields of an ARN, and how many there are.
+fn arn_fields(arn: &str) -> ([&str; 6], usize) {
+    let mut out = [""; 6];
+    let mut n = 0;
+    for (slot, field) in out.iter_mut().zip(arn.splitn(6, ':')) {
+        *slot = field;
+        n += 1;
+    }
+    (out, n)
 }
 
 fn resource_part_matches(arn: &str, pattern: &str) -> bool {
@@ -405,42 +506,42 @@ fn resource_part_matches(arn: &str, pattern: &str) -> bool {
     // Turn the type pattern into a glob where each placeholder is `*`, then
     // require the same number of `/` and `:` separators: placeholders hold
     // one segment each, except the last one, which may hold a path.
-    let glob = replace_placeholders(pattern);
-    if !glob_match_ignore_case(&glob, arn) {
+    let (glob, fixed) = placeholders_as_stars(pattern);
+    if !glob_match_bytes(&glob, arn.as_bytes(), |a, b| a.eq_ignore_ascii_case(&b)) {
         return false;
     }
-    let seps = |s: &str| s.bytes().filter(|&b| b == b'/' || b == b':').count();
-    let fixed = seps(&pattern_without_placeholders(pattern));
+    let seps = arn.bytes().filter(|&b| b == b'/' || b == b':').count();
     let ends_in_placeholder = pattern.ends_with('}');
     if ends_in_placeholder {
-        seps(arn) >= fixed
+        seps >= fixed
     } else {
-        seps(arn) == fixed
+        seps == fixed
     }
 }
 
-fn replace_placeholders(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut rest = pattern;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        match rest[start..].find('}') {
-            Some(end) => {
-                out.push('*');
-                rest = &rest[start + end + 1..];
+/// The type pattern with each `${...}` placeholder a `*`, and how many `/`
+/// and `:` separators it has outside the placeholders.
+fn placeholders_as_stars(pattern: &str) -> (Vec<u8>, usize) {
+    let bytes = pattern.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut fixed = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"${") {
+            if let Some(end) = bytes[i..].iter().position(|&b| b == b'}') {
+                out.push(b'*');
+                i += end + 1;
+                continue;
             }
-            None => {
-                rest = &rest[start..];
-                break;
-            }
+            // An unterminated placeholder is kept as written.
         }
+        if bytes[i] == b'/' || bytes[i] == b':' {
+            fixed += 1;
+        }
+        out.push(bytes[i]);
+        i += 1;
     }
-    out.push_str(rest);
-    out
-}
-
-fn pattern_without_placeholders(pattern: &str) -> String {
-    replace_placeholders(pattern).replace('*', "")
+    (out, fixed)
 }
 
 /// A set of actions, one bit per catalog entry: the currency of the rules
@@ -951,9 +1052,10 @@ mod tests {
     #[test]
     fn placeholders_become_wildcards() {
         assert_eq!(
-            replace_placeholders("arn:${Partition}:s3:::${BucketName}/${ObjectName}"),
-            "arn:*:s3:::*/*"
+            placeholders_as_stars("arn:${Partition}:s3:::${BucketName}/${ObjectName}"),
+            (b"arn:*:s3:::*/*".to_vec(), 6)
         );
+        assert_eq!(placeholders_as_stars("a/${b"), (b"a/${b".to_vec(), 1));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Exit status (as ripgrep): 0 nothing at or above `--min-severity`,
 //! 1 findings, 2 usage or input error. A closed stdout (`| head`) is not an error.
 
+pub mod audit;
 pub mod completions;
 pub mod explain;
 pub mod lint;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Run the Lambda pipeline offline on CloudTrail event files and print
     /// the alerts it would publish.
     Replay(replay::ReplayArgs),
+    /// Audit an account: both doors of every function, every role, user and
+    /// group, from the AWS CLI's JSON outputs.
+    Audit(audit::AuditArgs),
     /// Tighten roles from CloudTrail: used and unused permissions, the
     /// narrowest working policy, and the fix behind each AccessDenied.
     Tighten(tighten::TightenArgs),
@@ -59,6 +63,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Tighten(args) => tighten::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),

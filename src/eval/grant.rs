@@ -65,15 +65,16 @@ pub fn expand(s: &Statement) -> Expansion<'_> {
     let mut unknown = Vec::new();
     let mut exact = Vec::new();
     for p in s.actions.patterns() {
-        let wildcard = p.contains(['*', '?']);
-        let mut any = false;
-        for id in catalog::matching(p) {
-            named.insert(id);
-            any = true;
-            if !wildcard {
+        let any = if p.contains(['*', '?']) {
+            catalog::add_matching(p, &mut named)
+        } else {
+            let id = catalog::lookup(p);
+            if let Some(id) = id {
+                named.insert(id);
                 exact.push(id);
             }
-        }
+            id.is_some()
+        };
         if !any {
             unknown.push(p.as_str());
         }

@@ -5,6 +5,7 @@ use super::calls::{ignore_tags, is_tag_call, tag_list, what, Call};
 use super::guardrail::{door, role_door};
 use super::{
     Change, DecodeError, Decoded, EventInfo, What, CLOUDTRAIL_DETAIL_TYPE, IGNORE_TAG_KEY,
+    SELF_TEST_SOURCE,
 };
 use crate::policy::type_name;
 use serde_json::{Map, Value};
@@ -15,6 +16,9 @@ use serde_json::{Map, Value};
 #[derive(Debug)]
 struct Envelope {
     detail_type: String,
+    /// `source`: `aws.<service>` for AWS's own events; anything else was
+    /// sent with `PutEvents`.
+    source: Option<String>,
     id: Option<String>,
     account: Option<String>,
     region: Option<String>,
@@ -40,6 +44,7 @@ impl Envelope {
             .ok_or_else(|| "it has no `detail`".to_string())?;
         Ok(Envelope {
             detail_type,
+            source: text_at(obj, "source"),
             id: text_at(obj, "id"),
             account: text_at(obj, "account"),
             region: text_at(obj, "region"),
@@ -188,6 +193,29 @@ pub fn decode(event: &Value) -> Result<Decoded, DecodeError> {
                 ),
             });
         }
+    }
+    if let Some(source) = envelope
+        .as_ref()
+        .and_then(|e| e.source.as_deref())
+        .filter(|s| !s.starts_with("aws."))
+    {
+        // Not recorded by AWS: what the record says happened may not have.
+        // (EventBridge always sets `source`; an envelope without one is
+        // hand-made input to `replay`, judged as before.)
+        let info = detail
+            .as_object()
+            .map(|d| event_info(&Record::read(d), envelope.as_ref()))
+            .unwrap_or_else(fallback_info);
+        return Ok(if source == SELF_TEST_SOURCE {
+            Decoded::SelfTest { info }
+        } else {
+            Decoded::Ignored {
+                info,
+                reason: format!(
+                    "source `{source}` is not AWS's own (`aws.*`): the event was sent with events:PutEvents, not recorded by CloudTrail, so it is not judged as a change"
+                ),
+            }
+        });
     }
     let Some(detail) = detail.as_object() else {
         return Err(unreadable(
@@ -355,9 +383,12 @@ fn event_info(record: &Record, envelope: Option<&Envelope>) -> EventInfo {
             .clone()
             .or_else(|| envelope.and_then(|e| e.time.clone()))
             .unwrap_or_default(),
+        // The self-test event writes an empty `recipientAccountId`; the
+        // envelope's `account` is then the one to name.
         account: record
             .recipient_account_id
             .clone()
+            .filter(|a| !a.is_empty())
             .or_else(|| envelope.and_then(|e| e.account.clone()))
             .or_else(|| id_str("accountId"))
             .unwrap_or_default(),

@@ -14,6 +14,10 @@
 //! matching. Names doorman does not cover are [`Decoded::Ignored`], not
 //! errors; so are failed calls (`errorCode`), except an attempt on one of
 //! doorman's own doors ([`Change::error_code`]), which is reconnaissance.
+//! An EventBridge event whose `source` is not AWS's (`aws.*`) was sent with
+//! `PutEvents` by someone in the account, not recorded by CloudTrail: it is
+//! never judged as a change (the self-test's source is
+//! [`Decoded::SelfTest`], any other is ignored).
 //!
 //! Three parts: `decode` (the envelope and the record), `calls` (the
 //! per-call table of SPEC §4: which [`What`] each call is), `guardrail`
@@ -37,6 +41,12 @@ pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 /// `HIDDEN_DUE_TO_SECURITY_REASONS`): the pipeline then reads them.
 pub const HIDDEN_ENVIRONMENT: &str =
     "replaces its environment variables (the event does not show their values)";
+
+/// The EventBridge `source` of the README's self-test event
+/// (`scripts/selftest-tamper-event.json`). AWS reserves `aws.*` for its own
+/// events, so anyone allowed `events:PutEvents` can send this one: it is
+/// never judged as a change, only reported as a self-test.
+pub const SELF_TEST_SOURCE: &str = "doorman.selftest";
 
 /// The tag whose value lists the rule ids to silence for a role or function.
 pub const IGNORE_TAG_KEY: &str = "doorman:ignore";
@@ -321,6 +331,12 @@ pub enum Decoded {
     Ignored {
         info: EventInfo,
         reason: String,
+    },
+    /// The self-test event ([`SELF_TEST_SOURCE`]): proof that an event put
+    /// on the bus reaches doorman, reported as such and never judged (what
+    /// its record says happened did not). `info` is read from its record.
+    SelfTest {
+        info: EventInfo,
     },
 }
 

@@ -9,6 +9,9 @@
 //! - a permanent problem with one event (undecodable, a document that is not
 //!   JSON, a policy that no longer exists) becomes an `unprocessable-event`
 //!   alert, and the invocation succeeds;
+//! - the README's self-test event (source `doorman.selftest`) is an info
+//!   alert whose subject says SELF-TEST; any other event whose source is not
+//!   AWS's (`aws.*`) is ignored: it was sent with `PutEvents`, not recorded;
 //! - an irrelevant event or a failed call succeeds silently, except a failed
 //!   call on one of doorman's own doors: a low `guardrail-tampering`
 //!   (someone tried).
@@ -139,6 +142,7 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                     verdict: Verdict::Ignored { reason },
                 });
             }
+            Ok(Decoded::SelfTest { info }) => return Ok(self.self_test(info)),
             Err(e) => return Ok(self.unprocessable(*e.info, &e.reason)),
         };
         let info = change.info.clone();
@@ -230,6 +234,42 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
         let alert = alert::build(&input, &self.settings.suppressions);
         Evaluation {
             event: change.info.clone(),
+            verdict: Verdict::Evaluated {
+                input,
+                alert,
+                skipped: Vec::new(),
+            },
+        }
+    }
+
+    /// The README's self-test event: an info alert whose subject says
+    /// SELF-TEST, about the event itself, never a judgement of the call its
+    /// record names (anyone allowed `events:PutEvents` can send it).
+    fn self_test(&self, info: EventInfo) -> Evaluation {
+        tracing::info!(event_id = %info.id, "self-test event");
+        let input = AlertInput {
+            subject: Subject {
+                kind: "event".to_string(),
+                arn: None,
+                name: info.id.clone(),
+            },
+            change: format!(
+                "is a SELF-TEST (source `{}`): not a real change",
+                event::SELF_TEST_SOURCE
+            ),
+            findings: vec![EventFinding {
+                finding: account::self_test(&info.id, event::SELF_TEST_SOURCE),
+                document: None,
+            }],
+            tag_ignored: BTreeSet::new(),
+            event: info.clone(),
+        };
+        let alert = alert::build(&input, &self.settings.suppressions).map(|mut alert| {
+            alert.subject = alert::SELF_TEST_SUBJECT.to_string();
+            alert
+        });
+        Evaluation {
+            event: info,
             verdict: Verdict::Evaluated {
                 input,
                 alert,

@@ -17,6 +17,7 @@ pub fn statement_lines(text: &str) -> Vec<usize> {
     let mut s = Scanner {
         bytes: text.as_bytes(),
         pos: 0,
+        counted: 0,
         line: 1,
     };
     s.skip_ws();
@@ -45,7 +46,7 @@ pub fn statement_lines(text: &str) -> Vec<usize> {
         if key == "Statement" {
             match s.peek() {
                 Some(b'{') => {
-                    found = vec![s.line];
+                    found = vec![s.line()];
                     if !s.skip_value() {
                         return found;
                     }
@@ -62,7 +63,7 @@ pub fn statement_lines(text: &str) -> Vec<usize> {
                             }
                             Some(b',') => s.bump(),
                             Some(b'{') => {
-                                lines.push(s.line);
+                                lines.push(s.line());
                                 if !s.skip_value() {
                                     return lines;
                                 }
@@ -70,7 +71,7 @@ pub fn statement_lines(text: &str) -> Vec<usize> {
                             // A non-object item is still `Statement[i]` to the
                             // parser; keep the numbering aligned.
                             Some(_) => {
-                                lines.push(s.line);
+                                lines.push(s.line());
                                 if !s.skip_value() {
                                     return lines;
                                 }
@@ -97,9 +98,13 @@ pub fn statement_lines(text: &str) -> Vec<usize> {
     }
 }
 
+/// A cursor over the text. Line numbers are counted only when asked for
+/// (a few times per document), not at every byte.
 struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Where `line` was last brought up to date.
+    counted: usize,
     line: usize,
 }
 
@@ -109,10 +114,17 @@ impl Scanner<'_> {
     }
 
     fn bump(&mut self) {
-        if self.peek() == Some(b'\n') {
-            self.line += 1;
-        }
         self.pos += 1;
+    }
+
+    /// The 1-based line of the cursor.
+    fn line(&mut self) -> usize {
+        let end = self.pos.min(self.bytes.len());
+        if end > self.counted {
+            self.line += memchr::memchr_iter(b'\n', &self.bytes[self.counted..end]).count();
+            self.counted = end;
+        }
+        self.line
     }
 
     fn skip_ws(&mut self) {
@@ -178,22 +190,21 @@ impl Scanner<'_> {
         }
     }
 
-    /// Skips a string without decoding it.
+    /// Skips a string without decoding it, jumping from one quote or
+    /// backslash to the next.
     fn string_raw(&mut self) -> Option<()> {
         self.bump();
         loop {
-            match self.peek()? {
-                b'\\' => {
-                    self.bump();
-                    self.peek()?;
-                    self.bump();
-                }
-                b'"' => {
-                    self.bump();
-                    return Some(());
-                }
-                _ => self.bump(),
+            let rest = self.bytes.get(self.pos..)?;
+            self.pos += memchr::memchr2(b'"', b'\\', rest)?;
+            if self.peek()? == b'"' {
+                self.bump();
+                return Some(());
             }
+            // A backslash escapes the next byte, which must exist.
+            self.bump();
+            self.peek()?;
+            self.bump();
         }
     }
 }

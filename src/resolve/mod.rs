@@ -12,6 +12,8 @@ pub mod offline;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod collect;
 
 use std::future::Future;
 

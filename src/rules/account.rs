@@ -74,6 +74,22 @@ pub fn guardrail_attempt(effect: &str, resource: &str, what: &str, error_code: &
     )
 }
 
+/// `guardrail-tampering` at info for the README's self-test event (SELF-TEST
+/// in the alert's subject): it shows that an event put on the bus reaches
+/// doorman and its alert reaches a person. Under the never-suppressed rule,
+/// so no minimum severity or filter can hide the test; at info, so no pager
+/// that filters on severity wakes anyone.
+pub fn self_test(event_id: &str, source: &str) -> Finding {
+    Finding::new(
+        RuleId::GuardrailTampering,
+        Severity::Info,
+        format!(
+            "SELF-TEST: event `{event_id}` from source `{source}` was sent with events:PutEvents, not recorded by CloudTrail; nothing changed. doorman received it, so the tamper rule delivers to doorman and doorman's alerts reach this topic"
+        ),
+        "nothing to fix; EventBridge's own message for the same event should arrive too (the tamper rule's direct topic target). If it does not, check that target and the topic and key policies. If nobody ran the self-test, ask who in the account can call events:PutEvents".to_string(),
+    )
+}
+
 /// `unprocessable-event` for event `event_id`, because of `reason`.
 pub fn unprocessable_event(event_id: &str, reason: &str) -> Finding {
     let id = if event_id.is_empty() {

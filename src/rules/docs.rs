@@ -447,6 +447,14 @@ pub fn doc(id: RuleId) -> RuleDoc {
                 fix: "Attach `AWSLambdaSQSQueueExecutionRole` scoped to the queue, or allow the three sqs: actions on the queue ARN.",
             )
         }
+        UnusedExecutionRole => page!(UnusedExecutionRole, Low, "low", None,
+            title: "Lambda role no function uses",
+            summary: "`doorman audit`: a role that trusts `lambda.amazonaws.com` is the execution role of no function in the audited inventory",
+            why: "A Lambda role nobody uses is standing access with no owner: it keeps its permissions, anyone who may pass it (`iam:PassRole`) can give it to a new function, and nobody notices when it is changed. Roles left behind by deleted functions are the usual case. The audit sees only the functions it was given, so collect `list-functions` in every Region you use before deleting anything.",
+            example: r#"aws lambda delete-function --function-name old-report
+        (its role `old-report-role` stays, still trusted by Lambda, with its policies)"#,
+            fix: "Delete the role (`aws iam delete-role` after detaching its policies) or remove `lambda.amazonaws.com` from its trust policy; if a function in a Region you did not collect uses it, collect that Region too.",
+        ),
         PermissionsBoundaryRemoved => page!(PermissionsBoundaryRemoved, High, "high", None,
             title: "Permissions boundary removed",
             summary: "`DeleteRolePermissionsBoundary` or `DeleteUserPermissionsBoundary` was called, or `Put*PermissionsBoundary` set a boundary that allows everything",
@@ -482,7 +490,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
         ),
         GuardrailTampering => page!(GuardrailTampering, Critical, "critical", None,
             title: "Guardrail tampering",
-            summary: "doorman's own role, KMS key, rules, function, topic or subscriptions, failure queue or log group, or the CloudTrail trail that feeds it, were disabled, deleted or changed (critical); a failed attempt is reported at low",
+            summary: "doorman's own role, KMS key, rules, function, topic or subscriptions, failure queue or log group, or the CloudTrail trail that feeds it, were disabled, deleted or changed (critical); a failed attempt is reported at low, and the README's self-test event at info, labelled SELF-TEST",
             why: "Switching off the alarm is the first step of an attack that wants to stay unseen. This alert is the last one doorman may be able to send, so it is never suppressed: not by `IgnoredRules`, a `doorman:ignore` tag, an ignored principal or the minimum severity, even when the change itself sets them. A call that failed (an `errorCode`) changed nothing but shows someone trying, and is reported at low.",
             example: r#"aws cloudtrail stop-logging --name management-events
         aws events disable-rule --name doorman-changes

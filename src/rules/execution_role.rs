@@ -275,6 +275,33 @@ pub fn role_not_lambda_trusted(role: &ExecutionRole) -> Option<Finding> {
     ))
 }
 
+/// Whether the role's trust policy lets `lambda.amazonaws.com` assume it
+/// (`false` when the trust policy is not known).
+pub fn is_lambda_trusted(role: &ExecutionRole) -> bool {
+    role.trust
+        .as_ref()
+        .is_some_and(|t| t.statements.iter().any(trusts_lambda))
+}
+
+/// `unused-execution-role` (`doorman audit`): a role Lambda may assume that no
+/// function of the audited inventory uses: standing access nobody owns.
+/// The caller decides that no function uses it (one pass over the
+/// inventory); this only checks that the role is a Lambda role.
+pub fn unused_execution_role(role: &ExecutionRole) -> Option<Finding> {
+    if !is_lambda_trusted(role) {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::UnusedExecutionRole,
+        Severity::Low,
+        format!(
+            "role `{}` trusts `lambda.amazonaws.com` but no function in the audited inventory uses it",
+            role.name
+        ),
+        "delete the role, or remove `lambda.amazonaws.com` from its trust policy; if a function in a Region that was not collected uses it, audit that Region too".to_string(),
+    ))
+}
+
 /// The actions Lambda's poller needs on each event source, from the Lambda
 /// developer guide (the Kinesis list is the one it gives for a stream without
 /// enhanced fan-out).

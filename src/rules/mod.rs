@@ -127,6 +127,7 @@ rule_ids! {
     SharedExecutionRole => "shared-execution-role",
     RoleNotLambdaTrusted => "role-not-lambda-trusted",
     EventSourceMissingPermissions => "event-source-missing-permissions",
+    UnusedExecutionRole => "unused-execution-role",
     // §3.5 account level
     PermissionsBoundaryRemoved => "permissions-boundary-removed",
     CrossAccountDestination => "cross-account-destination",

@@ -14,6 +14,7 @@ mod moto;
 mod runtime;
 mod setup;
 
+mod audit;
 mod harness;
 mod load;
 mod scenarios;

@@ -417,3 +417,46 @@ async fn throttling_doorman_itself_alerts_guardrail_tampering() {
     assert_alert_about(alert, &own, "function", crate::runtime::FUNCTION_NAME);
     assert_eq!(alert.findings()["guardrail-tampering"], "critical");
 }
+
+/// The README's self-test, as EventBridge delivers the `put-events` entry
+/// of `scripts/selftest-tamper-event.json` to the real Lambda binary: a
+/// labelled SELF-TEST alert at info reaches the topic through every filter;
+/// the same critical call under any other source someone can send with
+/// PutEvents is never judged (nothing published, the invocation succeeds).
+#[tokio::test]
+async fn the_self_test_is_labelled_and_a_forged_source_is_not_judged() {
+    let env = [
+        ("DOORMAN_MIN_SEVERITY", "critical".to_owned()),
+        ("DOORMAN_IGNORE_RULES", "guardrail-tampering".to_owned()),
+    ];
+    let mut s = Stack::start_with("selftest", &env, 1).await;
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/selftest-tamper-event.json"),
+    )
+    .expect("scripts/selftest-tamper-event.json");
+    let entries: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let detail: serde_json::Value =
+        serde_json::from_str(entries[0]["Detail"].as_str().expect("Detail")).expect("JSON");
+    let self_test = json!({
+        "version": "0",
+        "id": "7d1e6c1a-5b2f-4e3a-9c8d-1f2e3d4c5b6a",
+        "detail-type": entries[0]["DetailType"],
+        "source": entries[0]["Source"],
+        "account": ACCOUNT,
+        "time": "2026-11-30T00:00:05Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail
+    });
+    let mut forged = events::put_function_concurrency(crate::runtime::FUNCTION_NAME, 0);
+    forged["source"] = json!("com.example.not-aws");
+    s.function.invoke_ok(&forged).await;
+    s.assert_no_alert("a forged source").await;
+
+    s.function.invoke_ok(&self_test).await;
+    let alert = &s.alerts.expect(1).await[0];
+    let subject = alert.subject.as_deref().expect("SNS subject");
+    assert!(subject.contains("SELF-TEST"), "{subject}");
+    assert_eq!(alert.severity(), "info");
+    assert_eq!(alert.findings()["guardrail-tampering"], "info");
+}

@@ -1091,3 +1091,181 @@ async fn the_emulator_renders_the_direct_alert_as_eventbridge_does() {
     }
     assert!(compared >= 30, "tamper samples compared: {compared}");
 }
+
+/// The direct alert can be delivered, not only rendered: EventBridge
+/// publishing to an encrypted topic needs `sns:Publish` from the topic
+/// policy and `kms:GenerateDataKey*` and `kms:Decrypt` from the key policy
+/// (SNS and KMS developer guides). Both policies grant them to
+/// `events.amazonaws.com` for exactly the tamper rule as deployed (its ARN
+/// built from its `Name`, for any `NamePrefix` and region), so a rename of
+/// the rule cannot silently break the path that does not need doorman.
+#[test]
+fn the_topic_and_key_policies_let_exactly_the_tamper_rule_publish() {
+    let template = load_template();
+    for (region, prefix) in [("us-east-1", "doorman"), ("eu-west-1", "guard_2")] {
+        let d = Deployment::new(&template, "123456789012", region, &[("NamePrefix", prefix)]);
+        let rules = &template["Resources"];
+        let name = d
+            .resolve(&rules["TamperRule"]["Properties"]["Name"])
+            .expect("the tamper rule has a Name");
+        let rule_arn = format!(
+            "arn:aws:events:{region}:123456789012:rule/{}",
+            text(&Some(name))
+        );
+        assert_eq!(rule_arn, d.attribute("TamperRule", "Arn"), "{prefix}");
+        let statements = |resource: &str, document: &str| -> Vec<Value> {
+            d.resolve(&rules[resource]["Properties"][document]["Statement"])
+                .and_then(|s| s.as_array().cloned())
+                .unwrap_or_else(|| panic!("{resource} has a {document}"))
+        };
+        let for_events = |statements: Vec<Value>| -> Vec<Value> {
+            statements
+                .into_iter()
+                .filter(|s| {
+                    s["Effect"] == "Allow" && s["Principal"]["Service"] == "events.amazonaws.com"
+                })
+                .collect()
+        };
+        let actions = |s: &Value| -> Vec<String> {
+            match &s["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a.iter().map(|x| text(&Some(x.clone()))).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let topic = for_events(statements("AlertTopicPolicy", "PolicyDocument"));
+        assert_eq!(topic.len(), 1, "{topic:?}");
+        assert_eq!(actions(&topic[0]), vec!["sns:Publish"]);
+        assert_eq!(topic[0]["Resource"], d.topic().as_str());
+        assert_eq!(
+            topic[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            rule_arn.as_str()
+        );
+        let key = for_events(statements("DoormanKey", "KeyPolicy"));
+        assert_eq!(key.len(), 1, "{key:?}");
+        let granted = actions(&key[0]);
+        for needed in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            assert!(
+                granted
+                    .iter()
+                    .any(|g| g == needed
+                        || g.strip_suffix('*').is_some_and(|p| needed.starts_with(p))),
+                "the key policy does not give EventBridge {needed}: {granted:?}"
+            );
+        }
+        assert_eq!(
+            key[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            rule_arn.as_str()
+        );
+        // The topic target is the topic those policies are about.
+        assert_eq!(topic_target(&template, &d)["Arn"], d.topic().as_str());
+    }
+}
+
+/// Deploys where people try it first (issue 11 point 4): `ReservedConcurrency`
+/// reserves 5 by default and `0` leaves the property out (a reservation of 0
+/// would throttle doorman to nothing); every name comes from `NamePrefix`;
+/// and the topic policy names no IAM principal (naming doorman's role, which
+/// CloudFormation may still be creating, can fail the deploy).
+#[test]
+fn reserved_concurrency_and_names_follow_the_parameters() {
+    let template = load_template();
+    let function = &template["Resources"]["DoormanFunction"]["Properties"];
+    for (given, expected) in [(None, Some("5")), (Some("0"), None), (Some("3"), Some("3"))] {
+        let overrides: Vec<(&str, &str)> = given
+            .map(|g| vec![("ReservedConcurrency", g)])
+            .unwrap_or_default();
+        let d = Deployment::new(&template, "123456789012", REGION, &overrides);
+        let resolved = d.resolve(function).expect("the function's properties");
+        let reserved = resolved
+            .get("ReservedConcurrentExecutions")
+            .map(|v| text(&Some(v.clone())));
+        assert_eq!(
+            reserved.as_deref(),
+            expected,
+            "ReservedConcurrency={given:?}"
+        );
+    }
+    let d = Deployment::new(
+        &template,
+        "123456789012",
+        REGION,
+        &[("NamePrefix", "guard")],
+    );
+    let resources = &template["Resources"];
+    for (logical_id, property, name) in [
+        ("DoormanFunction", "FunctionName", "guard"),
+        ("DoormanLogGroup", "LogGroupName", "/aws/lambda/guard"),
+        ("AlertTopic", "TopicName", "guard-alerts"),
+        ("FailureQueue", "QueueName", "guard-failures"),
+        ("ChangeRule", "Name", "guard-changes"),
+        ("TamperRule", "Name", "guard-tampering"),
+    ] {
+        let got = d.resolve(&resources[logical_id]["Properties"][property]);
+        assert_eq!(text(&got), name, "{logical_id}.{property}");
+    }
+    let topic_policy = d
+        .resolve(&resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"])
+        .expect("the topic policy");
+    for statement in topic_policy["Statement"].as_array().expect("statements") {
+        assert!(
+            statement["Principal"].get("AWS").is_none(),
+            "the topic policy names an IAM principal: {statement}"
+        );
+    }
+}
+
+/// Nothing lost without an alarm (issue 11 point 5): the function's
+/// `AsyncEventsDropped`, `AsyncEventAge` and `DestinationDeliveryFailures`
+/// are alarmed, and the failure queue's alarm counts new messages (a rate,
+/// `NumberOfMessagesSent`, so a second failure alarms again while the first
+/// still waits) rather than its depth; each alarm notifies the topic when it
+/// fires and when it clears.
+#[test]
+fn every_loss_is_alarmed_on_the_topic_with_ok_actions() {
+    let template = load_template();
+    let d = Deployment::new(&template, "123456789012", REGION, &[]);
+    let alarms: Vec<Value> = template["Resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .filter(|r| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|r| d.resolve(&r["Properties"]).expect("alarm properties"))
+        .collect();
+    let alarm = |namespace: &str, metric: &str| -> &Value {
+        alarms
+            .iter()
+            .find(|a| a["Namespace"] == namespace && a["MetricName"] == metric)
+            .unwrap_or_else(|| panic!("no alarm on {namespace} {metric}"))
+    };
+    let topic = json!([d.topic()]);
+    for metric in [
+        "AsyncEventsDropped",
+        "AsyncEventAge",
+        "DestinationDeliveryFailures",
+        "Errors",
+    ] {
+        let a = alarm("AWS/Lambda", metric);
+        assert_eq!(
+            a["Dimensions"],
+            json!([{"Name": "FunctionName", "Value": d.function()}]),
+            "{metric}"
+        );
+        assert_eq!(a["AlarmActions"], topic, "{metric}");
+        assert_eq!(a["OKActions"], topic, "{metric}");
+    }
+    let queue = alarm("AWS/SQS", "NumberOfMessagesSent");
+    assert_eq!(
+        queue["Dimensions"],
+        json!([{"Name": "QueueName", "Value": d.queue()}])
+    );
+    assert_eq!(queue["Statistic"], "Sum");
+    assert_eq!(queue["AlarmActions"], topic);
+    assert_eq!(queue["OKActions"], topic);
+    assert!(
+        !alarms
+            .iter()
+            .any(|a| a["MetricName"] == "ApproximateNumberOfMessagesVisible"),
+        "a depth alarm fires once until someone drains the queue"
+    );
+}

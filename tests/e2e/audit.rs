@@ -1,0 +1,321 @@
+//! `doorman audit` end to end (issue 12): a small account created through
+//! the emulator's API with the real SDK, then audited three ways by the real
+//! `doorman` binary: collected with the README's own AWS CLI script (section
+//! "Audit an account", run as it is printed) and audited offline; audited
+//! live (`--live`, the SDK); and `--collect DIR` then `audit DIR`. All three
+//! must report exactly the expected findings, the same ones.
+//!
+//! Needs the AWS CLI in target/awscli-venv (scripts/test installs it: a
+//! venv of its own, so its botocore pin cannot fight moto's or SAM's).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::aws::{Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
+use crate::moto::Moto;
+use crate::setup;
+
+fn aws_cli() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/awscli-venv/bin/aws")
+}
+
+/// The collect script exactly as README "Audit an account" prints it.
+fn readme_collect_script() -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("```sh\n#!/usr/bin/env bash\n# Writes what `doorman audit` reads")
+        .expect("the collect script in README \"Audit an account\"");
+    let body = &readme[start + "```sh\n".len()..];
+    body[..body.find("```").expect("end of the script")].to_string()
+}
+
+async fn role_with_trust(aws: &Aws, name: &str, trust: &Value, boundary: Option<&str>) -> String {
+    aws.iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .set_permissions_boundary(boundary.map(str::to_string))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create role `{name}`: {e:?}"))
+        .role
+        .expect("role")
+        .arn
+}
+
+const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+#[tokio::test]
+async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findings() {
+    let cli = aws_cli();
+    assert!(
+        cli.is_file(),
+        "{} is missing: run scripts/test, which installs the AWS CLI for this test",
+        cli.display()
+    );
+    let moto = Moto::start("audit").unwrap_or_else(|e| panic!("{e}"));
+    let aws = Aws::new(&moto.endpoint());
+
+    // The account: roles with and without logs, a shared role, a public
+    // function policy, a URL with auth NONE, an SQS mapping without polling
+    // permissions, an unused Lambda role, a boundary that caps an admin.
+    let orders = setup::create_role(&aws, "orders-role", &[]).await;
+    setup::attach_role_policy(&aws, "orders-role", BASIC).await;
+    setup::put_role_policy(
+        &aws,
+        "orders-role",
+        "orders-table",
+        &setup::read_one_table_document(),
+    )
+    .await;
+    let report = setup::create_role(&aws, "report-role", &[]).await;
+    setup::put_role_policy(
+        &aws,
+        "report-role",
+        "orders-table",
+        &setup::read_one_table_document(),
+    )
+    .await;
+    let billing = setup::create_role(&aws, "billing-role", &[]).await;
+    setup::attach_role_policy(&aws, "billing-role", BASIC).await;
+    let worker = setup::create_role(&aws, "queue-worker-role", &[]).await;
+    setup::attach_role_policy(&aws, "queue-worker-role", BASIC).await;
+    let old = setup::create_role(&aws, "old-report-role", &[]).await;
+    setup::attach_role_policy(&aws, "old-report-role", BASIC).await;
+    let s3_only = setup::create_policy(
+        &aws,
+        "s3-only-boundary",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+    )
+    .await;
+    let ec2_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let bounded = role_with_trust(&aws, "bounded-admin", &ec2_trust, Some(&s3_only)).await;
+    setup::attach_role_policy(
+        &aws,
+        "bounded-admin",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+    )
+    .await;
+
+    let f_orders = setup::create_function(&aws, "orders", &orders).await;
+    let f_report = setup::create_function(&aws, "report", &report).await;
+    let f_api = setup::create_function(&aws, "billing-api", &billing).await;
+    setup::create_function(&aws, "billing-worker", &billing).await;
+    let f_worker = setup::create_function(&aws, "queue-worker", &worker).await;
+    let f_hook = setup::create_function(&aws, "public-hook", &orders).await;
+    setup::add_permission(&aws, "public-hook", "anyone", "*").await;
+    aws.lambda
+        .create_function_url_config()
+        .function_name("public-hook")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create function URL: {e:?}"));
+    let queue = aws
+        .sqs
+        .create_queue()
+        .queue_name("orders-queue")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create queue: {e:?}"));
+    let _ = queue;
+    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:orders-queue");
+    aws.lambda
+        .create_event_source_mapping()
+        .function_name("queue-worker")
+        .event_source_arn(&queue_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create event source mapping: {e:?}"));
+
+    // Collect with the README's script and the real AWS CLI.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-audit");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("collect.sh");
+    std::fs::write(&script, readme_collect_script()).unwrap();
+    let out = dir.join("account");
+    let path = format!(
+        "{}:{}",
+        cli.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let collect = Command::new("bash")
+        .arg(&script)
+        .env("PATH", path)
+        .env("OUT", &out)
+        .env("REGIONS", REGION)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("run the collect script");
+    assert!(
+        collect.status.success(),
+        "the README's collect script failed: {}",
+        String::from_utf8_lossy(&collect.stderr)
+    );
+
+    // Audit what it collected.
+    let audit = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["audit", "--format", "json"])
+        .arg(&out)
+        .output()
+        .expect("run doorman audit");
+    assert_eq!(
+        audit.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    let report_json: Value = serde_json::from_slice(&audit.stdout).expect("JSON report");
+    assert_eq!(report_json["lambda_inventory"], true);
+    assert!(
+        report_json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["error"].is_null()),
+        "{report_json:#}"
+    );
+    let pairs: BTreeSet<(String, String)> = report_json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["findings"].as_array().unwrap().iter().map(move |f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    r["source"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect();
+    let lambda_rules = [
+        "missing-logs",
+        "shared-execution-role",
+        "role-not-lambda-trusted",
+        "event-source-missing-permissions",
+        "unused-execution-role",
+        "public-invoke",
+        "public-function-url",
+        "cross-account-layer",
+        "admin-access",
+        "privilege-escalation",
+        "broad-managed-policy",
+    ];
+    let got: BTreeSet<(String, String)> = pairs
+        .iter()
+        .filter(|(r, _)| lambda_rules.contains(&r.as_str()))
+        .cloned()
+        .collect();
+    let want: BTreeSet<(String, String)> = [
+        ("missing-logs", f_report.clone()),
+        ("shared-execution-role", billing.clone()),
+        ("shared-execution-role", orders.clone()),
+        ("event-source-missing-permissions", f_worker.clone()),
+        ("unused-execution-role", old.clone()),
+        ("public-invoke", f_hook.clone()),
+        ("public-function-url", f_hook.clone()),
+    ]
+    .into_iter()
+    .map(|(r, s)| (r.to_string(), s))
+    .collect();
+    assert_eq!(got, want, "{report_json:#}");
+    // The capped administrator is judged as what the boundary leaves: S3.
+    assert!(pairs.contains(&("service-wildcard".to_string(), bounded.clone())));
+    // Live, and collected by doorman: the same findings, word for word.
+    let env = |c: &mut Command| {
+        c.env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("AWS_REGION", REGION)
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    };
+    let mut live = Command::new(env!("CARGO_BIN_EXE_doorman"));
+    live.args(["audit", "--format", "json", "--live"]);
+    env(&mut live);
+    let live = live.output().expect("run doorman audit --live");
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let live: Value = serde_json::from_slice(&live.stdout).expect("JSON report");
+    assert_eq!(
+        triples(&live),
+        triples(&report_json),
+        "live audit differs from the CLI-collected one"
+    );
+
+    let own = dir.join("collected-by-doorman");
+    let mut collect = Command::new(env!("CARGO_BIN_EXE_doorman"));
+    collect
+        .args(["audit", "--format", "json", "--collect"])
+        .arg(&own);
+    env(&mut collect);
+    let collected = collect.output().expect("run doorman audit --collect");
+    assert_eq!(collected.status.code(), Some(1));
+    let offline = Command::new(env!("CARGO_BIN_EXE_doorman"))
+        .args(["audit", "--format", "json"])
+        .arg(&own)
+        .output()
+        .expect("run doorman audit DIR");
+    let offline: Value = serde_json::from_slice(&offline.stdout).expect("JSON report");
+    let collected: Value = serde_json::from_slice(&collected.stdout).expect("JSON report");
+    assert_eq!(
+        triples(&offline),
+        triples(&live),
+        "audit of --collect's folder differs from --live"
+    );
+    assert_eq!(
+        offline, collected,
+        "--collect then audit reports what --collect printed"
+    );
+    for file in [
+        "iam/authorization-details.json",
+        "lambda/us-east-1/functions.json",
+        "lambda/us-east-1/event-source-mappings.json",
+        "lambda/us-east-1/policies/public-hook.json",
+        "lambda/us-east-1/urls/public-hook.json",
+    ] {
+        assert!(own.join(file).is_file(), "--collect wrote no {file}");
+    }
+
+    // Nothing at all on the good function, and on the roles' own scoped grants.
+    for clean in [&f_orders, &f_api, &report, &worker] {
+        assert!(
+            !pairs.iter().any(|(_, s)| s == clean),
+            "{clean}: {report_json:#}"
+        );
+    }
+}
+
+/// (source, rule, message) of every finding: what must not depend on where
+/// the inventory came from.
+fn triples(report: &Value) -> BTreeSet<(String, String, String)> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["findings"].as_array().unwrap().iter().map(move |f| {
+                (
+                    r["source"].as_str().unwrap().to_string(),
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect()
+}

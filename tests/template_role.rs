@@ -1,0 +1,214 @@
+//! doorman's own role (`DoormanRole` in `template.yaml`) grants exactly what
+//! its code calls: every AWS API call of `src/resolve/aws.rs` and
+//! `src/notify/sns.rs` has an action in the role, scoped to the resource
+//! type it reads, and the role grants no IAM, Lambda or SNS action the code
+//! never calls (the README's "every action in the role is one that ... calls").
+//! A new SDK call without its statement fails here, not in production with
+//! `AccessDenied`.
+
+use std::collections::BTreeSet;
+
+/// The `DoormanRole` resource of `template.yaml`, as text.
+fn role_block() -> String {
+    let template =
+        std::fs::read_to_string("template.yaml").expect("template.yaml (run from the crate root)");
+    let start = template
+        .find("\n  DoormanRole:\n")
+        .expect("template.yaml has a DoormanRole resource");
+    let rest = &template[start + 1..];
+    // The role ends where the next resource (two spaces, a name) starts.
+    let mut end = rest.len();
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        let next_resource =
+            line.starts_with("  ") && line[2..].starts_with(|c: char| c.is_ascii_alphabetic());
+        if offset > 0 && next_resource {
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    rest[..end].to_string()
+}
+
+/// The statements of the role's policy: (Sid, actions, resource text).
+fn statements(role: &str) -> Vec<(String, Vec<String>, String)> {
+    let mut out: Vec<(String, Vec<String>, String)> = Vec::new();
+    let mut in_actions = false;
+    let mut in_resources = false;
+    for line in role.lines() {
+        let t = line.trim();
+        if let Some(sid) = t.strip_prefix("- Sid: ") {
+            out.push((sid.to_string(), Vec::new(), String::new()));
+            in_actions = false;
+            in_resources = false;
+            continue;
+        }
+        let Some(current) = out.last_mut() else {
+            continue;
+        };
+        if let Some(action) = t.strip_prefix("Action: ") {
+            current.1.push(action.to_string());
+            in_actions = false;
+            in_resources = false;
+        } else if t == "Action:" {
+            in_actions = true;
+            in_resources = false;
+        } else if let Some(resource) = t.strip_prefix("Resource: ") {
+            current.2 = resource.to_string();
+            in_actions = false;
+            in_resources = false;
+        } else if t == "Resource:" {
+            in_resources = true;
+            in_actions = false;
+        } else if let Some(item) = t.strip_prefix("- ") {
+            if in_actions {
+                current.1.push(item.to_string());
+            } else if in_resources {
+                current.2.push_str(item);
+                current.2.push('\n');
+            }
+        } else if !t.starts_with('#') {
+            in_actions = false;
+            in_resources = false;
+        }
+    }
+    out
+}
+
+/// `get_role_policy` → `GetRolePolicy`.
+fn camel(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The IAM actions `file` calls: a client field (`.iam`, `.lambda`,
+/// `.client` for SNS) followed by the operation on the next line, as
+/// rustfmt writes every call chain there.
+fn calls_in(file: &str, clients: &[(&str, &str)]) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut actions = BTreeSet::new();
+    for pair in lines.windows(2) {
+        for (field, service) in clients {
+            if pair[0] == format!(".{field}") {
+                let op = pair[1]
+                    .strip_prefix('.')
+                    .and_then(|s| s.strip_suffix("()"))
+                    .unwrap_or_else(|| panic!("{file}: `.{field}` then `{}`", pair[1]));
+                actions.insert(format!("{service}:{}", camel(op)));
+            }
+        }
+    }
+    actions
+}
+
+fn code_calls() -> BTreeSet<String> {
+    let mut calls = calls_in(
+        "src/resolve/aws.rs",
+        &[("iam", "iam"), ("lambda", "lambda")],
+    );
+    calls.extend(calls_in("src/notify/sns.rs", &[("client", "sns")]));
+    calls
+}
+
+#[test]
+fn the_code_calls_are_found() {
+    // The reader above would pass vacuously if it found nothing.
+    let calls = code_calls();
+    for known in [
+        "iam:GetRole",
+        "iam:ListGroupPolicies",
+        "lambda:ListFunctions",
+        "lambda:GetFunctionConfiguration",
+        "sns:Publish",
+    ] {
+        assert!(calls.contains(known), "{known} not found in {calls:?}");
+    }
+}
+
+#[test]
+fn every_call_of_the_code_is_granted_and_nothing_else_of_those_services() {
+    let role = role_block();
+    let statements = statements(&role);
+    assert!(statements.len() >= 8, "{statements:?}");
+    let granted: BTreeSet<String> = statements
+        .iter()
+        .flat_map(|(_, actions, _)| actions.iter().cloned())
+        .collect();
+    let calls = code_calls();
+    for call in &calls {
+        assert!(
+            granted.contains(call),
+            "doorman calls {call} but DoormanRole does not grant it"
+        );
+    }
+    for action in &granted {
+        let service = action.split(':').next().unwrap_or("");
+        if ["iam", "lambda", "sns"].contains(&service) {
+            assert!(
+                calls.contains(action),
+                "DoormanRole grants {action}, which doorman's code never calls"
+            );
+        }
+    }
+}
+
+#[test]
+fn each_read_is_scoped_to_the_resource_type_it_reads() {
+    let statements = statements(&role_block());
+    let resource_of = |action: &str| -> String {
+        statements
+            .iter()
+            .find(|(_, actions, _)| actions.iter().any(|a| a == action))
+            .map(|(_, _, r)| r.clone())
+            .unwrap_or_else(|| panic!("{action} is not granted"))
+    };
+    let account = "${AWS::AccountId}";
+    for (actions, scope) in [
+        (
+            &[
+                "iam:GetRole",
+                "iam:ListRolePolicies",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRoleTags",
+            ][..],
+            format!(":iam::{account}:role/*"),
+        ),
+        (
+            &[
+                "iam:ListGroupPolicies",
+                "iam:GetGroupPolicy",
+                "iam:ListAttachedGroupPolicies",
+            ][..],
+            format!(":iam::{account}:group/*"),
+        ),
+        (
+            &["lambda:GetFunctionConfiguration", "lambda:ListTags"][..],
+            format!(":lambda:${{AWS::Region}}:{account}:function:*"),
+        ),
+    ] {
+        for action in actions {
+            let resource = resource_of(action);
+            assert!(
+                resource.contains(&scope) && !resource.contains("\"*\""),
+                "{action} is granted on {resource}, not only {scope}"
+            );
+        }
+    }
+    // The only `Resource: "*"`: ListFunctions, which accepts no ARN.
+    let star: Vec<_> = statements
+        .iter()
+        .filter(|(_, _, r)| r.trim() == "\"*\"")
+        .collect();
+    assert_eq!(star.len(), 1, "{star:?}");
+    assert_eq!(star[0].1, vec!["lambda:ListFunctions".to_string()]);
+}
