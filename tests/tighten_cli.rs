@@ -175,7 +175,11 @@ fn usage_and_input_errors_exit_2_with_the_reason() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("/no/such/trail: cannot read"));
     let out = doorman(&["tighten", "--audit", &fixture("trail"), &fixture("trail")]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("RoleDetailList"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("tighten/trail") && err.contains("no AWS CLI output"),
+        "{err}"
+    );
     let out = doorman(&[
         "tighten",
         "--role",

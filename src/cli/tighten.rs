@@ -31,8 +31,9 @@ pub struct TightenArgs {
     /// The role's current policy documents (JSON files; repeatable).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["audit", "template"])]
     pub policy: Vec<PathBuf>,
-    /// An audit folder or file: `aws iam get-account-authorization-details`
-    /// output (RoleDetailList, Policies), for every role's policies and trust.
+    /// An audit folder (the layout `doorman audit` reads) or just its
+    /// `aws iam get-account-authorization-details` output: every role's
+    /// policies, trust and permissions boundary.
     #[arg(long, value_name = "DIR|FILE", conflicts_with = "template")]
     pub audit: Option<PathBuf>,
     /// A SAM / CloudFormation template holding the role's policies; with

@@ -1,14 +1,14 @@
 //! The roles' current policies, from one of three places:
 //! - policy files (the one role being tightened);
 //! - a template and the logical id of a role or function;
-//! - an audit folder: `aws iam get-account-authorization-details` output
-//!   (whole or split by page, any file name, found by its
-//!   `RoleDetailList` key), which also says which roles trust Lambda.
+//! - an audit folder (`doorman audit`'s offline layout, read by its loader):
+//!   `aws iam get-account-authorization-details` output, which also says
+//!   which roles trust Lambda and what their boundaries are.
 
+use crate::audit::inventory::{Document, Role as AuditRole};
 use crate::catalog::managed;
-use crate::policy::{parse_document, parse_value, Policy};
+use crate::policy::{parse_document, Policy};
 use crate::rules::execution_role::{role_not_lambda_trusted, ExecutionRole, NamedPolicy};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -107,176 +107,91 @@ fn read(p: &Path) -> Result<String, String> {
     std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))
 }
 
-/// Every role of an authorization-details dump: a file, or a folder whose
-/// `.json` files (recursively) hold its pages. Files without
-/// `RoleDetailList` or `Policies` (other dumps of an audit folder) are
-/// left alone.
+/// Every role of an audit folder (SPEC §12; `doorman audit`'s offline
+/// layout) or of one authorization-details dump, read by the audit's own
+/// loader so both commands see one account alike: inline policies, customer
+/// managed policies at their default version, AWS managed policies from the
+/// built-in set, trust policies and permissions boundaries.
 pub fn from_authorization_details(path: &Path) -> Result<Vec<RolePolicies>, String> {
-    let mut files = Vec::new();
-    collect_json(path, &mut files)?;
-    let mut roles: Vec<Value> = Vec::new();
-    let mut customer: BTreeMap<String, Value> = BTreeMap::new();
-    let mut seen = false;
-    for f in &files {
-        let text = read(f)?;
-        if !text.contains("RoleDetailList") && !text.contains("PolicyVersionList") {
-            continue;
-        }
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not valid JSON: {e}", f.display()))?;
-        if let Some(list) = v.get("RoleDetailList").and_then(Value::as_array) {
-            seen = true;
-            roles.extend(list.iter().cloned());
-        }
-        for p in v
-            .get("Policies")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let (Some(arn), Some(doc)) =
-                (p.get("Arn").and_then(Value::as_str), default_version(p))
-            {
-                customer.insert(arn.to_string(), doc.clone());
-            }
-        }
+    let loaded = crate::audit::load::load(&[path]);
+    if let Some(e) = loaded.errors.first() {
+        return Err(format!("{}: {}", e.file, e.message));
     }
-    if !seen {
+    let inv = &loaded.inventory;
+    if inv.roles.is_empty() && inv.policies.is_empty() {
         return Err(format!(
             "{}: no `aws iam get-account-authorization-details` output (RoleDetailList) found",
             path.display()
         ));
     }
-    roles
+    let customer: BTreeMap<&str, &Document> = inv
+        .policies
         .iter()
-        .map(|r| role(r, &customer))
-        .collect::<Result<Vec<_>, _>>()
-}
-
-fn collect_json(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: cannot read folder: {e}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| p.document.as_ref().map(|d| (p.arn.as_str(), d)))
         .collect();
-    entries.sort();
-    for e in entries {
-        let Ok(m) = std::fs::symlink_metadata(&e) else {
-            continue;
-        };
-        if m.is_dir() {
-            collect_json(&e, out)?;
-        } else if e.extension().is_some_and(|x| x == "json") {
-            out.push(e);
-        }
-    }
-    Ok(())
+    inv.roles.iter().map(|r| role(r, &customer)).collect()
 }
 
-fn default_version(p: &Value) -> Option<&Value> {
-    let versions = p.get("PolicyVersionList")?.as_array()?;
-    versions
-        .iter()
-        .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true))
-        .or_else(|| versions.first())?
-        .get("Document")
-}
-
-/// A document as the CLI prints it (an object) or as the API returns it
-/// (URL-encoded JSON text).
-fn document(v: &Value) -> Result<Policy, String> {
-    match v {
-        Value::String(s) => parse_document(s).map_err(|e| e.to_string()),
-        other => parse_value(other).map_err(|e| e.to_string()),
+/// A managed policy's document, by ARN: the dump's customer policy, or an
+/// AWS managed policy of the built-in set.
+fn managed_document(
+    arn: &str,
+    customer: &BTreeMap<&str, &Document>,
+) -> Option<Result<Policy, String>> {
+    match customer.get(arn) {
+        Some(doc) => Some((*doc).clone().map_err(|e| format!("policy `{arn}`: {e}"))),
+        None => managed::managed_policy_document(arn)
+            .and_then(|d| parse_document(d).ok())
+            .map(Ok),
     }
 }
 
-fn role(r: &Value, customer: &BTreeMap<String, Value>) -> Result<RolePolicies, String> {
-    let s = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
-    let name = s("RoleName").unwrap_or_default();
-    let arn = s("Arn");
+fn role(r: &AuditRole, customer: &BTreeMap<&str, &Document>) -> Result<RolePolicies, String> {
+    let name = &r.name;
     let mut out = RolePolicies {
         name: name.clone(),
-        arn: arn.clone(),
+        arn: Some(r.arn.clone()),
         ..RolePolicies::default()
     };
-    let trust = match r.get("AssumeRolePolicyDocument") {
-        Some(doc) => Some(document(doc).map_err(|e| format!("role `{name}`: trust policy: {e}"))?),
+    let trust = match &r.trust {
+        Some(Ok(t)) => Some(t.clone()),
+        Some(Err(e)) => return Err(format!("role `{name}`: trust policy: {e}")),
         None => None,
     };
-    out.trusts_lambda = trust.as_ref().map(|t| {
+    out.trusts_lambda = trust.map(|t| {
         role_not_lambda_trusted(&ExecutionRole {
             name: name.clone(),
-            arn: arn.clone(),
-            trust: Some(t.clone()),
+            arn: Some(r.arn.clone()),
+            trust: Some(t),
             policies: Vec::new(),
         })
         .is_none()
     });
-    for p in r
-        .get("RolePolicyList")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let pname = p
-            .get("PolicyName")
-            .and_then(Value::as_str)
-            .unwrap_or("inline");
-        if let Some(doc) = p.get("PolicyDocument") {
-            let policy =
-                document(doc).map_err(|e| format!("role `{name}`, policy `{pname}`: {e}"))?;
-            out.policies.push(NamedPolicy {
-                name: pname.to_string(),
-                policy,
-            });
+    for p in &r.inline {
+        let policy = p
+            .document
+            .clone()
+            .map_err(|e| format!("role `{name}`, policy `{}`: {e}", p.name))?;
+        out.policies.push(NamedPolicy {
+            name: p.name.clone(),
+            policy,
+        });
+    }
+    for arn in &r.attached {
+        match managed_document(arn, customer) {
+            Some(doc) => out.policies.push(NamedPolicy {
+                name: arn.clone(),
+                policy: doc?,
+            }),
+            None => out.unknown.push(arn.clone()),
         }
     }
-    for p in r
-        .get("AttachedManagedPolicies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(parn) = p.get("PolicyArn").and_then(Value::as_str) else {
-            continue;
-        };
-        if let Some(doc) = customer.get(parn) {
-            let policy = document(doc).map_err(|e| format!("policy `{parn}`: {e}"))?;
-            out.policies.push(NamedPolicy {
-                name: parn.to_string(),
-                policy,
-            });
-        } else if let Some(np) =
-            managed::managed_policy_document(parn).and_then(|d| parse_document(d).ok())
-        {
-            out.policies.push(NamedPolicy {
-                name: parn.to_string(),
-                policy: np,
-            });
-        } else {
-            out.unknown.push(parn.to_string());
-        }
-    }
-    if let Some(barn) = r
-        .get("PermissionsBoundary")
-        .and_then(|b| b.get("PermissionsBoundaryArn"))
-        .and_then(Value::as_str)
-    {
-        let doc = match customer.get(barn) {
-            Some(doc) => Some(document(doc).map_err(|e| format!("boundary `{barn}`: {e}"))?),
-            None => managed::managed_policy_document(barn).and_then(|d| parse_document(d).ok()),
-        };
-        match doc {
-            Some(policy) => {
+    if let Some(barn) = &r.boundary {
+        match managed_document(barn, customer) {
+            Some(doc) => {
                 out.boundary = Some(NamedPolicy {
-                    name: barn.to_string(),
-                    policy,
+                    name: barn.clone(),
+                    policy: doc?,
                 })
             }
             None => out.unknown.push(format!("{barn} (permissions boundary)")),
