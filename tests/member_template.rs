@@ -571,3 +571,122 @@ fn the_reader_grants_exactly_the_read_calls_each_as_narrowly_as_iam_allows() {
     // The central role's account is not the member's.
     assert!(MEMBER_PARAMETERS[1].1.contains(CENTRAL));
 }
+
+// --- the central side ---------------------------------------------------------------
+
+const ORGANIZATION: &[(&str, &str)] = &[("OrganizationId", "o-a1b2c3d4e5")];
+
+/// `pattern` without its `account` filter.
+fn any_account(mut pattern: Value) -> Value {
+    pattern
+        .as_object_mut()
+        .expect("a pattern")
+        .remove("account")
+        .expect("an account filter");
+    pattern
+}
+
+#[test]
+fn the_organization_bus_rules_take_exactly_what_the_members_forward() {
+    let (m, c) = (member(), central());
+    // Members forward IAM events from us-east-1 only, Lambda events from
+    // every region: the union is the us-east-1 pattern.
+    let md = Deployment::new(&m, MEMBER, "us-east-1", MEMBER_PARAMETERS);
+    for region in ["us-east-1", "eu-west-1"] {
+        let cd = Deployment::new(&c, CENTRAL, region, ORGANIZATION);
+        for (central_rule, member_rule) in [
+            ("OrganizationChangeRule", "ForwardChangesRule"),
+            ("OrganizationTamperRule", "ForwardTamperRule"),
+        ] {
+            let on_bus = cd.property(central_rule, &["EventPattern"]);
+            assert!(on_bus.get("account").is_none(), "{central_rule}");
+            assert_eq!(
+                on_bus,
+                any_account(md.property(member_rule, &["EventPattern"])),
+                "{central_rule} ({region}) vs {member_rule}"
+            );
+            assert_eq!(
+                cd.property(central_rule, &["EventBusName"]),
+                json!("<OrganizationBus>")
+            );
+            assert_eq!(
+                cd.property(central_rule, &["Targets"])[0]["Arn"],
+                json!("<DoormanFunction.Arn>")
+            );
+        }
+        // The audit rule takes the members' audit rule's Scheduled Events.
+        let audit = cd.property("OrganizationAuditRule", &["EventPattern"]);
+        let member_audit = format!(
+            "arn:aws:events:us-east-1:{MEMBER}:rule/{}",
+            md.sub("${NamePrefix}-audit")
+        );
+        let wildcard = audit["resources"][0]["wildcard"]
+            .as_str()
+            .expect("wildcard");
+        assert!(
+            doorman::catalog::glob_match_by(wildcard, &member_audit, |a, b| a == b),
+            "{wildcard} does not match {member_audit}"
+        );
+        assert_eq!(audit["detail-type"], json!(["Scheduled Event"]));
+    }
+}
+
+#[test]
+fn the_organization_bus_admits_only_the_organization_and_doorman_assumes_only_readers() {
+    let c = central();
+    let d = Deployment::new(&c, CENTRAL, "us-east-1", ORGANIZATION);
+    let policy = d.property("OrganizationBusPolicy", &["Statement"]);
+    assert_eq!(policy["Action"], json!("events:PutEvents"));
+    assert_eq!(
+        policy["Condition"],
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})
+    );
+    let read = d.property("OrganizationReadPolicy", &[]);
+    assert_eq!(read["RoleName"], json!("<DoormanRole>"));
+    assert_eq!(
+        read["PolicyDocument"]["Statement"],
+        json!([{
+            "Sid": "AssumeMemberReaders",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::*:role/doorman-reader",
+            "Condition": {"StringEquals": {"aws:ResourceOrgID": "o-a1b2c3d4e5"}},
+        }])
+    );
+    assert_eq!(
+        d.property("DoormanFunction", &["Environment", "Variables"])["DOORMAN_ORGANIZATION_ID"],
+        json!("o-a1b2c3d4e5")
+    );
+    // The member side's role assumes `doorman-reader` by that name.
+    let m = member();
+    let md = Deployment::new(&m, MEMBER, "us-east-1", MEMBER_PARAMETERS);
+    assert_eq!(
+        md.property("ReaderRole", &["RoleName"]),
+        json!("doorman-reader")
+    );
+}
+
+#[test]
+fn without_an_organization_id_the_central_stack_is_the_single_account_one() {
+    let c = central();
+    let d = Deployment::new(&c, CENTRAL, "us-east-1", &[]);
+    let organization_only: Vec<&String> = c["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Condition"] == json!("IsOrganization"))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(organization_only.len() >= 8, "{organization_only:?}");
+    for id in organization_only {
+        assert!(!d.exists(id), "{id} exists in single-account mode");
+    }
+    assert_eq!(
+        d.property("DoormanFunction", &["Environment", "Variables"])["DOORMAN_ORGANIZATION_ID"],
+        json!("")
+    );
+    // The failure queue admits the default-bus rules only.
+    let source = &d.property("FailureQueuePolicy", &["PolicyDocument", "Statement"])[0]
+        ["Condition"]["ArnEquals"]["aws:SourceArn"];
+    assert_eq!(source, &json!(["<ChangeRule.Arn>", "<TamperRule.Arn>"]));
+}
