@@ -27,7 +27,11 @@ struct Members {
 impl MemberResolvers for Members {
     type Resolver = MemoryResolver;
 
-    async fn resolver_for(&self, account: &str) -> Result<MemoryResolver, ResolveError> {
+    async fn resolver_for(
+        &self,
+        account: &str,
+        _region: &str,
+    ) -> Result<MemoryResolver, ResolveError> {
         self.asked
             .lock()
             .expect("not poisoned")

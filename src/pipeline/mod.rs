@@ -235,7 +235,11 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
         };
         let outcome = match member {
             None => checks::assess(&self.resolver, &guarded, &base, &change).await,
-            Some(account) => match self.members.resolver_for(account).await {
+            Some(account) => match self
+                .members
+                .resolver_for(account, &change.info.region)
+                .await
+            {
                 Ok(resolver) => checks::assess(&resolver, &guarded, &base, &change).await,
                 Err(crate::resolve::ResolveError::Transient(reason)) => {
                     Err(checks::Stop::Transient(reason))

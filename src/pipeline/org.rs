@@ -7,12 +7,8 @@
 
 use super::guard::short_name;
 use crate::event::{GuardrailCall, GuardrailTarget};
-use crate::resolve::{ResolveError, Resolver};
-use std::future::Future;
 
-/// The role member.yaml creates in every account and the central function
-/// assumes (its name is fixed: the central role may assume no other).
-pub const READER_ROLE: &str = "doorman-reader";
+pub use crate::resolve::{MemberResolvers, NoMembers, READER_ROLE};
 
 /// The organization deployment, as the central stack configures it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,34 +61,6 @@ impl Organization {
             }
             _ => None,
         }
-    }
-}
-
-/// Resolvers that work in a member account, one per account.
-pub trait MemberResolvers: Send + Sync {
-    type Resolver: Resolver;
-
-    /// A resolver reading `account` (through its `doorman-reader`). A
-    /// `Transient` error is retried by Lambda; any other makes the event an
-    /// `unprocessable-event` whose reason is the error's text, so it names
-    /// the account and what is missing.
-    fn resolver_for(
-        &self,
-        account: &str,
-    ) -> impl Future<Output = Result<Self::Resolver, ResolveError>> + Send;
-}
-
-/// Single-account mode: no member account is ever read.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoMembers;
-
-impl MemberResolvers for NoMembers {
-    type Resolver = crate::resolve::offline::OfflineResolver;
-
-    async fn resolver_for(&self, account: &str) -> Result<Self::Resolver, ResolveError> {
-        Err(ResolveError::Permanent(format!(
-            "account {account} is not doorman's, and doorman is not deployed for an organization"
-        )))
     }
 }
 
