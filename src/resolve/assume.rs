@@ -95,6 +95,8 @@ impl MemberReaders {
             Some(expires),
             "doorman-reader",
         ));
+        // One line per AssumeRole: how often accounts are re-read shows here.
+        tracing::info!(account, role = %role, "assumed the member account's reader role");
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(
                 account.to_string(),
