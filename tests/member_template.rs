@@ -690,3 +690,70 @@ fn without_an_organization_id_the_central_stack_is_the_single_account_one() {
         ["Condition"]["ArnEquals"]["aws:SourceArn"];
     assert_eq!(source, &json!(["<ChangeRule.Arn>", "<TamperRule.Arn>"]));
 }
+
+#[test]
+fn the_central_role_may_assume_exactly_what_the_code_assumes() {
+    // assume.rs's one STS call is the one action of OrganizationReadPolicy.
+    let calls = calls_in("src/resolve/assume.rs", &[".sts"], |_| "sts".into());
+    assert_eq!(calls, BTreeSet::from(["sts:AssumeRole".to_string()]));
+    let text = std::fs::read_to_string("src/resolve/assume.rs").expect("assume.rs");
+    assert!(
+        text.contains(":role/{READER_ROLE}"),
+        "assumes doorman-reader by name"
+    );
+    let c = central();
+    let d = Deployment::new(&c, CENTRAL, "us-east-1", ORGANIZATION);
+    let statement = &d.property("OrganizationReadPolicy", &["PolicyDocument", "Statement"])[0];
+    assert_eq!(statement["Action"], json!("sts:AssumeRole"));
+}
+
+#[test]
+fn names_and_patterns_fit_the_service_limits_with_the_longest_prefix() {
+    let prefix = "p".repeat(32);
+    let (m, c) = (member(), central());
+    let mut member_parameters = MEMBER_PARAMETERS.to_vec();
+    member_parameters.push(("NamePrefix", &prefix));
+    let md = Deployment::new(&m, MEMBER, "ap-southeast-2", &member_parameters);
+    let cd = Deployment::new(
+        &c,
+        CENTRAL,
+        "us-east-1",
+        &[ORGANIZATION, &[("NamePrefix", &prefix)]].concat(),
+    );
+    let mut patterns = vec![
+        md.property("ForwardChangesRule", &["EventPattern"]),
+        md.property("ForwardTamperRule", &["EventPattern"]),
+    ];
+    for rule in [
+        "OrganizationChangeRule",
+        "OrganizationTamperRule",
+        "OrganizationAuditRule",
+    ] {
+        patterns.push(cd.property(rule, &["EventPattern"]));
+        let name = cd.property(rule, &["Name"]);
+        assert!(name.as_str().expect("name").len() <= 64, "{name}");
+    }
+    for p in patterns {
+        let len = p.to_string().len();
+        assert!(len <= 2048, "{len} characters: {p}");
+    }
+    for (id, limit) in [
+        ("ForwardChangesRule", 64),
+        ("ForwardTamperRule", 64),
+        ("ForwardRole", 64),
+        ("ForwardFailures", 80),
+    ] {
+        let key = match id {
+            "ForwardRole" => "RoleName",
+            "ForwardFailures" => "QueueName",
+            _ => "Name",
+        };
+        let name = md.property(id, &[key]);
+        assert!(name.as_str().expect("name").len() <= limit, "{id}: {name}");
+    }
+    let audit = Deployment::new(&m, MEMBER, "us-east-1", &member_parameters)
+        .property("AuditRule", &["Name"]);
+    assert!(audit.as_str().expect("name").len() <= 64);
+    let bus = cd.property("OrganizationBus", &["Name"]);
+    assert!(bus.as_str().expect("name").len() <= 256);
+}
