@@ -245,3 +245,28 @@ async fn a_failed_call_on_the_member_side_is_a_low_tampering_attempt() {
     assert_eq!(alert.highest_severity(), Severity::Low);
     assert!(alert.subject.contains(ACCOUNT));
 }
+
+#[tokio::test]
+async fn a_members_daily_audit_event_is_ignored_until_the_audit_runs_on_it() {
+    // The Scheduled Event member.yaml's audit rule forwards, as EventBridge
+    // sends it (`detail` is empty).
+    let event = json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-11-30T06:00:00Z",
+        "region": "us-east-1",
+        "resources": [format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/doorman-audit")],
+        "detail": {}
+    });
+    let p = central(member_resolver());
+    let evaluation = p.handle(&event).await.expect("succeeds");
+    assert!(evaluation.alert().is_none());
+    assert!(p.notifier.take().is_empty());
+    assert!(
+        p.members.asked.lock().unwrap().is_empty(),
+        "no AssumeRole for an event that is not judged"
+    );
+}
