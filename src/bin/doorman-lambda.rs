@@ -39,9 +39,12 @@ fn organization(topic_arn: &str) -> Result<Option<(Organization, String)>, Strin
     let Some(id) = var("DOORMAN_ORGANIZATION_ID").filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
+    let bad = |e: String| format!("bad configuration: `DOORMAN_ORGANIZATION_ID`: {e}");
     let id = doorman::config::org_ids(vec![id])
-        .map_err(|e| format!("bad configuration: `DOORMAN_ORGANIZATION_ID`: {e}"))?
-        .remove(0);
+        .map_err(bad)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad("no organization id".to_string()))?;
     let parts: Vec<&str> = topic_arn.split(':').collect();
     let (partition, account) = match parts.as_slice() {
         ["arn", partition, "sns", _, account, _] => (*partition, *account),

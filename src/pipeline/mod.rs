@@ -16,6 +16,10 @@
 //!   call on one of doorman's own doors: a low `guardrail-tampering`
 //!   (someone tried).
 //!
+//! In organization mode ([`org`], SPEC §14) an event of another account of
+//! the organization is judged with a resolver working in that account; an
+//! account doorman cannot read is an `unprocessable-event` naming it.
+//!
 //! `doorman replay` runs [`Pipeline::evaluate`] with the offline resolver;
 //! the Lambda runs [`Pipeline::handle`], which also publishes.
 

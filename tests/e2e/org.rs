@@ -142,3 +142,29 @@ async fn a_member_event_is_judged_in_the_member_account_with_one_assume_role() {
         1
     );
 }
+
+/// A malformed organization id stops the function before any event,
+/// naming the variable and the problem.
+#[tokio::test]
+async fn a_bad_organization_id_fails_at_start_naming_the_variable() {
+    let mut function = crate::lambda::Function::start(
+        "org-bad-id",
+        "http://127.0.0.1:9",
+        &[
+            (
+                "DOORMAN_TOPIC_ARN",
+                format!("arn:aws:sns:{REGION}:{ACCOUNT}:doorman-alerts"),
+            ),
+            ("DOORMAN_ORGANIZATION_ID", "org-1".to_string()),
+        ],
+        1,
+    )
+    .await;
+    let (status, log) = function.exit(std::time::Duration::from_secs(20)).await;
+    assert!(!status.success(), "exit status {status}");
+    assert!(
+        log.contains("bad configuration: `DOORMAN_ORGANIZATION_ID`: `org-1`"),
+        "log:\n{log}"
+    );
+    assert_eq!(function.runtime.delivered(), 0, "no event may be taken");
+}
