@@ -3,7 +3,8 @@
 //! member account's CloudTrail event, assumes the member's doorman-reader
 //! through moto's STS, reads the member's IAM with those credentials and
 //! publishes the alert with the member's account; a second event of the
-//! same account reuses the credentials (one AssumeRole).
+//! same account reuses the credentials (one AssumeRole); deleting a
+//! member's forwarding rule is tampering naming the account.
 //!
 //! moto switches accounts by credentials: keys from an AssumeRole into a
 //! role of account X act in account X. The test sets the member account up
@@ -167,4 +168,48 @@ async fn a_bad_organization_id_fails_at_start_naming_the_variable() {
         "log:\n{log}"
     );
     assert_eq!(function.runtime.delivered(), 0, "no event may be taken");
+}
+
+/// Deleting a member's forwarding rule (a real CloudTrail DeleteRule
+/// record, moved to the member account) is critical guardrail-tampering
+/// naming that account; the central stack's rule name in the member account
+/// is someone else's rule.
+#[tokio::test]
+async fn deleting_a_members_forwarding_rule_is_tampering_naming_the_account() {
+    let mut s = Stack::start_with(
+        "org-tamper",
+        &[("DOORMAN_ORGANIZATION_ID", "o-a1b2c3d4e5".to_string())],
+        1,
+    )
+    .await;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/tamper-delete-rule.json"
+    );
+    let sample: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the sample")).expect("JSON");
+    let mut event = in_member(sample);
+    event["detail"]["requestParameters"]["name"] = json!("doorman-forward-changes");
+    event["detail"]["eventID"] = json!(events::new_id());
+    s.function.invoke_ok(&event).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(
+        alert.findings()["guardrail-tampering"],
+        "critical",
+        "{alert:#?}"
+    );
+    assert_eq!(alert.attribute("account"), MEMBER);
+    let message = alert.message["findings"][0]["message"]
+        .as_str()
+        .expect("a message");
+    assert!(
+        message.contains(&format!("in account {MEMBER}")),
+        "{message}"
+    );
+
+    event["detail"]["requestParameters"]["name"] = json!("doorman-changes");
+    event["detail"]["eventID"] = json!(events::new_id());
+    s.function.invoke_ok(&event).await;
+    s.assert_no_alert("the central rule's name in a member account")
+        .await;
 }
