@@ -17,5 +17,6 @@ mod setup;
 mod audit;
 mod harness;
 mod load;
+mod org;
 mod scenarios;
 mod template_rules;
