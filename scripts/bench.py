@@ -10,6 +10,9 @@ In one process and one run on one machine it
   * times `doorman replay` of one event as a whole process;
   * measures peak RSS of replaying the largest sample event;
   * reports the size of the Lambda `bootstrap` and of its zip;
+  * times `doorman tighten` over a generated trail of over 1 GB of JSON
+    (gzip on disk) on one core, its peak RSS over a few files and over all
+    of them, beside a plain `python3 -c json.load` pass (--tighten-trail);
 then prints every figure against its bar and exits 1 if a bar is missed or
 could not be measured.
 
@@ -39,6 +42,9 @@ BAR_LINT_RATIO = 100.0
 BAR_REPLAY_MS = 10.0
 BAR_BOOTSTRAP_BYTES = 12 * MB
 BAR_RSS_BYTES = 32 * MB
+BAR_TIGHTEN_MBPS = 100.0  # MB/s of uncompressed CloudTrail JSON, one core
+BAR_TIGHTEN_BYTES = 1_000_000_000  # the trail measured must be at least this
+TIGHTEN_RSS_GROWTH = 1.5  # peak RSS over every file / over the first few: at most this
 BAR_AUDIT_S = 1.0
 BAR_AUDIT_RATIO = 50.0
 
@@ -239,7 +245,63 @@ def mb(b):
     return f"{b / MB:.2f} MB ({b:,} B)"
 
 
-# ---------------------------------------------------------------- audit
+def trail_files(trail):
+    return sorted(p for p in Path(trail).rglob("*") if p.is_file() and p.name.endswith((".json.gz", ".json")))
+
+
+def tighten_section(args, rows, fig):
+    """`doorman tighten` over the generated trail (SPEC §8): throughput in MB/s
+    of uncompressed JSON on one core (pinned with taskset when it exists),
+    peak RSS over a few files and over all of them (it must not grow with the
+    number of files), beside a plain `python3 -c json.load` pass over the same
+    files as the floor of what a script would do."""
+    doorman = str(Path(args.doorman).resolve())
+    files = trail_files(args.tighten_trail)
+    if not files:
+        rows.append(("tighten throughput", "not measured: no trail", f">= {BAR_TIGHTEN_MBPS:.0f} MB/s", "FAIL"))
+        return
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    argv = [*pin, doorman, "tighten", "--role", "orders-fn-role", "--format", "json", str(args.tighten_trail)]
+    out = subprocess.run(argv, capture_output=True, text=True)
+    if out.returncode not in (0, 1):
+        sys.exit(f"bench: doorman tighten failed ({out.returncode}): {out.stderr[:500]}")
+    report = json.loads(out.stdout)
+    size = report["evidence"]["bytes"]
+    gz = sum(f.stat().st_size for f in files)
+    log(f"\n== doorman tighten: {len(files)} files, {size / MB:,.0f} MB of JSON ({gz / MB:,.0f} MB gzip on disk), "
+        f"{report['evidence']['records']:,} records{', pinned to core 0' if pin else ''}")
+    times = []
+    for r in range(args.tighten_rounds):
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+        log(f"  round {r + 1}: {times[-1]:.2f} s, {size / MB / times[-1]:.0f} MB/s")
+    med = statistics.median(times)
+    mbps = size / MB / med
+    fig["tighten"] = {"files": len(files), "json_bytes": size, "gzip_bytes": gz, "median_s": med, "mb_per_s": mbps}
+    few = files[: max(1, len(files) // 40)]
+    rss_few, how = peak_rss_bytes([doorman, "tighten", "--role", "orders-fn-role", "--format", "json", *map(str, few)])
+    rss_all, _ = peak_rss_bytes([doorman, "tighten", "--role", "orders-fn-role", "--format", "json", str(args.tighten_trail)])
+    growth = rss_all / rss_few
+    log(f"peak RSS ({how}): {mb(rss_few)} over {len(few)} files, {mb(rss_all)} over {len(files)} files ({growth:.2f}x)")
+    fig["tighten"].update({"rss_few_bytes": rss_few, "rss_all_bytes": rss_all, "few_files": len(few)})
+    # The floor: Python's own JSON parser (C) over the same files, nothing else.
+    floor_code = ("import gzip,json,sys\nfor f in sys.argv[1:]:\n"
+                  "    o = gzip.open if open(f,'rb').read(2) == b'\\x1f\\x8b' else open\n"
+                  "    json.load(o(f, 'rb'))")
+    t = time.perf_counter()
+    subprocess.run([*pin, sys.executable, "-c", floor_code, *map(str, files)], check=True)
+    py = time.perf_counter() - t
+    fig["tighten"]["python_json_load_s"] = py
+    log(f"doorman tighten: median {med:.2f} s = {mbps:.0f} MB/s; python3 -c json.load over the same files: "
+        f"{py:.2f} s = {size / MB / py:.0f} MB/s (doorman {py / med:.1f}x the floor)")
+    ok_size = size >= BAR_TIGHTEN_BYTES
+    rows.append(("tighten throughput, one core", f"{mbps:.0f} MB/s over {size / MB:,.0f} MB",
+                 f">= {BAR_TIGHTEN_MBPS:.0f} MB/s over >= {BAR_TIGHTEN_BYTES // MB:,} MB",
+                 "PASS" if mbps >= BAR_TIGHTEN_MBPS and ok_size else "FAIL"))
+    rows.append(("python3 json.load, same files", f"{size / MB / py:.0f} MB/s", "(floor, no bar)", "info"))
+    rows.append(("tighten peak RSS, all files / few", f"{growth:.2f}x ({mb(rss_all)} / {mb(rss_few)})",
+                 f"<= {TIGHTEN_RSS_GROWTH}x", "PASS" if growth <= TIGHTEN_RSS_GROWTH else "FAIL"))
 
 
 def doorman_audit_once(doorman, path):
@@ -333,10 +395,17 @@ def main():
     ap.add_argument("--bootstrap", help="built Lambda bootstrap, if the build succeeded")
     ap.add_argument("--lambda-note", default="", help="why there is no bootstrap")
     ap.add_argument("--json-out", help="write every figure here as JSON")
+    ap.add_argument("--tighten-trail", help="generated CloudTrail trail (scripts/gen-cloudtrail) for doorman tighten")
+    ap.add_argument("--tighten-rounds", type=int, default=3)
+    ap.add_argument("--only-tighten", action="store_true", help="measure doorman tighten only")
     ap.add_argument("--audit-account", help="synthetic account folder (scripts/gen-audit-account) for the audit bench")
     ap.add_argument("--audit-compare-account", help="smaller synthetic account whose dump both doorman and cloudsplaining scan")
     ap.add_argument("--audit-only", action="store_true", help="measure only the audit")
     args = ap.parse_args()
+    if args.only_tighten:
+        rows, fig = [], {"machine": machine()}
+        tighten_section(args, rows, fig)
+        return table(rows, fig, args.json_out)
 
     doorman = str(Path(args.doorman).resolve())
     corpus = Path(args.corpus).resolve()
@@ -498,6 +567,9 @@ def main():
         note = args.lambda_note or "no bootstrap was built"
         log(f"NOT MEASURED: {note}")
         rows.append(("Lambda bootstrap (arm64)", f"not measured: {note}", f"< {BAR_BOOTSTRAP_BYTES // MB} MB", "FAIL"))
+
+    if args.tighten_trail:
+        tighten_section(args, rows, fig)
 
     # ---- audit (issue 12)
     if args.audit_account:

@@ -24,3 +24,6 @@ pub mod pipeline;
 pub mod resolve;
 #[cfg(feature = "cli")]
 pub mod template;
+// `doorman tighten` (SPEC §13): beside `pipeline`, on policy, catalog, eval
+// and rules.
+pub mod tighten;

@@ -47,9 +47,13 @@ impl ScheduledRun {
     /// send `source: aws.events` (`PutEvents` refuses `aws.*` sources), so
     /// nobody else can start an audit this way. An event with no usable
     /// `time` is an error naming the field: the reports could not be named.
-    pub fn from_event(event: &Value) -> Option<Result<ScheduledRun, String>> {
+    /// A scheduled event of another account (a member's daily "audit me",
+    /// forwarded to the central bus in organization mode, SPEC §14) is not
+    /// this account's reconcile: `None`, left to the pipeline.
+    pub fn from_event(event: &Value, own_account: &str) -> Option<Result<ScheduledRun, String>> {
         if event.get("source").and_then(Value::as_str) != Some("aws.events")
             || event.get("detail-type").and_then(Value::as_str) != Some("Scheduled Event")
+            || event.get("account").and_then(Value::as_str) != Some(own_account)
         {
             return None;
         }
@@ -397,10 +401,12 @@ mod tests {
             "version": "0", "id": format!("sched-{time}"), "detail-type": "Scheduled Event",
             "source": "aws.events", "account": "111122223333", "time": time,
             "region": "us-east-1",
-            "resources": ["arn:aws:events:us-east-1:111122223333:rule/doorman-audit"],
+            "resources": ["arn:aws:events:us-east-1:111122223333:rule/doorman-reconcile"],
             "detail": {}
         });
-        ScheduledRun::from_event(&event).unwrap().unwrap()
+        ScheduledRun::from_event(&event, "111122223333")
+            .unwrap()
+            .unwrap()
     }
 
     struct World {
@@ -629,12 +635,16 @@ mod tests {
 
     #[test]
     fn only_scheduled_events_with_a_time_start_an_audit() {
-        let cloudtrail = serde_json::json!({"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail", "time": "2026-11-30T06:00:00Z"});
-        assert!(ScheduledRun::from_event(&cloudtrail).is_none());
-        let forged = serde_json::json!({"source": "doorman.selftest", "detail-type": "Scheduled Event", "time": "2026-11-30T06:00:00Z"});
-        assert!(ScheduledRun::from_event(&forged).is_none());
-        let bad = serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event", "id": "x", "time": "../../etc"});
-        let e = ScheduledRun::from_event(&bad).unwrap().unwrap_err();
+        let own = "111122223333";
+        let cloudtrail = serde_json::json!({"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail", "account": own, "time": "2026-11-30T06:00:00Z"});
+        assert!(ScheduledRun::from_event(&cloudtrail, own).is_none());
+        let forged = serde_json::json!({"source": "doorman.selftest", "detail-type": "Scheduled Event", "account": own, "time": "2026-11-30T06:00:00Z"});
+        assert!(ScheduledRun::from_event(&forged, own).is_none());
+        // A member account's daily audit event, forwarded in organization mode.
+        let member = serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event", "account": "444455556666", "time": "2026-11-30T06:00:00Z"});
+        assert!(ScheduledRun::from_event(&member, own).is_none());
+        let bad = serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event", "account": own, "id": "x", "time": "../../etc"});
+        let e = ScheduledRun::from_event(&bad, own).unwrap().unwrap_err();
         assert!(e.contains("`time`") && e.contains("`x`"), "{e}");
     }
 

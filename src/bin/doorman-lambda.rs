@@ -15,7 +15,8 @@ use doorman::audit::reconcile::{self, ReconcileSettings, ScheduledRun};
 use doorman::config::LambdaConfig;
 use doorman::lint::Options;
 use doorman::notify::sns::SnsNotifier;
-use doorman::pipeline::Pipeline;
+use doorman::pipeline::{Organization, Pipeline};
+use doorman::resolve::assume::MemberReaders;
 use doorman::resolve::aws::AwsResolver;
 use doorman::resolve::s3::{LiveAccount, S3Reports};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -36,6 +37,44 @@ fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
         .build()
 }
 
+/// Organization mode (`DOORMAN_ORGANIZATION_ID` set; SPEC §14): the
+/// organization, doorman's own account and partition (from its topic's ARN,
+/// which is in that account), and member.yaml's name prefix
+/// (`DOORMAN_NAME_PREFIX`, default `doorman`). `Ok(None)`: single account.
+fn organization(topic_arn: &str) -> Result<Option<(Organization, String)>, String> {
+    let var = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_string());
+    let Some(id) = var("DOORMAN_ORGANIZATION_ID").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = |e: String| format!("bad configuration: `DOORMAN_ORGANIZATION_ID`: {e}");
+    let id = doorman::config::org_ids(vec![id])
+        .map_err(bad)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad("no organization id".to_string()))?;
+    let parts: Vec<&str> = topic_arn.split(':').collect();
+    let (partition, account) = match parts.as_slice() {
+        ["arn", partition, "sns", _, account, _] => (*partition, *account),
+        _ => {
+            return Err(format!(
+                "bad configuration: `DOORMAN_TOPIC_ARN` `{}` is not an SNS topic ARN, so doorman cannot tell its own account in organization mode",
+                topic_arn.escape_debug()
+            ))
+        }
+    };
+    let name_prefix = var("DOORMAN_NAME_PREFIX")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "doorman".to_string());
+    Ok(Some((
+        Organization {
+            id,
+            own_account: account.to_string(),
+            name_prefix,
+        },
+        partition.to_string(),
+    )))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // JSON logs when the function's log format is JSON; level from
@@ -47,6 +86,13 @@ async fn main() -> Result<(), Error> {
         Err(e) => {
             // Logged once, plainly; the exit fails the init phase, so the
             // deployment's first invocation shows the problem.
+            tracing::error!("{e}");
+            std::process::exit(1);
+        }
+    };
+    let organization = match organization(&config.topic_arn) {
+        Ok(o) => o,
+        Err(e) => {
             tracing::error!("{e}");
             std::process::exit(1);
         }
@@ -71,15 +117,30 @@ async fn main() -> Result<(), Error> {
         },
         suppressions: config.settings.suppressions.clone(),
     };
-    let pipeline = Pipeline::new(
-        AwsResolver::new(&sdk),
-        SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), config.topic_arn.clone()),
-        config.settings,
-    );
+    // Member accounts are read through their doorman-reader (one set of
+    // credentials per account, cached); unused in single-account mode.
+    let partition = organization.as_ref().map_or("aws", |(_, p)| p.as_str());
+    let members = MemberReaders::new(&sdk, partition);
+    let pipeline = Pipeline {
+        resolver: AwsResolver::new(&sdk),
+        notifier: SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), config.topic_arn.clone()),
+        settings: config.settings,
+        members,
+        organization: organization.map(|(o, _)| o),
+    };
     let pipeline = &pipeline;
+    // This account (from the topic's ARN): only its own schedule starts a
+    // reconcile; a member's forwarded audit event goes to the pipeline.
+    let own_account = config
+        .topic_arn
+        .split(':')
+        .nth(4)
+        .unwrap_or_default()
+        .to_string();
     let (reports, account, reconcile_settings) = (&reports, &account, &reconcile_settings);
+    let own_account = own_account.as_str();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        if let Some(run) = ScheduledRun::from_event(&event.payload) {
+        if let Some(run) = ScheduledRun::from_event(&event.payload, own_account) {
             let run = run.inspect_err(|e| tracing::error!("{e}"))?;
             let Some(reports) = reports else {
                 tracing::warn!(event_id = %run.id, "scheduled event ignored: DOORMAN_REPORT_BUCKET is not set (AuditSchedule is empty)");

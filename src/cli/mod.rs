@@ -11,6 +11,7 @@ pub mod lint;
 pub mod man;
 pub mod managed_policies;
 pub mod replay;
+pub mod tighten;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -45,6 +46,9 @@ pub enum Command {
     /// Audit an account: both doors of every function, every role, user and
     /// group, from the AWS CLI's JSON outputs.
     Audit(audit::AuditArgs),
+    /// Tighten roles from CloudTrail: used and unused permissions, the
+    /// narrowest working policy, and the fix behind each AccessDenied.
+    Tighten(tighten::TightenArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff), e.g. `doorman man > doorman.1`.
@@ -60,6 +64,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Tighten(args) => tighten::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::ManagedPolicies(args) => managed_policies::run(args),

@@ -16,13 +16,20 @@
 //!   call on one of doorman's own doors: a low `guardrail-tampering`
 //!   (someone tried).
 //!
+//! In organization mode ([`org`], SPEC §14) an event of another account of
+//! the organization is judged with a resolver working in that account; an
+//! account doorman cannot read is an `unprocessable-event` naming it.
+//!
 //! `doorman replay` runs [`Pipeline::evaluate`] with the offline resolver;
 //! the Lambda runs [`Pipeline::handle`], which also publishes.
 
 mod checks;
 mod guard;
+pub mod org;
 mod subject;
 mod time;
+
+pub use org::{MemberResolvers, NoMembers, Organization};
 
 use crate::alert::{self, Alert, AlertInput, EventFinding, Subject, Suppressions};
 use crate::event::{self, Decoded, EventInfo};
@@ -114,12 +121,16 @@ pub enum HandlerError {
 }
 
 /// The pipeline with its resolver, notifier and settings, built once per
-/// process and used for every event.
+/// process and used for every event. In organization mode it also has
+/// resolvers for the member accounts ([`Pipeline::for_organization`]).
 #[derive(Debug)]
-pub struct Pipeline<R, N> {
+pub struct Pipeline<R, N, M = NoMembers> {
     pub resolver: R,
     pub notifier: N,
     pub settings: Settings,
+    /// Resolvers for member accounts; used only with `organization`.
+    pub members: M,
+    pub organization: Option<Organization>,
 }
 
 impl<R: Resolver, N: Notifier> Pipeline<R, N> {
@@ -128,7 +139,72 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
             resolver,
             notifier,
             settings,
+            members: NoMembers,
+            organization: None,
         }
+    }
+
+    /// Organization mode: events of accounts other than
+    /// `organization.own_account` are judged through `members`.
+    pub fn for_organization<M: MemberResolvers>(
+        self,
+        organization: Organization,
+        members: M,
+    ) -> Pipeline<R, N, M> {
+        Pipeline {
+            resolver: self.resolver,
+            notifier: self.notifier,
+            settings: self.settings,
+            members,
+            organization: Some(organization),
+        }
+    }
+}
+
+impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
+    /// The member account `account` is, in organization mode.
+    fn member_of<'a>(&self, account: &'a str) -> Option<&'a str> {
+        self.organization.as_ref()?.member(account)
+    }
+
+    /// doorman's own names, against which tampering is judged: the
+    /// deployment's for its own account; none for a member account, whose
+    /// trails still count (member.yaml forwards every trail's changes) and
+    /// whose member side is judged by [`Organization::member_target`].
+    fn guarded_for(&self, member: Option<&str>) -> Guarded {
+        match member {
+            None => self.settings.guarded.clone(),
+            Some(_) => Guarded::default(),
+        }
+    }
+
+    /// `guardrail-tampering` for a call on the member side of `member`.
+    fn member_tampering(
+        &self,
+        member: Option<&str>,
+        change: &event::Change,
+    ) -> Option<EventFinding> {
+        let (org, account) = (self.organization.as_ref()?, member?);
+        let call = change.guardrail_call()?;
+        let what = org.member_target(call)?;
+        Some(EventFinding {
+            finding: account::member_tampering(call.effect, &call.resource, what, account),
+            document: None,
+        })
+    }
+
+    /// The alert's subject names the member account.
+    fn name_account(&self, member: Option<&str>, mut evaluation: Evaluation) -> Evaluation {
+        if let (
+            Some(account),
+            Verdict::Evaluated {
+                alert: Some(alert), ..
+            },
+        ) = (member, &mut evaluation.verdict)
+        {
+            alert.subject = org::subject_with_account(&alert.subject, account);
+        }
+        evaluation
     }
 
     /// Evaluates one event without publishing.
@@ -143,24 +219,60 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                 });
             }
             Ok(Decoded::SelfTest { info }) => return Ok(self.self_test(info)),
-            Err(e) => return Ok(self.unprocessable(*e.info, &e.reason)),
+            Err(e) => {
+                let account = e.info.account.clone();
+                let evaluation = self.unprocessable(*e.info, &e.reason);
+                return Ok(self.name_account(self.member_of(&account), evaluation));
+            }
         };
-        let info = change.info.clone();
+        let member = self.member_of(&change.info.account);
+        let guarded = self.guarded_for(member);
         if let Some(code) = &change.error_code {
-            return Ok(self.failed_attempt(&change, code));
+            return Ok(
+                self.name_account(member, self.failed_attempt(&guarded, member, &change, code))
+            );
         }
         let base = crate::rules::Context {
             trusted_accounts: self.settings.trusted_accounts.clone(),
             trusted_orgs: self.settings.trusted_orgs.clone(),
             ..Default::default()
         };
-        match checks::assess(&self.resolver, &self.settings.guarded, &base, &change).await {
+        let outcome = match member {
+            None => checks::assess(&self.resolver, &guarded, &base, &change).await,
+            Some(account) => match self
+                .members
+                .resolver_for(account, &change.info.region)
+                .await
+            {
+                Ok(resolver) => checks::assess(&resolver, &guarded, &base, &change).await,
+                Err(crate::resolve::ResolveError::Transient(reason)) => {
+                    Err(checks::Stop::Transient(reason))
+                }
+                Err(e) => Err(checks::Stop::Unprocessable(e.to_string())),
+            },
+        };
+        let evaluation = self.judged(outcome, &guarded, member, &change)?;
+        Ok(self.name_account(member, evaluation))
+    }
+
+    /// The evaluation of an assessed change (or why it could not be).
+    fn judged(
+        &self,
+        outcome: Result<checks::Assessment, checks::Stop>,
+        guarded: &Guarded,
+        member: Option<&str>,
+        change: &event::Change,
+    ) -> Result<Evaluation, HandlerError> {
+        let info = change.info.clone();
+        match outcome {
             Ok(assessment) => {
+                let mut findings = assessment.findings;
+                findings.extend(self.member_tampering(member, change));
                 let input = AlertInput {
                     event: info.clone(),
                     subject: assessment.subject,
                     change: assessment.change,
-                    findings: assessment.findings,
+                    findings,
                     tag_ignored: assessment.tag_ignored,
                 };
                 let alert = alert::build(&input, &self.settings.suppressions);
@@ -182,10 +294,9 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
                 // The event was decoded: the alert is about what it changed.
                 if let Verdict::Evaluated { input, alert, .. } = &mut evaluation.verdict {
                     input.subject = subject::subject_of(&change.what);
-                    input
-                        .findings
-                        .extend(checks::tampering(&self.settings.guarded, &change));
-                    input.findings.extend(checks::suppressions_set(&change));
+                    input.findings.extend(checks::tampering(guarded, change));
+                    input.findings.extend(self.member_tampering(member, change));
+                    input.findings.extend(checks::suppressions_set(change));
                     *alert = alert::build(input, &self.settings.suppressions);
                 }
                 Ok(evaluation)
@@ -206,10 +317,23 @@ impl<R: Resolver, N: Notifier> Pipeline<R, N> {
     /// depends on): on doorman's own resource it is a low
     /// `guardrail-tampering` (someone tried); on any other it is ignored,
     /// as every failed call is.
-    fn failed_attempt(&self, change: &event::Change, code: &str) -> Evaluation {
-        let ours = change
-            .guardrail_call()
-            .and_then(|call| Some((call, guard::guarded_target(&self.settings.guarded, call)?)));
+    fn failed_attempt(
+        &self,
+        guarded: &Guarded,
+        member: Option<&str>,
+        change: &event::Change,
+        code: &str,
+    ) -> Evaluation {
+        let member_side = |call| {
+            let org = self.organization.as_ref().filter(|_| member.is_some())?;
+            org.member_target(call).map(str::to_string)
+        };
+        let ours = change.guardrail_call().and_then(|call| {
+            Some((
+                call,
+                guard::guarded_target(guarded, call).or_else(|| member_side(call))?,
+            ))
+        });
         let Some((call, what)) = ours else {
             let reason = format!("the call failed (`{code}`)");
             tracing::debug!(event_id = %change.info.id, event_name = %change.info.name, %reason, "event ignored");

@@ -30,7 +30,7 @@ const NOT_FOUND_CODES: &[&str] = &["NoSuchEntity", "ResourceNotFoundException"];
 /// Turns an SDK error into a [`ResolveError`]: throttling, timeouts, network
 /// failures and 5xx are transient; a missing entity is not found; the rest
 /// (access denied, validation) is permanent.
-fn classify<E>(what: &str, err: SdkError<E, HttpResponse>) -> ResolveError
+pub(super) fn classify<E>(what: &str, err: SdkError<E, HttpResponse>) -> ResolveError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

@@ -12,6 +12,8 @@ pub mod offline;
 pub mod reports;
 
 #[cfg(feature = "aws")]
+pub mod assume;
+#[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "aws")]
 pub mod collect;
@@ -154,6 +156,44 @@ pub trait Resolver: Send + Sync {
         &self,
         name_or_arn: &str,
     ) -> impl Future<Output = Result<FunctionConfig, ResolveError>> + Send;
+}
+
+/// The role member.yaml creates in every account and the central function
+/// assumes (its name is fixed: the central role may assume no other).
+pub const READER_ROLE: &str = "doorman-reader";
+
+/// Resolvers that work in a member account, one per account.
+pub trait MemberResolvers: Send + Sync {
+    type Resolver: Resolver;
+
+    /// A resolver reading `account` (through its `doorman-reader`), its
+    /// regional services (Lambda) in `region`, the event's. A `Transient`
+    /// error is retried by Lambda; any other makes the event an
+    /// `unprocessable-event` whose reason is the error's text, so it names
+    /// the account and what is missing.
+    fn resolver_for(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> impl Future<Output = Result<Self::Resolver, ResolveError>> + Send;
+}
+
+/// Single-account mode: no member account is ever read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMembers;
+
+impl MemberResolvers for NoMembers {
+    type Resolver = offline::OfflineResolver;
+
+    async fn resolver_for(
+        &self,
+        account: &str,
+        _region: &str,
+    ) -> Result<Self::Resolver, ResolveError> {
+        Err(ResolveError::Permanent(format!(
+            "account {account} is not doorman's, and doorman is not deployed for an organization"
+        )))
+    }
 }
 
 /// The role name in a role ARN (`arn:aws:iam::1:role/path/name` → `name`),

@@ -4,7 +4,9 @@
 //!   permissions was taken away;
 //! - `guardrail-tampering`: doorman itself (its role, key, rules, function,
 //!   topic, queue, log group), or the trail that feeds it, was disabled,
-//!   deleted or changed (critical), or someone tried and failed (low);
+//!   deleted or changed (critical), or someone tried and failed (low); in
+//!   an organization, also the member side in each account (its forwarding
+//!   rules and roles, doorman-reader);
 //! - `unprocessable-event`: doorman could not judge an event it is subscribed
 //!   to, so a human has to.
 //! - `suppression-added`: a `doorman:ignore` tag was set, silencing doorman
@@ -57,6 +59,18 @@ pub fn guardrail_tampering(effect: &str, resource: &str, what: &str, detail: &st
         Severity::Critical,
         format!("someone {effect} `{resource}`, which is {what}{detail}: doorman may stop seeing changes"),
         "check who did it and why; redeploy doorman (`sam deploy`) to restore it, and deny these calls outside the admin role with an SCP".to_string(),
+    )
+}
+
+/// `guardrail-tampering` in organization mode: `effect` on `resource`,
+/// part of the member side of doorman in `account` (`what` says which),
+/// without which doorman no longer sees that account, or cannot read it.
+pub fn member_tampering(effect: &str, resource: &str, what: &str, account: &str) -> Finding {
+    Finding::new(
+        RuleId::GuardrailTampering,
+        Severity::Critical,
+        format!("someone {effect} `{resource}` in account {account}, which is {what}: doorman may stop seeing that account's changes"),
+        "check who did it and why; restore the member stack from the doorman StackSet (`aws cloudformation create-stack-instances` or update the instance for this account), and deny changes to the doorman member stack's resources outside the StackSet with an SCP".to_string(),
     )
 }
 

@@ -110,6 +110,121 @@ pub fn lint_template_with_notes(
     Ok((out, notes))
 }
 
+/// The identity policies of one role of a template, for `doorman tighten`:
+/// an `AWS::IAM::Role` by logical id (inline, the template's managed
+/// policies, `AWS::IAM::Policy` resources attached to it, AWS managed
+/// policies from the built-in set), or a function's: the role its `Role`
+/// names, or the role SAM generates (`Policies` plus
+/// `AWSLambdaBasicExecutionRole`). The flag says whether every document is
+/// known (a managed policy doorman does not carry may grant anything).
+pub fn role_policies(
+    text: &str,
+    logical_id: &str,
+) -> Result<(Vec<execution_role::NamedPolicy>, bool), String> {
+    let root = yaml::parse(text)?;
+    let resources = root
+        .get("Resources")
+        .and_then(Node::as_map)
+        .ok_or_else(|| NOT_A_TEMPLATE.to_string())?;
+    let mut linter = Linter {
+        source: "",
+        resources,
+        globals: root.get("Globals").and_then(|g| g.get("Function")),
+        resolver: Resolver::new(root.get("Parameters"), root.get("Conditions"))
+            .with_template(root.get("Mappings"), root.get("Resources")),
+        ctx: Context {
+            account_id: Some(TEMPLATE_ACCOUNT.to_string()),
+            ..Context::default()
+        },
+        out: Vec::new(),
+        notes: Vec::new(),
+        when: Vec::new(),
+        resource_when: Vec::new(),
+    };
+    let entry = resources
+        .iter()
+        .find(|e| e.key == logical_id)
+        .ok_or_else(|| format!("no resource `{logical_id}` in the template"))?;
+    let p =
+        props(&entry.value).ok_or_else(|| format!("resource `{logical_id}` has no Properties"))?;
+    let role_id = match type_of(&entry.value) {
+        "AWS::IAM::Role" => Some(entry.key.as_str()),
+        t @ ("AWS::Serverless::Function" | "AWS::Lambda::Function") => match p.get("Role") {
+            Some(r) => {
+                let text = linter.text(r);
+                let id = referenced_id(&text)
+                    .and_then(|id| resources.iter().find(|e| e.key == id))
+                    .filter(|e| type_of(&e.value) == "AWS::IAM::Role")
+                    .map(|e| e.key.as_str());
+                Some(id.ok_or_else(|| {
+                    format!("the `Role` of `{logical_id}` is not a role of this template")
+                })?)
+            }
+            None if t == "AWS::Serverless::Function" => None,
+            None => return Err(format!("`{logical_id}` has no `Role`")),
+        },
+        t => {
+            return Err(format!(
+                "`{logical_id}` is a `{t}`, not a role or a function"
+            ))
+        }
+    };
+    if let Some(id) = role_id {
+        let Some(rp) = linter.resource(id).and_then(props) else {
+            return Err(format!("role `{id}` has no Properties"));
+        };
+        let info = linter.role(id, rp);
+        let mut roles = BTreeMap::from([(id, info)]);
+        linter.attach_separate_policies(&mut roles);
+        let info = roles
+            .remove(id)
+            .ok_or_else(|| format!("role `{id}` could not be read"))?;
+        return Ok((info.role.policies, info.complete));
+    }
+    // SAM's generated role: AWSLambdaBasicExecutionRole and `Policies`.
+    let mut named: Vec<execution_role::NamedPolicy> =
+        execution_role::NamedPolicy::aws_managed("AWSLambdaBasicExecutionRole")
+            .into_iter()
+            .collect();
+    let mut complete = true;
+    for (item, _) in list_items(p.get("Policies")) {
+        match &item.value {
+            Value::Scalar(name) => match execution_role::NamedPolicy::aws_managed(name) {
+                Some(np) => named.push(np),
+                None => complete = false,
+            },
+            Value::Map(_) if item.get("Statement").is_some() => {
+                if let Some(policy) =
+                    linter.judge_doc(item, PolicyKind::Permission, logical_id, "Policies")
+                {
+                    named.push(execution_role::NamedPolicy {
+                        name: "Policies".to_string(),
+                        policy,
+                    });
+                }
+            }
+            Value::Map(_) => {
+                let Some((key, params)) = item.single_key() else {
+                    continue;
+                };
+                let doc = (!(key == "Ref" || key.starts_with("Fn::")))
+                    .then(|| sam::expand(key, params, &linter.resolver.base()))
+                    .flatten()
+                    .and_then(|doc| parse_value(&doc).ok());
+                match doc {
+                    Some(policy) => named.push(execution_role::NamedPolicy {
+                        name: key.to_string(),
+                        policy,
+                    }),
+                    None => complete = false,
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((named, complete))
+}
+
 struct Linter<'a> {
     source: &'a str,
     resources: &'a [Entry],

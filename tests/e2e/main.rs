@@ -17,6 +17,7 @@ mod setup;
 mod audit;
 mod harness;
 mod load;
+mod org;
 mod reconcile;
 mod scenarios;
 mod template_rules;

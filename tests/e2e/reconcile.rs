@@ -50,7 +50,7 @@ fn scheduled(time: &str) -> Value {
         "account": ACCOUNT,
         "time": time,
         "region": REGION,
-        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/doorman-audit")],
+        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/doorman-reconcile")],
         "detail": {}
     })
 }

@@ -173,7 +173,7 @@ impl Deployment {
             "DoormanLogGroup" => self.log_group(),
             "ChangeRule" => format!("{}-changes", self.prefix()),
             "TamperRule" => format!("{}-tampering", self.prefix()),
-            "AuditRule" => format!("{}-audit", self.prefix()),
+            "AuditRule" => format!("{}-reconcile", self.prefix()),
             // A generated bucket name is lower case.
             "ReportBucket" => self
                 .generated("ReportBucket", "q1w2e3r4t5y6", 63)

@@ -1,0 +1,150 @@
+//! Organization mode (SPEC §14): reading a member account through its
+//! `doorman-reader` role. The central function assumes the role with STS,
+//! keeps the credentials per account until five minutes before they expire
+//! (one `AssumeRole` per account and hour, not per event), and builds IAM
+//! and Lambda clients on them for the event's region.
+//!
+//! A refused `AssumeRole` is permanent: the member stack (the StackSet
+//! instance that creates the role) is missing in that account, or the role
+//! was changed. The pipeline turns it into an `unprocessable-event` naming
+//! the account; throttling and timeouts stay transient (Lambda retries).
+
+use super::aws::{classify, AwsResolver};
+use super::{MemberResolvers, ResolveError, READER_ROLE};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+/// Credentials are renewed this long before they expire, so that no call of
+/// an event runs on credentials that lapse under it.
+pub const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
+
+/// Whether credentials expiring at `expires` are still used at `now`.
+pub fn fresh(expires: SystemTime, now: SystemTime) -> bool {
+    now + RENEW_BEFORE < expires
+}
+
+/// The credentials of one member account, until `expires`.
+#[derive(Debug, Clone)]
+struct Cached {
+    credentials: SharedCredentialsProvider,
+    expires: SystemTime,
+}
+
+/// Member resolvers through STS `AssumeRole` into each account's
+/// `doorman-reader`.
+#[derive(Debug)]
+pub struct MemberReaders {
+    sts: aws_sdk_sts::Client,
+    /// The function's own configuration (region, timeouts, endpoints):
+    /// member clients are built from it with the member's credentials.
+    base: aws_config::SdkConfig,
+    /// `aws`, `aws-cn`, `aws-us-gov`: the partition of the role ARNs.
+    partition: String,
+    cache: Mutex<HashMap<String, Cached>>,
+}
+
+impl MemberReaders {
+    pub fn new(base: &aws_config::SdkConfig, partition: &str) -> Self {
+        MemberReaders {
+            sts: aws_sdk_sts::Client::new(base),
+            base: base.clone(),
+            partition: partition.to_string(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The reader role's ARN in `account`.
+    pub fn role_arn(&self, account: &str) -> String {
+        format!("arn:{}:iam::{account}:role/{READER_ROLE}", self.partition)
+    }
+
+    fn cached(&self, account: &str) -> Option<SharedCredentialsProvider> {
+        let cache = self.cache.lock().ok()?;
+        let c = cache.get(account)?;
+        fresh(c.expires, SystemTime::now()).then(|| c.credentials.clone())
+    }
+
+    async fn assume(&self, account: &str) -> Result<SharedCredentialsProvider, ResolveError> {
+        let role = self.role_arn(account);
+        let what = format!("AssumeRole `{role}`");
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&role)
+            .role_session_name("doorman")
+            .send()
+            .await
+            .map_err(|e| match classify(&what, e) {
+                ResolveError::Transient(m) => ResolveError::Transient(m),
+                other => ResolveError::Permanent(format!(
+                    "doorman cannot read account {account}: {other}. The doorman member stack (StackSet instance of member.yaml) is missing in account {account}, or its {READER_ROLE} role was deleted or changed; add the account to the StackSet's targets (or restore its instance)"
+                )),
+            })?;
+        let c = out.credentials().ok_or_else(|| {
+            ResolveError::Permanent(format!("{what}: no credentials in the answer"))
+        })?;
+        let expires = SystemTime::try_from(*c.expiration()).map_err(|e| {
+            ResolveError::Permanent(format!("{what}: the credentials' expiry: {e}"))
+        })?;
+        let credentials = SharedCredentialsProvider::new(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            Some(expires),
+            "doorman-reader",
+        ));
+        // One line per AssumeRole: how often accounts are re-read shows here.
+        tracing::info!(account, role = %role, "assumed the member account's reader role");
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(
+                account.to_string(),
+                Cached {
+                    credentials: credentials.clone(),
+                    expires,
+                },
+            );
+        }
+        Ok(credentials)
+    }
+}
+
+impl MemberResolvers for MemberReaders {
+    type Resolver = AwsResolver;
+
+    async fn resolver_for(&self, account: &str, region: &str) -> Result<AwsResolver, ResolveError> {
+        // The account comes from the event: only an account id may become
+        // part of an ARN.
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ResolveError::Permanent(format!(
+                "the event's account `{}` is not a 12-digit account id",
+                account.escape_debug()
+            )));
+        }
+        let credentials = match self.cached(account) {
+            Some(c) => c,
+            None => self.assume(account).await?,
+        };
+        let mut config = self.base.to_builder();
+        config.set_credentials_provider(Some(credentials));
+        if !region.is_empty() {
+            config.set_region(Some(aws_config::Region::new(region.to_string())));
+        }
+        Ok(AwsResolver::new(&config.build()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_renewed_five_minutes_before_they_expire() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert!(fresh(now + Duration::from_secs(3600), now));
+        assert!(fresh(now + Duration::from_secs(301), now));
+        assert!(!fresh(now + Duration::from_secs(300), now));
+        assert!(!fresh(now - Duration::from_secs(1), now));
+    }
+}

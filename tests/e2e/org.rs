@@ -1,0 +1,215 @@
+//! Organization mode on the emulator with two accounts (SPEC §14): the
+//! central doorman (account 123456789012, where its topic is) receives a
+//! member account's CloudTrail event, assumes the member's doorman-reader
+//! through moto's STS, reads the member's IAM with those credentials and
+//! publishes the alert with the member's account; a second event of the
+//! same account reuses the credentials (one AssumeRole); deleting a
+//! member's forwarding rule is tampering naming the account.
+//!
+//! moto switches accounts by credentials: keys from an AssumeRole into a
+//! role of account X act in account X. The test sets the member account up
+//! the same way. (moto's AssumeRole does not check that the role exists, so
+//! "a member without doorman-reader" cannot be shown here; the pipeline
+//! test tests/org_pipeline.rs covers the refused AssumeRole.)
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
+use serde_json::{json, Value};
+
+use crate::aws::{Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
+use crate::events;
+use crate::setup::{self, Stack};
+
+const MEMBER: &str = "111122223333";
+
+fn config(endpoint: &str, credentials: Credentials) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build()
+}
+
+/// Clients acting in `account`, through an AssumeRole into it.
+async fn clients_in(endpoint: &str, account: &str) -> Aws {
+    let central = config(
+        endpoint,
+        Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "e2e"),
+    );
+    let out = aws_sdk_sts::Client::new(&central)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/e2e-setup"))
+        .role_session_name("e2e-setup")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("assume a role in {account}: {e:?}"));
+    let c = out.credentials().expect("credentials");
+    let member = config(
+        endpoint,
+        Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "e2e-member",
+        ),
+    );
+    Aws {
+        iam: aws_sdk_iam::Client::new(&member),
+        lambda: aws_sdk_lambda::Client::new(&member),
+        sns: aws_sdk_sns::Client::new(&member),
+        sqs: aws_sdk_sqs::Client::new(&member),
+    }
+}
+
+/// `event` as recorded in the member account.
+fn in_member(mut event: Value) -> Value {
+    event["account"] = json!(MEMBER);
+    event["detail"]["recipientAccountId"] = json!(MEMBER);
+    event["detail"]["userIdentity"]["accountId"] = json!(MEMBER);
+    event
+}
+
+#[tokio::test]
+async fn a_member_event_is_judged_in_the_member_account_with_one_assume_role() {
+    let mut s = Stack::start_with(
+        "org-member",
+        &[
+            ("DOORMAN_ORGANIZATION_ID", "o-a1b2c3d4e5".to_string()),
+            ("DOORMAN_NAME_PREFIX", "doorman".to_string()),
+        ],
+        1,
+    )
+    .await;
+    let member = clients_in(&s.moto.endpoint(), MEMBER).await;
+    // The member side: doorman-reader (member.yaml), and a role with a
+    // customer policy that allows everything, in the member account only.
+    setup::create_role(&member, "doorman-reader", &[]).await;
+    setup::create_role(&member, "orders-fn-role", &[]).await;
+    let policy = setup::create_policy(&member, "orders-everything", &setup::admin_document()).await;
+    assert!(policy.contains(&format!(":{MEMBER}:")), "{policy}");
+    let in_central = s.aws.iam.get_policy().policy_arn(&policy).send().await;
+    assert!(
+        in_central.is_err(),
+        "the policy must exist only in the member account"
+    );
+    setup::attach_role_policy(&member, "orders-fn-role", &policy).await;
+
+    // The event names the policy only: its document must come from the
+    // member account's IAM.
+    let first = in_member(events::attach_role_policy("orders-fn-role", &policy));
+    s.function.invoke_ok(&first).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(alert.findings()["admin-access"], "critical", "{alert:#?}");
+    assert_eq!(alert.attribute("account"), MEMBER);
+    assert_eq!(alert.message["event"]["account"], json!(MEMBER));
+    let subject = alert.subject.as_deref().expect("subject");
+    assert!(
+        subject.starts_with(&format!("[doorman] {MEMBER} ")),
+        "{subject}"
+    );
+
+    let second = in_member(events::attach_role_policy("orders-fn-role", &policy));
+    s.function.invoke_ok(&second).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(alert.findings()["admin-access"], "critical");
+
+    // One AssumeRole for both events of the account (doorman logs each).
+    let log = s.function.log_tail();
+    let assumed = log
+        .matches("assumed the member account's reader role")
+        .count();
+    assert_eq!(assumed, 1, "lambda log:\n{log}");
+    assert!(log.contains(&format!("arn:aws:iam::{MEMBER}:role/doorman-reader")));
+
+    // The central account's own events are still read in the central
+    // account, with no AssumeRole.
+    setup::create_role(&s.aws, "central-role", &[]).await;
+    let central_policy =
+        setup::create_policy(&s.aws, "central-everything", &setup::admin_document()).await;
+    assert!(central_policy.contains(&format!(":{ACCOUNT}:")));
+    setup::attach_role_policy(&s.aws, "central-role", &central_policy).await;
+    s.function
+        .invoke_ok(&events::attach_role_policy("central-role", &central_policy))
+        .await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(alert.findings()["admin-access"], "critical");
+    assert_eq!(alert.attribute("account"), ACCOUNT);
+    let log = s.function.log_tail();
+    assert_eq!(
+        log.matches("assumed the member account's reader role")
+            .count(),
+        1
+    );
+}
+
+/// A malformed organization id stops the function before any event,
+/// naming the variable and the problem.
+#[tokio::test]
+async fn a_bad_organization_id_fails_at_start_naming_the_variable() {
+    let mut function = crate::lambda::Function::start(
+        "org-bad-id",
+        "http://127.0.0.1:9",
+        &[
+            (
+                "DOORMAN_TOPIC_ARN",
+                format!("arn:aws:sns:{REGION}:{ACCOUNT}:doorman-alerts"),
+            ),
+            ("DOORMAN_ORGANIZATION_ID", "org-1".to_string()),
+        ],
+        1,
+    )
+    .await;
+    let (status, log) = function.exit(std::time::Duration::from_secs(20)).await;
+    assert!(!status.success(), "exit status {status}");
+    assert!(
+        log.contains("bad configuration: `DOORMAN_ORGANIZATION_ID`: `org-1`"),
+        "log:\n{log}"
+    );
+    assert_eq!(function.runtime.delivered(), 0, "no event may be taken");
+}
+
+/// Deleting a member's forwarding rule (a real CloudTrail DeleteRule
+/// record, moved to the member account) is critical guardrail-tampering
+/// naming that account; the central stack's rule name in the member account
+/// is someone else's rule.
+#[tokio::test]
+async fn deleting_a_members_forwarding_rule_is_tampering_naming_the_account() {
+    let mut s = Stack::start_with(
+        "org-tamper",
+        &[("DOORMAN_ORGANIZATION_ID", "o-a1b2c3d4e5".to_string())],
+        1,
+    )
+    .await;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/tamper-delete-rule.json"
+    );
+    let sample: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the sample")).expect("JSON");
+    let mut event = in_member(sample);
+    event["detail"]["requestParameters"]["name"] = json!("doorman-forward-changes");
+    event["detail"]["eventID"] = json!(events::new_id());
+    s.function.invoke_ok(&event).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(
+        alert.findings()["guardrail-tampering"],
+        "critical",
+        "{alert:#?}"
+    );
+    assert_eq!(alert.attribute("account"), MEMBER);
+    let message = alert.message["findings"][0]["message"]
+        .as_str()
+        .expect("a message");
+    assert!(
+        message.contains(&format!("in account {MEMBER}")),
+        "{message}"
+    );
+
+    event["detail"]["requestParameters"]["name"] = json!("doorman-changes");
+    event["detail"]["eventID"] = json!(events::new_id());
+    s.function.invoke_ok(&event).await;
+    s.assert_no_alert("the central rule's name in a member account")
+        .await;
+}
