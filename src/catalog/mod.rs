@@ -477,18 +477,23 @@ pub fn arn_matches_type(arn: &str, type_pattern: &str) -> bool {
     // partition, service, region, account: placeholders match anything.
     for i in 1..5 {
         let (a, t) = (arn_parts[i], type_parts[i]);
-        if !(t.as_bytes().windows(2).any(|w| w == b"${")
-            || a.contains(['*', '?', '$'])
-            || a.eq_ignore_ascii_case(t))
-        {
+        if !(has_placeholder(t) || a.contains(['*', '?', '$']) || a.eq_ignore_ascii_case(t)) {
             return false;
         }
     }
     resource_part_matches(arn_parts[5], type_parts[5])
 }
 
-/// Up to six `:`-separated fields of an ARN, and how many there are.
-fn arn_fields(arn: &str) -> ([&str; 6], usize) {
+/// Whether a `${...}` value starts in `text` (a byte scan: `str::contains`
+/// with a string needle sets up a searcher each call, in the evaluator's
+/// hottest loop).
+pub(crate) fn has_placeholder(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|w| w == b"${")
+}
+
+/// Up to six `:`-separated fields of an ARN, and how many there are,
+/// without allocating.
+pub(crate) fn arn_fields(arn: &str) -> ([&str; 6], usize) {
     let mut out = [""; 6];
     let mut n = 0;
     for (slot, field) in out.iter_mut().zip(arn.splitn(6, ':')) {

@@ -18,7 +18,7 @@
 //! `*` never hides a finding.
 
 use super::glob;
-use crate::catalog::{self, ActionInfo};
+use crate::catalog::{self, arn_fields, has_placeholder, ActionInfo};
 
 /// How much of an action's resources a grant covers. Ordered narrow to wide.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -145,17 +145,6 @@ impl TypeGlobs {
     }
 }
 
-/// Up to six `:`-separated fields of an ARN pattern, without allocating.
-fn arn_fields(pattern: &str) -> ([&str; 6], usize) {
-    let mut out = [""; 6];
-    let mut n = 0;
-    for (slot, field) in out.iter_mut().zip(pattern.splitn(6, ':')) {
-        *slot = field;
-        n += 1;
-    }
-    (out, n)
-}
-
 fn judge_type(pattern: &str, t: &TypeGlobs) -> Scope {
     let (fields, n) = arn_fields(pattern);
     let field = |i: usize| (i < n).then(|| fields[i]);
@@ -216,12 +205,6 @@ fn judge_type(pattern: &str, t: &TypeGlobs) -> Scope {
     } else {
         Scope::Nothing
     }
-}
-
-/// Whether a `${...}` value starts in `text` (a byte scan: `str::contains`
-/// with a string needle sets up a searcher each call, in the hottest loop).
-fn has_placeholder(text: &str) -> bool {
-    text.as_bytes().windows(2).any(|w| w == b"${")
 }
 
 fn is_account(field: &str) -> bool {
