@@ -284,7 +284,7 @@ impl<R: Serialize + Sync> JsonReport<R> {
 
     fn render_split(&self, workers: usize) -> String {
         let chunk = self.results.len().div_ceil(workers);
-        let parts: Vec<String> = std::thread::scope(|scope| {
+        let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .results
                 .chunks(chunk)
@@ -295,35 +295,137 @@ impl<R: Serialize + Sync> JsonReport<R> {
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
-        let mut out = String::with_capacity(parts.iter().map(String::len).sum::<usize>() + 64);
-        out.push_str(&format!(
-            "{{\n  \"version\": {},\n  \"results\": [\n",
-            self.version
-        ));
-        out.push_str(&parts.join(",\n"));
-        out.push_str("\n  ]");
-        if let Some(skipped) = self.skipped {
-            out.push_str(&format!(",\n  \"skipped\": {skipped}"));
+        let head = format!("{{\n  \"version\": {},\n  \"results\": [\n", self.version);
+        let tail = match self.skipped {
+            Some(skipped) => format!("\n  ],\n  \"skipped\": {skipped}\n}}"),
+            None => "\n  ]\n}".to_string(),
+        };
+        // Sized once (the final newline included): the report is megabytes,
+        // and growing it by doubling copied it several times over.
+        let body: usize = parts.iter().map(|p| p.len() + 2).sum();
+        let mut out = Vec::with_capacity(head.len() + body + tail.len() + 1);
+        out.extend_from_slice(head.as_bytes());
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            out.extend_from_slice(part);
         }
-        out.push_str("\n}");
-        out
+        out.extend_from_slice(tail.as_bytes());
+        // Every piece is serde_json's output or ASCII, so this is UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 
 /// Pretty JSON of each item at the depth of `results`' elements (four
-/// spaces), joined as serde_json joins array elements. JSON strings escape
-/// their newlines, so every newline of an item's text is structure.
-fn render_items<R: Serialize>(items: &[R]) -> String {
-    let mut out = String::new();
+/// spaces), joined as serde_json joins array elements.
+fn render_items<R: Serialize>(items: &[R]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.len() * 1024);
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(",\n");
+            out.extend_from_slice(b",\n");
         }
-        let text = serde_json::to_string_pretty(item).unwrap_or_default();
-        out.push_str("    ");
-        out.push_str(&text.replace('\n', "\n    "));
+        out.extend_from_slice(b"    ");
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, Nested::new(2));
+        // Writing into memory cannot fail, and these types have no map with
+        // non-string keys, the one thing serde_json refuses.
+        let _ = item.serialize(&mut ser);
     }
     out
+}
+
+/// serde_json's `PrettyFormatter` (two-space indent), starting `depth`
+/// levels in: a value written with it is the very text the whole document's
+/// pretty printing has at that depth.
+struct Nested {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn new(depth: usize) -> Self {
+        Nested {
+            depth,
+            has_value: false,
+        }
+    }
+
+    fn indent<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        const SPACES: &[u8; 64] =
+            b"                                                                ";
+        let mut n = 2 * self.depth;
+        while n > 0 {
+            let step = n.min(SPACES.len());
+            w.write_all(&SPACES[..step])?;
+            n -= step;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// One input's result: what `lint` prints, and the first fields of `replay`'s.

@@ -175,39 +175,47 @@ pub fn service_len(prefix: &str) -> usize {
     service_range(prefix).map_or(0, |r| r.len())
 }
 
-/// The action named exactly `service:Action` (case-insensitive, as IAM is).
+/// The action named exactly `service:Action` (case-insensitive, as IAM is):
+/// one probe of a table of every action, built on first use and shared by
+/// all threads (a corpus names tens of thousands of distinct actions, so a
+/// binary search per first sight, per thread, was most of this call's cost).
 pub fn lookup(action: &str) -> Option<ActionId> {
-    // Policies name the same few thousand actions over and over
-    // (`logs:PutLogEvents`): remember each spelling's answer per thread,
-    // bounded so a long-lived Lambda cannot grow it.
-    thread_local! {
-        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<ActionId>>> =
-            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-    }
-    const REMEMBERED: usize = 50_000;
-    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(action).copied()) {
-        return hit;
-    }
-    let found = search(action);
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
+    static BY_NAME: std::sync::OnceLock<hashbrown::HashTable<u32>> = std::sync::OnceLock::new();
+    let table = BY_NAME.get_or_init(|| {
+        let rehash = |&i: &u32| {
+            let info = ActionInfo::of(data::ACTIONS[i as usize]);
+            caseless_hash(info.service, info.name)
+        };
+        let mut table = hashbrown::HashTable::with_capacity(data::ACTIONS.len());
+        for i in 0..data::ACTIONS.len() as u32 {
+            table.insert_unique(rehash(&i), i, rehash);
         }
-        seen.insert(action.into(), found);
+        table
     });
-    found
+    let (service, name) = action.split_once(':')?;
+    table
+        .find(caseless_hash(service, name), |&i| {
+            let info = ActionInfo::of(data::ACTIONS[i as usize]);
+            info.service.eq_ignore_ascii_case(service) && info.name.eq_ignore_ascii_case(name)
+        })
+        .map(|&i| ActionId(i))
 }
 
-/// [`lookup`] without the memory: two binary searches.
-fn search(action: &str) -> Option<ActionId> {
-    let (service, name) = action.split_once(':')?;
-    let range = service_range(service)?;
-    let slice = &data::ACTIONS[range.clone()];
-    let i = slice
-        .binary_search_by(|a| cmp_ignore_case(a.name(), name))
-        .ok()?;
-    Some(ActionId((range.start + i) as u32))
+/// A hash of `service:name` that ignores ASCII case.
+fn caseless_hash(service: &str, name: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    let mut buf = [0u8; 32];
+    for part in [service, name] {
+        for chunk in part.as_bytes().chunks(buf.len()) {
+            let lower = &mut buf[..chunk.len()];
+            lower.copy_from_slice(chunk);
+            lower.make_ascii_lowercase();
+            hasher.write(lower);
+        }
+        hasher.write_u8(b':');
+    }
+    hasher.finish()
 }
 
 /// Every action an `Action` pattern matches: `*`, `s3:*`, `s3:Get*`,
@@ -496,11 +504,22 @@ pub(crate) fn has_placeholder(text: &str) -> bool {
 pub(crate) fn arn_fields(arn: &str) -> ([&str; 6], usize) {
     let mut out = [""; 6];
     let mut n = 0;
-    for (slot, field) in out.iter_mut().zip(arn.splitn(6, ':')) {
-        *slot = field;
-        n += 1;
+    let mut start = 0;
+    // `splitn(6, ':')` by hand over bytes: ARNs are short, and this is on
+    // the path of every resource judged, where setting up a generic (or
+    // SIMD) searcher per field cost more than the scan.
+    for (i, &b) in arn.as_bytes().iter().enumerate() {
+        if b == b':' {
+            out[n] = &arn[start..i];
+            start = i + 1;
+            n += 1;
+            if n == 5 {
+                break;
+            }
+        }
     }
-    (out, n)
+    out[n] = &arn[start..];
+    (out, n + 1)
 }
 
 fn resource_part_matches(arn: &str, pattern: &str) -> bool {
@@ -955,6 +974,16 @@ mod tests {
     }
 
     proptest! {
+        /// The hand-written ARN splitter gives what `splitn(6, ':')` gives.
+        #[test]
+        fn arn_fields_agree_with_splitn(arn in "[a-z:/*?]{0,24}") {
+            let (fields, n) = arn_fields(&arn);
+            let model: Vec<&str> = arn.splitn(6, ':').collect();
+            prop_assert_eq!(&fields[..n], &model[..]);
+        }
+    }
+
+    proptest! {
         /// The windowed bit set behaves as a plain set of ids, whatever the
         /// windows of the two operands.
         #[test]
@@ -1021,6 +1050,33 @@ mod tests {
         assert_eq!(names("*").len(), len());
         assert_eq!(names("s3:*").len(), names("S3:*").len());
         assert!(names("GetObject").is_empty());
+    }
+
+    /// Every action is found by its own name, in any case, and only by it.
+    #[test]
+    fn lookup_finds_every_action_by_name_in_any_case() {
+        for i in 0..len() as u32 {
+            let info = ActionId(i).info();
+            let name = info.to_string();
+            assert_eq!(lookup(&name), Some(ActionId(i)), "{name}");
+            assert_eq!(
+                lookup(&name.to_ascii_uppercase()),
+                Some(ActionId(i)),
+                "{name}"
+            );
+            assert_eq!(lookup(&format!("{name}x")), None, "{name}x");
+        }
+        for missing in [
+            "",
+            ":",
+            "s3",
+            "s3:",
+            "s3:GetObject:",
+            "s3 :GetObject",
+            "nope:GetObject",
+        ] {
+            assert_eq!(lookup(missing), None, "{missing}");
+        }
     }
 
     #[test]
