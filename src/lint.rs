@@ -261,11 +261,17 @@ fn lint_folder(dir: &Path, opts: &Options, run: &mut Run) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     walk(dir, &mut files, &mut errors);
-    // Component-wise, as `Path`'s order is, but each key is built once.
+    // Component-wise, as `Path`'s order is: the walk's paths are clean
+    // (no `//`, no `.` inside), so that is byte order with each separator
+    // below every other byte; one byte string per path, built once.
     files.sort_by_cached_key(|(p, _)| {
-        p.components()
-            .map(|c| c.as_os_str().to_owned())
-            .collect::<Vec<_>>()
+        let mut key = p.as_os_str().as_encoded_bytes().to_vec();
+        for b in &mut key {
+            if std::path::is_separator(char::from(*b)) {
+                *b = 0;
+            }
+        }
+        key
     });
     errors.sort_by(|a, b| a.source.cmp(&b.source));
     let before = run.results.len();

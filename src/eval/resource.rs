@@ -76,17 +76,25 @@ pub fn scope(pattern: &str, action: &ActionInfo) -> Scope {
 pub fn scope_of_type(pattern: &str, type_index: u16) -> Scope {
     // The same patterns recur across the statements and files of one run
     // (`arn:aws:ec2:*:*:instance/*` against every EC2 type): remember the
-    // answers per thread, bounded so a long-lived Lambda cannot grow it.
-    type Answers = rustc_hash::FxHashMap<Box<str>, Vec<(u16, Scope)>>;
+    // answers per thread, one entry per (pattern, type), bounded so a
+    // long-lived Lambda cannot grow it.
+    type Answers = hashbrown::HashTable<(Box<str>, u16, Scope)>;
     thread_local! {
-        static SEEN: std::cell::RefCell<Answers> = std::cell::RefCell::new(Answers::default());
+        static SEEN: std::cell::RefCell<Answers> = std::cell::RefCell::new(Answers::new());
     }
-    const REMEMBERED: usize = 20_000;
+    const REMEMBERED: usize = 50_000;
+    fn key_hash(pattern: &str, type_index: u16) -> u64 {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(pattern.as_bytes());
+        h.write_u16(type_index);
+        h.finish()
+    }
+    let hash = key_hash(pattern, type_index);
     let hit = SEEN.with(|seen| {
         seen.borrow()
-            .get(pattern)
-            .and_then(|types| types.iter().find(|(t, _)| *t == type_index))
-            .map(|(_, scope)| scope.clone())
+            .find(hash, |(p, t, _)| *t == type_index && **p == *pattern)
+            .map(|(_, _, scope)| scope.clone())
     });
     if let Some(hit) = hit {
         return hit;
@@ -97,12 +105,11 @@ pub fn scope_of_type(pattern: &str, type_index: u16) -> Scope {
         if seen.len() >= REMEMBERED {
             seen.clear();
         }
-        match seen.get_mut(pattern) {
-            Some(types) => types.push((type_index, scope.clone())),
-            None => {
-                seen.insert(pattern.into(), vec![(type_index, scope.clone())]);
-            }
-        }
+        seen.insert_unique(
+            hash,
+            (pattern.into(), type_index, scope.clone()),
+            |(p, t, _)| key_hash(p, *t),
+        );
     });
     scope
 }
