@@ -80,7 +80,7 @@ pub fn scope_of_type(pattern: &str, type_index: u16) -> Scope {
     // long-lived Lambda cannot grow it.
     type Answers = hashbrown::HashTable<(Box<str>, u16, Scope)>;
     thread_local! {
-        static SEEN: std::cell::RefCell<Answers> = std::cell::RefCell::new(Answers::new());
+        static SEEN: std::cell::RefCell<Answers> = const { std::cell::RefCell::new(Answers::new()) };
     }
     const REMEMBERED: usize = 50_000;
     fn key_hash(pattern: &str, type_index: u16) -> u64 {
