@@ -192,7 +192,9 @@ pub fn lookup(action: &str) -> Option<ActionId> {
         }
         table
     });
-    let (service, name) = action.split_once(':')?;
+    // `split_once(':')` by hand: a byte scan beats setting up a searcher.
+    let colon = action.bytes().position(|b| b == b':')?;
+    let (service, name) = (&action[..colon], &action[colon + 1..]);
     table
         .find(caseless_hash(service, name), |&i| {
             let info = ActionInfo::of(data::ACTIONS[i as usize]);
@@ -241,33 +243,20 @@ pub fn matching(pattern: &str) -> impl Iterator<Item = ActionId> + '_ {
 }
 
 /// Adds every action `pattern` matches to `set` ([`matching`]), and says
-/// whether there was any. The sets of wildcard patterns are remembered per
-/// thread (`ec2:Describe*` recurs in hundreds of policies) and added word by
-/// word.
+/// whether there was any. The sets of patterns are remembered
+/// ([`crate::memo`]: `ec2:Describe*` recurs in hundreds of policies) and
+/// added word by word.
 pub fn add_matching(pattern: &str, set: &mut ActionSet) -> bool {
-    thread_local! {
-        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, ActionSet>> =
-            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-    }
-    const REMEMBERED: usize = 20_000;
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if let Some(found) = seen.get(pattern) {
-            set.union_with(found);
-            return !found.is_empty();
-        }
+    crate::memo!(static SEEN: Memo<ActionSet> = limit 20_000;);
+    let found = SEEN.get_or(pattern, 0, || {
         let mut found = ActionSet::new();
         for id in matching(pattern) {
             found.insert(id);
         }
-        set.union_with(&found);
-        let any = !found.is_empty();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
-        }
-        seen.insert(pattern.into(), found);
-        any
-    })
+        found
+    });
+    set.union_with(&found);
+    !found.is_empty()
 }
 
 /// What is left to test once the candidate range is known.
@@ -331,53 +320,26 @@ fn cmp_prefix(name: &str, prefix: &str) -> std::cmp::Ordering {
 /// "did you mean" hint.
 pub fn suggest(pattern: &str) -> Option<String> {
     // AWS's own policies name the same not-yet-catalogued actions again and
-    // again: remember the answers per thread, bounded.
-    thread_local! {
-        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<String>>> =
-            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-    }
-    const REMEMBERED: usize = 5_000;
-    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(pattern).cloned()) {
-        return hit;
-    }
-    let found = closest(pattern);
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
-        }
-        seen.insert(pattern.into(), found.clone());
-    });
-    found
+    // again.
+    crate::memo!(static SEEN: Memo<Option<String>> = limit 5_000;);
+    SEEN.get_or(pattern, 0, || closest(pattern))
 }
 
 /// The known service prefix within two edits of an unknown one (a typo),
-/// remembered per thread: retired services (`evidently`, `iotevents`)
+/// remembered ([`crate::memo`]): retired services (`evidently`, `iotevents`)
 /// recur across AWS's own policies.
 fn closest_service(lower_service: &str) -> Option<&'static str> {
-    thread_local! {
-        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<&'static str>>> =
-            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-    }
-    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(lower_service).copied()) {
-        return hit;
-    }
-    // Levenshtein is at least the length difference: skip the rest.
-    let found = data::SERVICES
-        .iter()
-        .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
-        .map(|(p, _, _)| (strsim::levenshtein(p, lower_service), *p))
-        .min()
-        .filter(|(d, _)| *d <= 2)
-        .map(|(_, p)| p);
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= 5_000 {
-            seen.clear();
-        }
-        seen.insert(lower_service.into(), found);
-    });
-    found
+    crate::memo!(static SEEN: Memo<Option<&'static str>> = limit 5_000;);
+    SEEN.get_or(lower_service, 0, || {
+        // Levenshtein is at least the length difference: skip the rest.
+        data::SERVICES
+            .iter()
+            .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
+            .map(|(p, _, _)| (strsim::levenshtein(p, lower_service), *p))
+            .min()
+            .filter(|(d, _)| *d <= 2)
+            .map(|(_, p)| p)
+    })
 }
 
 /// [`suggest`] without the memory.

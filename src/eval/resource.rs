@@ -75,43 +75,11 @@ pub fn scope(pattern: &str, action: &ActionInfo) -> Scope {
 /// split without allocating.
 pub fn scope_of_type(pattern: &str, type_index: u16) -> Scope {
     // The same patterns recur across the statements and files of one run
-    // (`arn:aws:ec2:*:*:instance/*` against every EC2 type): remember the
-    // answers per thread, one entry per (pattern, type), bounded so a
-    // long-lived Lambda cannot grow it.
-    type Answers = hashbrown::HashTable<(Box<str>, u16, Scope)>;
-    thread_local! {
-        static SEEN: std::cell::RefCell<Answers> = const { std::cell::RefCell::new(Answers::new()) };
-    }
-    const REMEMBERED: usize = 50_000;
-    fn key_hash(pattern: &str, type_index: u16) -> u64 {
-        use std::hash::Hasher;
-        let mut h = rustc_hash::FxHasher::default();
-        h.write(pattern.as_bytes());
-        h.write_u16(type_index);
-        h.finish()
-    }
-    let hash = key_hash(pattern, type_index);
-    let hit = SEEN.with(|seen| {
-        seen.borrow()
-            .find(hash, |(p, t, _)| *t == type_index && **p == *pattern)
-            .map(|(_, _, scope)| scope.clone())
-    });
-    if let Some(hit) = hit {
-        return hit;
-    }
-    let scope = judge_type(pattern, TypeGlobs::of(type_index));
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
-        }
-        seen.insert_unique(
-            hash,
-            (pattern.into(), type_index, scope.clone()),
-            |(p, t, _)| key_hash(p, *t),
-        );
-    });
-    scope
+    // (`arn:aws:ec2:*:*:instance/*` against every EC2 type).
+    crate::memo!(static SEEN: Memo<Scope> = limit 50_000;);
+    SEEN.get_or(pattern, type_index, || {
+        judge_type(pattern, TypeGlobs::of(type_index))
+    })
 }
 
 /// The service field of a resource type's ARN format (`iam` for a role).
