@@ -27,6 +27,20 @@ pub fn render_run(run: &Run, format: Format, color: bool) -> String {
     render_counted(&run.results, run.skipped, format, color)
 }
 
+/// [`render_run`] written to `out`: a large JSON report goes out in the
+/// parts it was rendered in, never joined into one string.
+pub fn write_run(
+    run: &Run,
+    format: Format,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json_report(&run.results, run.skipped).write_to(out),
+        _ => out.write_all(render_run(run, format, color).as_bytes()),
+    }
+}
+
 /// Renders `results` in `format`, as a run that skipped nothing.
 pub fn render(results: &[FileResult], format: Format, color: bool) -> String {
     render_counted(results, 0, format, color)
@@ -266,23 +280,35 @@ impl<R: Serialize + Sync> JsonReport<R> {
         }
     }
 
-    /// Pretty JSON with a final newline. A large report (a folder of a
-    /// thousand policies is several megabytes) is rendered on every core:
-    /// each result alone, then indented into place, which gives the very
-    /// text `serde_json::to_string_pretty` gives for the whole.
+    /// Pretty JSON with a final newline ([`JsonReport::write_to`]).
     pub fn render(&self) -> String {
-        const ALONE: usize = 256;
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut s = if self.results.len() < ALONE || workers < 2 {
-            serde_json::to_string_pretty(self).unwrap_or_default()
-        } else {
-            self.render_split(workers)
-        };
-        s.push('\n');
-        s
+        let mut out = Vec::new();
+        // Writing into memory cannot fail.
+        let _ = self.write_to(&mut out);
+        // Every piece is serde_json's output or ASCII, so this is UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    fn render_split(&self, workers: usize) -> String {
+    /// Writes the pretty JSON and a final newline. A large report (a folder
+    /// of a thousand policies is several megabytes) is rendered on every
+    /// core, each worker's results at the depth they have in the whole, and
+    /// written part after part: the very text `serde_json::to_string_pretty`
+    /// gives for the whole.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        const ALONE: usize = 256;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if self.results.len() < ALONE || workers < 2 {
+            serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::from)?;
+        } else {
+            self.write_split(workers, out)?;
+        }
+        out.write_all(b"\n")
+    }
+
+    /// The report without its final newline, its results rendered on
+    /// `workers` threads.
+    fn write_split(&self, workers: usize, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         let chunk = self.results.len().div_ceil(workers);
         let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
@@ -300,21 +326,14 @@ impl<R: Serialize + Sync> JsonReport<R> {
             Some(skipped) => format!("\n  ],\n  \"skipped\": {skipped}\n}}"),
             None => "\n  ]\n}".to_string(),
         };
-        // Sized once (the final newline included): the report is megabytes,
-        // and growing it by doubling copied it several times over.
-        let body: usize = parts.iter().map(|p| p.len() + 2).sum();
-        let mut out = Vec::with_capacity(head.len() + body + tail.len() + 1);
-        out.extend_from_slice(head.as_bytes());
+        out.write_all(head.as_bytes())?;
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
-                out.extend_from_slice(b",\n");
+                out.write_all(b",\n")?;
             }
-            out.extend_from_slice(part);
+            out.write_all(part)?;
         }
-        out.extend_from_slice(tail.as_bytes());
-        // Every piece is serde_json's output or ASCII, so this is UTF-8.
-        String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        out.write_all(tail.as_bytes())
     }
 }
 
@@ -454,6 +473,10 @@ pub(crate) struct JsonFinding<'a> {
 /// absent location fields are `null`, never left out, so consumers see one
 /// shape.
 pub fn json(results: &[FileResult], skipped: usize) -> String {
+    json_report(results, skipped).render()
+}
+
+fn json_report(results: &[FileResult], skipped: usize) -> JsonReport<JsonResult<'_>> {
     let mut report = JsonReport::new(
         results
             .iter()
@@ -476,7 +499,7 @@ pub fn json(results: &[FileResult], skipped: usize) -> String {
             .collect(),
     );
     report.skipped = Some(skipped);
-    report.render()
+    report
 }
 
 // ---------------------------------------------------------------------------
@@ -686,7 +709,13 @@ mod tests {
             report.skipped = skipped;
             let whole = serde_json::to_string_pretty(&report).unwrap();
             for workers in [2, 3, 7] {
-                assert_eq!(report.render_split(workers), whole, "{workers} workers");
+                let mut split = Vec::new();
+                report.write_split(workers, &mut split).unwrap();
+                assert_eq!(
+                    String::from_utf8(split).unwrap(),
+                    whole,
+                    "{workers} workers"
+                );
             }
             assert_eq!(report.render(), format!("{whole}\n"));
         }
