@@ -335,18 +335,57 @@ fn sarif_has_logical_locations_naming_the_arn() {
     assert_eq!(v["version"], "2.1.0");
 }
 
+/// `doorman audit` text with `COLUMNS` set to `columns` (or unset).
+fn text_at(columns: Option<&str>) -> String {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_doorman"));
+    c.args(["audit", ACCOUNT]).current_dir(root());
+    match columns {
+        Some(w) => c.env("COLUMNS", w),
+        None => c.env_remove("COLUMNS"),
+    };
+    let o = c.output().expect("run doorman");
+    assert_eq!(code(&o), 1);
+    String::from_utf8(o.stdout).unwrap()
+}
+
 #[test]
-fn text_groups_by_function_with_both_doors_then_the_rest() {
-    let o = doorman(&["audit", ACCOUNT]);
-    let text = String::from_utf8(o.stdout).unwrap();
+fn text_groups_by_function_with_both_doors_side_by_side_then_the_rest() {
+    let text = text_at(None);
     let hook = text.find("function public-hook").unwrap();
-    let outbound = text[hook..]
-        .find("  outbound (execution role queue-worker-role):")
-        .unwrap();
-    let inbound = text[hook..]
-        .find("  inbound (resource policy, URL, layers):")
-        .unwrap();
-    assert!(outbound < inbound);
+    let block: Vec<&str> = text[hook..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    // The two doors' headings on one line, execution role on the left.
+    let heading = block[0];
+    assert!(
+        heading.starts_with("  outbound (execution role queue-worker-role):")
+            && heading.contains(" | inbound (resource policy, URL, layers):"),
+        "{text}"
+    );
+    let bar = heading.find(" | ").unwrap();
+    for line in &block {
+        assert!(line.chars().count() <= 100, "{line:?}");
+        if !line.starts_with("  note:") {
+            assert_eq!(line.find(" |"), Some(bar), "{text}");
+        }
+    }
+    // Its public policy and URL in the right-hand column, wrapped there.
+    let right: Vec<&str> = block.iter().filter_map(|l| l.get(bar + 3..)).collect();
+    assert!(
+        right
+            .iter()
+            .any(|l| l.starts_with("critical public-invoke")),
+        "{text}"
+    );
+    assert!(
+        right
+            .iter()
+            .any(|l| l.starts_with("high public-function-url")),
+        "{text}"
+    );
+    assert!(right.iter().any(|l| l.starts_with("  fix: ")), "{text}");
     let rest = text
         .find("roles, users, groups, policies and layers that belong to no function:")
         .unwrap();
@@ -357,6 +396,26 @@ fn text_groups_by_function_with_both_doors_then_the_rest() {
         .last()
         .unwrap()
         .contains("in 6 functions, 8 roles"));
+}
+
+#[test]
+fn text_for_a_narrow_terminal_puts_the_doors_one_after_the_other() {
+    let text = text_at(Some("60"));
+    assert!(!text.contains(" | "), "{text}");
+    let hook = text.find("function public-hook").unwrap();
+    let outbound = text[hook..]
+        .find("  outbound (execution role queue-worker-role):\n")
+        .unwrap();
+    let inbound = text[hook..]
+        .find("  inbound (resource policy, URL, layers):\n")
+        .unwrap();
+    assert!(outbound < inbound);
+    // Findings and fixes wrapped to the width.
+    for line in text.lines().filter(|l| l.starts_with("    ")) {
+        assert!(line.chars().count() <= 60, "{line:?}");
+    }
+    // A wide terminal gets wider columns: fewer lines for the same report.
+    assert!(text_at(Some("160")).lines().count() < text_at(None).lines().count());
 }
 
 /// A role named to attack whoever reads the report: markup for the HTML
