@@ -398,6 +398,22 @@ fn text_groups_by_function_with_both_doors_side_by_side_then_the_rest() {
         .contains("in 6 functions, 8 roles"));
 }
 
+/// README "Audit an account" shows the start of `public-hook`'s block as
+/// the CLI prints it; it stays so.
+#[test]
+fn the_readme_text_example_is_what_the_cli_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("For the test account's `public-hook`")
+        .expect("the text example in README \"Audit an account\"");
+    let body = &readme[start..];
+    let body = &body[body.find("```text\n").unwrap() + "```text\n".len()..];
+    let example = &body[..body.find("\n  ...\n```").unwrap()];
+    assert!(example.lines().count() >= 5);
+    let text = text_at(None);
+    assert!(text.contains(example), "README:\n{example}\n\nCLI:\n{text}");
+}
+
 #[test]
 fn text_for_a_narrow_terminal_puts_the_doors_one_after_the_other() {
     let text = text_at(Some("60"));
