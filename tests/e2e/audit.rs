@@ -5,7 +5,7 @@
 //! live (`--live`, the SDK); `--collect DIR` then `audit DIR`; and by the
 //! real `doorman-lambda` on its schedule (the report it stores in the
 //! bucket). All four must report exactly the expected findings, the same
-//! ones.
+//! ones. The same binary then calls a change to that bucket tampering.
 //!
 //! The cross-account layer: moto 5.2.5 cannot make a function run another
 //! account's layer. `CreateFunction` looks each layer ARN up by layer name
@@ -479,6 +479,55 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         "{:#}",
         digest[0].message
     );
+
+    // The report bucket is doorman's own: removing its public access block
+    // (as CloudTrail records the call, through the audit tamper rule) is
+    // tampering, told by the deployed binary from DOORMAN_REPORT_BUCKET.
+    let host = format!("{BUCKET}.s3.{REGION}.amazonaws.com");
+    stack
+        .function
+        .invoke_ok(&json!({
+            "version": "0",
+            "id": "e2e-audit-tamper",
+            "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.s3",
+            "account": ACCOUNT,
+            "time": "2026-11-30T07:25:17Z",
+            "region": REGION,
+            "resources": [],
+            "detail": {
+                "eventVersion": "1.09",
+                "userIdentity": {
+                    "type": "IAMUser",
+                    "principalId": "AIDA4EXAMPLEMALLORY1",
+                    "arn": format!("arn:aws:iam::{ACCOUNT}:user/mallory"),
+                    "accountId": ACCOUNT,
+                    "userName": "mallory"
+                },
+                "eventTime": "2026-11-30T07:25:17Z",
+                "eventSource": "s3.amazonaws.com",
+                "eventName": "DeleteBucketPublicAccessBlock",
+                "awsRegion": REGION,
+                "sourceIPAddress": "203.0.113.45",
+                "userAgent": "[aws-cli/2.15.30]",
+                "requestParameters": {"publicAccessBlock": "", "bucketName": BUCKET, "Host": host},
+                "responseElements": null,
+                "additionalEventData": {"SignatureVersion": "SigV4", "AuthenticationMethod": "AuthHeader", "bytesTransferredIn": 0, "bytesTransferredOut": 0},
+                "requestID": "e2e-audit-tamper-request",
+                "eventID": "e2e-audit-tamper-event",
+                "readOnly": false,
+                "resources": [{"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{BUCKET}")}],
+                "eventType": "AwsApiCall",
+                "managementEvent": true,
+                "recipientAccountId": ACCOUNT,
+                "eventCategory": "Management"
+            }
+        }))
+        .await;
+    let tamper = stack.alerts.expect(1).await;
+    assert_eq!(tamper[0].rules(), vec!["guardrail-tampering".to_string()]);
+    assert_eq!(tamper[0].attribute("severity"), "critical");
+    assert_eq!(tamper[0].event_id(), "e2e-audit-tamper-event");
 }
 
 /// (source, rule, message) of every finding: what must not depend on where
