@@ -296,6 +296,9 @@ impl<'r> Resolver<'r> {
             };
             if s > widest {
                 widest = s;
+                if widest == Scope::Every {
+                    break; // nothing is wider
+                }
             }
         }
         widest

@@ -187,6 +187,30 @@ impl Scanner<'_> {
                 Some(_) => {}
             }
             self.bump();
+            self.skip_plain();
+        }
+    }
+
+    /// Moves past bytes that cannot start or end a value (whitespace,
+    /// digits, letters of `true`...), which are most of a pretty-printed
+    /// document, one table look-up each.
+    fn skip_plain(&mut self) {
+        const STRUCTURAL: [bool; 256] = {
+            let mut t = [false; 256];
+            let mut i = 0;
+            let marks = *b"\"{}[],";
+            while i < marks.len() {
+                t[marks[i] as usize] = true;
+                i += 1;
+            }
+            t
+        };
+        while self
+            .bytes
+            .get(self.pos)
+            .is_some_and(|&b| !STRUCTURAL[b as usize])
+        {
+            self.pos += 1;
         }
     }
 
