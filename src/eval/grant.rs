@@ -65,7 +65,7 @@ pub fn expand(s: &Statement) -> Expansion<'_> {
     let mut unknown = Vec::new();
     let mut exact = Vec::new();
     for p in s.actions.patterns() {
-        let any = if p.contains(['*', '?']) {
+        let any = if p.bytes().any(|b| b == b'*' || b == b'?') {
             catalog::add_matching(p, &mut named)
         } else {
             let id = catalog::lookup(p);
