@@ -176,6 +176,14 @@ pub trait MemberResolvers: Send + Sync {
         account: &str,
         region: &str,
     ) -> impl Future<Output = Result<Self::Resolver, ResolveError>> + Send;
+
+    /// The alias of `account` (`iam:ListAccountAliases`) for the alerts,
+    /// when it can be known; cached by the implementation. A failed lookup
+    /// is `None` (and logged there): a name never fails an event.
+    fn account_name(&self, account: &str) -> impl Future<Output = Option<String>> + Send {
+        let _ = account;
+        async { None }
+    }
 }
 
 /// Single-account mode: no member account is ever read.
