@@ -16,7 +16,7 @@
 use super::aws::{classify, AwsResolver};
 use super::reports::MemberAccounts;
 use super::s3::LiveAccount;
-use super::{MemberResolvers, ResolveError, READER_ROLE};
+use super::{is_account_id, MemberResolvers, ResolveError, READER_ROLE};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -239,11 +239,6 @@ impl MemberAccounts for MemberReaders {
     async fn account(&self, account: &str, region: &str) -> Result<LiveAccount, ResolveError> {
         Ok(LiveAccount::new(&self.config_for(account, region).await?))
     }
-}
-
-/// Twelve ASCII digits.
-pub fn is_account_id(account: &str) -> bool {
-    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -162,6 +162,11 @@ pub trait Resolver: Send + Sync {
 /// assumes (its name is fixed: the central role may assume no other).
 pub const READER_ROLE: &str = "doorman-reader";
 
+/// Twelve ASCII digits: an AWS account id, safe in an ARN.
+pub fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Resolvers that work in a member account, one per account.
 pub trait MemberResolvers: Send + Sync {
     type Resolver: Resolver;
