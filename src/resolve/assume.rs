@@ -200,10 +200,8 @@ impl MemberResolvers for MemberReaders {
             return name;
         }
         let (config, until) = self.name_reader(account, now)?;
-        let answer = aws_sdk_iam::Client::new(&config)
-            .list_account_aliases()
-            .send()
-            .await;
+        let client = aws_sdk_iam::Client::new(&config);
+        let answer = client.list_account_aliases().send().await;
         let name = match answer {
             Ok(out) => {
                 let alias = out.account_aliases().first().cloned();
