@@ -876,12 +876,9 @@ mod tests {
             "{}",
             named.text
         );
-        let json: serde_json::Value = serde_json::from_str(
-            &serde_json::from_str::<serde_json::Value>(&named.message).unwrap()["sqs"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
+        let message: serde_json::Value = serde_json::from_str(&named.message).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(message["sqs"].as_str().unwrap()).unwrap();
         assert_eq!(json["event"]["account_name"], "prod-main");
         assert_eq!(named.subject, plain.subject);
         // A name that is not an alias is not shown at all.

@@ -18,7 +18,7 @@ use doorman::config::LambdaConfig;
 use doorman::lint::Options;
 use doorman::notify::sns::SnsNotifier;
 use doorman::pipeline::org::MemberAudit;
-use doorman::pipeline::{Organization, Pipeline};
+use doorman::pipeline::{MemberResolvers, Organization, Pipeline};
 use doorman::resolve::assume::MemberReaders;
 use doorman::resolve::aws::AwsResolver;
 use doorman::resolve::s3::{LiveAccount, S3Reports};
@@ -147,11 +147,13 @@ async fn main() -> Result<(), Error> {
     let own_account = own_account.as_str();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         if let Some(run) = ScheduledRun::from_event(&event.payload, own_account) {
-            let run = run.inspect_err(|e| tracing::error!("{e}"))?;
+            let mut run = run.inspect_err(|e| tracing::error!("{e}"))?;
             let Some(reports) = reports else {
                 tracing::warn!(event_id = %run.id, "scheduled event ignored: DOORMAN_REPORT_BUCKET is not set (AuditSchedule is empty)");
                 return Ok(serde_json::json!({"event_id": run.id, "audit": null}));
             };
+            // The digest names the account by its alias too, when it has one.
+            run.account_name = pipeline.members.account_name(&run.account).await;
             let outcome = reconcile::run(account, reports, &pipeline.notifier, reconcile_settings, &run)
                 .await
                 .inspect_err(|e| {
