@@ -15,6 +15,8 @@
 //! | `DOORMAN_KEY_ARN` | the KMS key of its topic, logs and queue: disabling, deleting or re-policing it is tampering (matched by key id) |
 //! | `DOORMAN_QUEUE_ARN` | its on-failure SQS queue (matched by account and name against the queue URL SQS events carry) |
 //! | `DOORMAN_LOG_GROUP` | its log group name |
+//! | `DOORMAN_REPORT_BUCKET` | the scheduled audit's report bucket: its policy, encryption, public access block and lifecycle changes are tampering |
+//! | `DOORMAN_RECONCILE_RULE_NAME`, `DOORMAN_AUDIT_TAMPER_RULE_NAME` | the audit's schedule rule and the rule that watches it and the bucket |
 //! | `DOORMAN_TRUSTED_ACCOUNTS` | comma-separated 12-digit account ids every cross-account rule treats as your own |
 //! | `DOORMAN_TRUSTED_ORGS` | comma-separated organization ids (`o-...`); set: only conditions naming these guard a cross-account grant |
 
@@ -128,6 +130,9 @@ pub fn guarded_from_lookup(get: impl Fn(&str) -> Option<String>) -> Guarded {
         key_arn: var("DOORMAN_KEY_ARN"),
         queue_arn: var("DOORMAN_QUEUE_ARN"),
         log_group: var("DOORMAN_LOG_GROUP"),
+        reconcile_rule_name: var("DOORMAN_RECONCILE_RULE_NAME"),
+        audit_tamper_rule_name: var("DOORMAN_AUDIT_TAMPER_RULE_NAME"),
+        report_bucket: var("DOORMAN_REPORT_BUCKET"),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cli;
 pub mod eval;
 pub mod lint;
+pub(crate) mod memo;
 pub mod policy;
 pub mod report;
 pub mod rules;

@@ -240,7 +240,7 @@ pub fn lint_run<P: AsRef<Path>>(paths: &[P], opts: &Options) -> Run {
         }
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => lint_folder(path, opts, &mut run),
-            Ok(_) => match lint_file(path, false, opts) {
+            Ok(_) => match lint_file(path, false, false, opts) {
                 Outcome::Judged(r) => run.results.push(r),
                 // A named file is never skipped; `lint_file` says so.
                 Outcome::Skipped | Outcome::PassedOver => {}
@@ -261,11 +261,17 @@ fn lint_folder(dir: &Path, opts: &Options, run: &mut Run) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     walk(dir, &mut files, &mut errors);
-    // Component-wise, as `Path`'s order is, but each key is built once.
-    files.sort_by_cached_key(|p| {
-        p.components()
-            .map(|c| c.as_os_str().to_owned())
-            .collect::<Vec<_>>()
+    // Component-wise, as `Path`'s order is: the walk's paths are clean
+    // (no `//`, no `.` inside), so that is byte order with each separator
+    // below every other byte; one byte string per path, built once.
+    files.sort_by_cached_key(|(p, _)| {
+        let mut key = p.as_os_str().as_encoded_bytes().to_vec();
+        for b in &mut key {
+            if std::path::is_separator(char::from(*b)) {
+                *b = 0;
+            }
+        }
+        key
     });
     errors.sort_by(|a, b| a.source.cmp(&b.source));
     let before = run.results.len();
@@ -315,11 +321,14 @@ enum Outcome {
 /// Judges the files of a folder on every core, as ripgrep does: files are
 /// independent, and a repository of policies should not wait on one core.
 /// Outcomes keep the files' (sorted) order.
-fn lint_files(files: &[PathBuf], opts: &Options) -> Vec<Outcome> {
+fn lint_files(files: &[(PathBuf, bool)], opts: &Options) -> Vec<Outcome> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     if workers < 2 || files.len() < 8 {
-        return files.iter().map(|f| lint_file(f, true, opts)).collect();
+        return files
+            .iter()
+            .map(|(f, regular)| lint_file(f, true, *regular, opts))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let mut judged: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
@@ -329,8 +338,10 @@ fn lint_files(files: &[PathBuf], opts: &Options) -> Vec<Outcome> {
                     let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = files.get(i) else { break };
-                        mine.push((i, lint_file(file, true, opts)));
+                        let Some((file, regular)) = files.get(i) else {
+                            break;
+                        };
+                        mine.push((i, lint_file(file, true, *regular, opts)));
                     }
                     mine
                 })
@@ -352,8 +363,10 @@ fn lint_files(files: &[PathBuf], opts: &Options) -> Vec<Outcome> {
 /// repository may link a shared policy in; the walker detects a link back to
 /// an ancestor folder, which becomes an error result naming the link rather
 /// than an endless walk. Candidates that are not regular files (a FIFO named
-/// `x.json`) are kept so that reading them reports the refusal.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<FileResult>) {
+/// `x.json`) are kept so that reading them reports the refusal; beside each
+/// path is whether the walk saw a regular file, which spares reading it a
+/// second look-up of its path.
+fn walk(dir: &Path, files: &mut Vec<(PathBuf, bool)>, errors: &mut Vec<FileResult>) {
     // `.gitignore` counts even outside a git checkout (an unpacked archive).
     let walker = ignore::WalkBuilder::new(dir)
         .require_git(false)
@@ -364,7 +377,8 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<FileResult>) {
             Ok(e) => {
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
                 if !is_dir && candidate(e.path()) {
-                    files.push(e.into_path());
+                    let regular = e.file_type().is_some_and(|t| t.is_file());
+                    files.push((e.into_path(), regular));
                 }
             }
             Err(e) => errors.extend(walk_error(dir, &e)),
@@ -442,22 +456,41 @@ fn candidate(path: &Path) -> bool {
 
 /// Reads a named file as text, refusing what is not a regular file (a FIFO
 /// would block forever, `/dev/zero` never ends) and what is over
-/// [`MAX_INPUT_BYTES`], before reading any of it.
-fn read_file(path: &Path) -> Result<String, String> {
+/// [`MAX_INPUT_BYTES`], before reading any of it. `known_regular`: a folder
+/// walk saw a regular file there, so it is opened at once and measured
+/// through the open file (a path look-up less per file of a large folder).
+fn read_file(path: &Path, known_regular: bool) -> Result<String, String> {
     let shown = path.display();
     let cannot = |e: std::io::Error| format!("cannot read `{shown}`: {e}");
+    if known_regular {
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        let meta = file.metadata().map_err(cannot)?;
+        // Replaced since the walk? Refused as below; reading it never blocks
+        // or runs on, as regular files end.
+        if !meta.is_file() {
+            return Err(not_regular(&shown, &meta));
+        }
+        if meta.len() > MAX_INPUT_BYTES {
+            return Err(too_big(&format!("`{shown}`"), Some(meta.len())));
+        }
+        return read_bounded(file, &format!("`{shown}`"), meta.len());
+    }
     let meta = std::fs::metadata(path).map_err(cannot)?;
     if !meta.is_file() {
-        return Err(format!(
-            "cannot read `{shown}`: it is {}, not a regular file; doorman reads files, folders and `-` (standard input)",
-            special_kind(&meta.file_type())
-        ));
+        return Err(not_regular(&shown, &meta));
     }
     if meta.len() > MAX_INPUT_BYTES {
         return Err(too_big(&format!("`{shown}`"), Some(meta.len())));
     }
     let file = std::fs::File::open(path).map_err(cannot)?;
     read_bounded(file, &format!("`{shown}`"), meta.len())
+}
+
+fn not_regular(shown: &std::path::Display<'_>, meta: &std::fs::Metadata) -> String {
+    format!(
+        "cannot read `{shown}`: it is {}, not a regular file; doorman reads files, folders and `-` (standard input)",
+        special_kind(&meta.file_type())
+    )
 }
 
 /// Standard input, cut off just past the cap so an endless stream
@@ -516,9 +549,9 @@ fn special_kind(t: &std::fs::FileType) -> &'static str {
 /// whatever its name and an error when it is neither a policy nor a
 /// template; one found in a folder is judged by what it holds (see
 /// [`classify`]).
-fn lint_file(path: &Path, found_in_folder: bool, opts: &Options) -> Outcome {
+fn lint_file(path: &Path, found_in_folder: bool, regular: bool, opts: &Options) -> Outcome {
     let source = path.display().to_string();
-    let text = match read_file(path) {
+    let text = match read_file(path, regular) {
         Ok(t) => t,
         Err(e) => return Outcome::Judged(FileResult::error(source, e)),
     };

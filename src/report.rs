@@ -27,6 +27,20 @@ pub fn render_run(run: &Run, format: Format, color: bool) -> String {
     render_counted(&run.results, run.skipped, format, color)
 }
 
+/// [`render_run`] written to `out`: a large JSON report goes out in the
+/// parts it was rendered in, never joined into one string.
+pub fn write_run(
+    run: &Run,
+    format: Format,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json_report(&run.results, run.skipped).write_to(out),
+        _ => out.write_all(render_run(run, format, color).as_bytes()),
+    }
+}
+
 /// Renders `results` in `format`, as a run that skipped nothing.
 pub fn render(results: &[FileResult], format: Format, color: bool) -> String {
     render_counted(results, 0, format, color)
@@ -266,25 +280,37 @@ impl<R: Serialize + Sync> JsonReport<R> {
         }
     }
 
-    /// Pretty JSON with a final newline. A large report (a folder of a
-    /// thousand policies is several megabytes) is rendered on every core:
-    /// each result alone, then indented into place, which gives the very
-    /// text `serde_json::to_string_pretty` gives for the whole.
+    /// Pretty JSON with a final newline ([`JsonReport::write_to`]).
     pub fn render(&self) -> String {
-        const ALONE: usize = 256;
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut s = if self.results.len() < ALONE || workers < 2 {
-            serde_json::to_string_pretty(self).unwrap_or_default()
-        } else {
-            self.render_split(workers)
-        };
-        s.push('\n');
-        s
+        let mut out = Vec::new();
+        // Writing into memory cannot fail.
+        let _ = self.write_to(&mut out);
+        // Every piece is serde_json's output or ASCII, so this is UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    fn render_split(&self, workers: usize) -> String {
+    /// Writes the pretty JSON and a final newline. A large report (a folder
+    /// of a thousand policies is several megabytes) is rendered on every
+    /// core, each worker's results at the depth they have in the whole, and
+    /// written part after part: the very text `serde_json::to_string_pretty`
+    /// gives for the whole.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        const ALONE: usize = 256;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if self.results.len() < ALONE || workers < 2 {
+            serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::from)?;
+        } else {
+            self.write_split(workers, out)?;
+        }
+        out.write_all(b"\n")
+    }
+
+    /// The report without its final newline, its results rendered on
+    /// `workers` threads.
+    fn write_split(&self, workers: usize, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         let chunk = self.results.len().div_ceil(workers);
-        let parts: Vec<String> = std::thread::scope(|scope| {
+        let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .results
                 .chunks(chunk)
@@ -295,35 +321,136 @@ impl<R: Serialize + Sync> JsonReport<R> {
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
-        let mut out = String::with_capacity(parts.iter().map(String::len).sum::<usize>() + 64);
-        out.push_str(&format!(
-            "{{\n  \"version\": {},\n  \"results\": [\n",
-            self.version
-        ));
-        out.push_str(&parts.join(",\n"));
-        out.push_str("\n  ]");
-        if let Some(skipped) = self.skipped {
-            out.push_str(&format!(",\n  \"skipped\": {skipped}"));
+        let head = format!("{{\n  \"version\": {},\n  \"results\": [\n", self.version);
+        let tail = match self.skipped {
+            Some(skipped) => format!("\n  ],\n  \"skipped\": {skipped}\n}}"),
+            None => "\n  ]\n}".to_string(),
+        };
+        out.write_all(head.as_bytes())?;
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",\n")?;
+            }
+            out.write_all(part)?;
         }
-        out.push_str("\n}");
-        out
+        out.write_all(tail.as_bytes())
     }
 }
 
 /// Pretty JSON of each item at the depth of `results`' elements (four
-/// spaces), joined as serde_json joins array elements. JSON strings escape
-/// their newlines, so every newline of an item's text is structure.
-fn render_items<R: Serialize>(items: &[R]) -> String {
-    let mut out = String::new();
+/// spaces), joined as serde_json joins array elements.
+fn render_items<R: Serialize>(items: &[R]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.len() * 1024);
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(",\n");
+            out.extend_from_slice(b",\n");
         }
-        let text = serde_json::to_string_pretty(item).unwrap_or_default();
-        out.push_str("    ");
-        out.push_str(&text.replace('\n', "\n    "));
+        out.extend_from_slice(b"    ");
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, Nested::new(2));
+        // Writing into memory cannot fail, and these types have no map with
+        // non-string keys, the one thing serde_json refuses.
+        let _ = item.serialize(&mut ser);
     }
     out
+}
+
+/// serde_json's `PrettyFormatter` (two-space indent), starting `depth`
+/// levels in: a value written with it is the very text the whole document's
+/// pretty printing has at that depth.
+struct Nested {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn new(depth: usize) -> Self {
+        Nested {
+            depth,
+            has_value: false,
+        }
+    }
+
+    fn indent<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        const SPACES: &[u8; 64] =
+            b"                                                                ";
+        let mut n = 2 * self.depth;
+        while n > 0 {
+            let step = n.min(SPACES.len());
+            w.write_all(&SPACES[..step])?;
+            n -= step;
+        }
+        Ok(())
+    }
+}
+
+impl Nested {
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, mark: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(mark)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, mark: &[u8]) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(mark)
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// One input's result: what `lint` prints, and the first fields of `replay`'s.
@@ -352,6 +479,10 @@ pub(crate) struct JsonFinding<'a> {
 /// absent location fields are `null`, never left out, so consumers see one
 /// shape.
 pub fn json(results: &[FileResult], skipped: usize) -> String {
+    json_report(results, skipped).render()
+}
+
+fn json_report(results: &[FileResult], skipped: usize) -> JsonReport<JsonResult<'_>> {
     let mut report = JsonReport::new(
         results
             .iter()
@@ -374,7 +505,7 @@ pub fn json(results: &[FileResult], skipped: usize) -> String {
             .collect(),
     );
     report.skipped = Some(skipped);
-    report.render()
+    report
 }
 
 // ---------------------------------------------------------------------------
@@ -584,7 +715,13 @@ mod tests {
             report.skipped = skipped;
             let whole = serde_json::to_string_pretty(&report).unwrap();
             for workers in [2, 3, 7] {
-                assert_eq!(report.render_split(workers), whole, "{workers} workers");
+                let mut split = Vec::new();
+                report.write_split(workers, &mut split).unwrap();
+                assert_eq!(
+                    String::from_utf8(split).unwrap(),
+                    whole,
+                    "{workers} workers"
+                );
             }
             assert_eq!(report.render(), format!("{whole}\n"));
         }

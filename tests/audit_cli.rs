@@ -335,18 +335,57 @@ fn sarif_has_logical_locations_naming_the_arn() {
     assert_eq!(v["version"], "2.1.0");
 }
 
+/// `doorman audit` text with `COLUMNS` set to `columns` (or unset).
+fn text_at(columns: Option<&str>) -> String {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_doorman"));
+    c.args(["audit", ACCOUNT]).current_dir(root());
+    match columns {
+        Some(w) => c.env("COLUMNS", w),
+        None => c.env_remove("COLUMNS"),
+    };
+    let o = c.output().expect("run doorman");
+    assert_eq!(code(&o), 1);
+    String::from_utf8(o.stdout).unwrap()
+}
+
 #[test]
-fn text_groups_by_function_with_both_doors_then_the_rest() {
-    let o = doorman(&["audit", ACCOUNT]);
-    let text = String::from_utf8(o.stdout).unwrap();
+fn text_groups_by_function_with_both_doors_side_by_side_then_the_rest() {
+    let text = text_at(None);
     let hook = text.find("function public-hook").unwrap();
-    let outbound = text[hook..]
-        .find("  outbound (execution role queue-worker-role):")
-        .unwrap();
-    let inbound = text[hook..]
-        .find("  inbound (resource policy, URL, layers):")
-        .unwrap();
-    assert!(outbound < inbound);
+    let block: Vec<&str> = text[hook..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    // The two doors' headings on one line, execution role on the left.
+    let heading = block[0];
+    assert!(
+        heading.starts_with("  outbound (execution role queue-worker-role):")
+            && heading.contains(" | inbound (resource policy, URL, layers):"),
+        "{text}"
+    );
+    let bar = heading.find(" | ").unwrap();
+    for line in &block {
+        assert!(line.chars().count() <= 100, "{line:?}");
+        if !line.starts_with("  note:") {
+            assert_eq!(line.find(" |"), Some(bar), "{text}");
+        }
+    }
+    // Its public policy and URL in the right-hand column, wrapped there.
+    let right: Vec<&str> = block.iter().filter_map(|l| l.get(bar + 3..)).collect();
+    assert!(
+        right
+            .iter()
+            .any(|l| l.starts_with("critical public-invoke")),
+        "{text}"
+    );
+    assert!(
+        right
+            .iter()
+            .any(|l| l.starts_with("high public-function-url")),
+        "{text}"
+    );
+    assert!(right.iter().any(|l| l.starts_with("  fix: ")), "{text}");
     let rest = text
         .find("roles, users, groups, policies and layers that belong to no function:")
         .unwrap();
@@ -357,6 +396,42 @@ fn text_groups_by_function_with_both_doors_then_the_rest() {
         .last()
         .unwrap()
         .contains("in 6 functions, 8 roles"));
+}
+
+/// README "Audit an account" shows the start of `public-hook`'s block as
+/// the CLI prints it; it stays so.
+#[test]
+fn the_readme_text_example_is_what_the_cli_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("For the test account's `public-hook`")
+        .expect("the text example in README \"Audit an account\"");
+    let body = &readme[start..];
+    let body = &body[body.find("```text\n").unwrap() + "```text\n".len()..];
+    let example = &body[..body.find("\n  ...\n```").unwrap()];
+    assert!(example.lines().count() >= 5);
+    let text = text_at(None);
+    assert!(text.contains(example), "README:\n{example}\n\nCLI:\n{text}");
+}
+
+#[test]
+fn text_for_a_narrow_terminal_puts_the_doors_one_after_the_other() {
+    let text = text_at(Some("60"));
+    assert!(!text.contains(" | "), "{text}");
+    let hook = text.find("function public-hook").unwrap();
+    let outbound = text[hook..]
+        .find("  outbound (execution role queue-worker-role):\n")
+        .unwrap();
+    let inbound = text[hook..]
+        .find("  inbound (resource policy, URL, layers):\n")
+        .unwrap();
+    assert!(outbound < inbound);
+    // Findings and fixes wrapped to the width.
+    for line in text.lines().filter(|l| l.starts_with("    ")) {
+        assert!(line.chars().count() <= 60, "{line:?}");
+    }
+    // A wide terminal gets wider columns: fewer lines for the same report.
+    assert!(text_at(Some("160")).lines().count() < text_at(None).lines().count());
 }
 
 /// A role named to attack whoever reads the report: markup for the HTML

@@ -277,7 +277,9 @@ fn the_member_forwards_exactly_the_events_of_the_central_change_rule() {
     let (m, c) = (member(), central());
     for region in ["us-east-1", "eu-west-1"] {
         let md = Deployment::new(&m, MEMBER, region, MEMBER_PARAMETERS);
-        let cd = Deployment::new(&c, MEMBER, region, &[]);
+        // A member has no scheduled audit of its own (the central stack
+        // audits it), so no audit tamper rule for its change rule to watch.
+        let cd = Deployment::new(&c, MEMBER, region, &[("AuditSchedule", "")]);
         let forwarded = md.property("ForwardChangesRule", &["EventPattern"]);
         // The change rule also watches the tamper rule, which is
         // `-forward-tampering` on the member side.
@@ -692,12 +694,17 @@ fn without_an_organization_id_the_central_stack_is_the_single_account_one() {
         json!("")
     );
     // The failure queue admits the default-bus rules only (and the
-    // scheduled audit's, on by default: AuditSchedule).
+    // scheduled audit's two, on by default: AuditSchedule).
     let source = &d.property("FailureQueuePolicy", &["PolicyDocument", "Statement"])[0]
         ["Condition"]["ArnEquals"]["aws:SourceArn"];
     assert_eq!(
         source,
-        &json!(["<ChangeRule.Arn>", "<TamperRule.Arn>", "<AuditRule.Arn>"])
+        &json!([
+            "<ChangeRule.Arn>",
+            "<TamperRule.Arn>",
+            "<AuditRule.Arn>",
+            "<AuditTamperRule.Arn>"
+        ])
     );
 }
 

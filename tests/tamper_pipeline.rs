@@ -26,6 +26,8 @@ const QUEUE_URL: &str =
 const LOG_GROUP: &str = "/aws/lambda/doorman-Function-5V4U";
 const FUNCTION: &str = "doorman-Function-5V4U";
 const TRAIL: &str = "management-events";
+/// The report bucket CloudFormation names for a stack `doorman`.
+const BUCKET: &str = "doorman-reportbucket-1q2w3e4r5t6y";
 
 fn key_arn(id: &str) -> String {
     format!("arn:aws:kms:us-east-1:111122223333:key/{id}")
@@ -47,6 +49,16 @@ fn environment() -> HashMap<String, String> {
             "arn:aws:sqs:us-east-1:111122223333:doorman-FailureQueue-7X6W".to_string(),
         ),
         ("DOORMAN_LOG_GROUP", LOG_GROUP.to_string()),
+        // The scheduled audit (on by default: AuditSchedule).
+        ("DOORMAN_REPORT_BUCKET", BUCKET.to_string()),
+        (
+            "DOORMAN_RECONCILE_RULE_NAME",
+            "doorman-reconcile".to_string(),
+        ),
+        (
+            "DOORMAN_AUDIT_TAMPER_RULE_NAME",
+            "doorman-audit-tampering".to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -195,6 +207,37 @@ fn tamper_calls() -> Vec<(&'static str, &'static str, Value, Value)> {
         json!({"rule": "doorman-changes", "ids": ["Function"]}),
         json!({"rule": "nightly-report", "ids": ["x"]}),
     ));
+    // The scheduled audit's rule, and the rule that watches it.
+    for (name, rule) in [
+        ("DisableRule", "doorman-reconcile"),
+        ("DeleteRule", "doorman-reconcile"),
+        ("DeleteRule", "doorman-audit-tampering"),
+    ] {
+        calls.push((
+            events,
+            name,
+            json!({"name": rule, "force": false}),
+            json!({"name": "nightly-report", "force": false}),
+        ));
+    }
+    calls.push((
+        events,
+        "PutRule",
+        json!({"name": "doorman-reconcile", "scheduleExpression": "rate(3650 days)", "state": "ENABLED"}),
+        json!({"name": "nightly-report", "scheduleExpression": "rate(1 day)", "state": "ENABLED"}),
+    ));
+    calls.push((
+        events,
+        "RemoveTargets",
+        json!({"rule": "doorman-reconcile", "ids": ["doorman"], "force": false}),
+        json!({"rule": "nightly-report", "ids": ["x"], "force": false}),
+    ));
+    for (name, request) in report_bucket_calls() {
+        let mut other = request.clone();
+        other["bucketName"] = json!("orders-receipts");
+        other["Host"] = json!("orders-receipts.s3.us-east-1.amazonaws.com");
+        calls.push(("s3.amazonaws.com", name, request, other));
+    }
     let lambda = "lambda.amazonaws.com";
     let destination =
         json!({"onFailure": {"destination": "arn:aws:sqs:us-east-1:111122223333:elsewhere"}});
@@ -290,6 +333,67 @@ fn tamper_calls() -> Vec<(&'static str, &'static str, Value, Value)> {
     calls
 }
 
+/// The calls that would open or stop keeping the audit's reports, with the
+/// request parameters CloudTrail records for them (bucket-level S3 calls
+/// are management events; CloudTrail names `PutPublicAccessBlock`
+/// `PutBucketPublicAccessBlock` and `PutBucketLifecycleConfiguration`
+/// `PutBucketLifecycle`, and writes the XML body as an object with its
+/// `xmlns`).
+fn report_bucket_calls() -> Vec<(&'static str, Value)> {
+    let host = format!("{BUCKET}.s3.us-east-1.amazonaws.com");
+    let xmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
+    vec![
+        (
+            "DeleteBucketPolicy",
+            json!({"bucketName": BUCKET, "Host": host, "policy": ""}),
+        ),
+        (
+            "PutBucketPolicy",
+            json!({"bucketName": BUCKET, "Host": host, "policy": "", "bucketPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{BUCKET}/*")}]
+            }}),
+        ),
+        (
+            "PutBucketEncryption",
+            json!({"bucketName": BUCKET, "Host": host, "encryption": "", "ServerSideEncryptionConfiguration": {
+                "xmlns": xmlns,
+                "Rule": {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": false}
+            }}),
+        ),
+        (
+            "DeleteBucketEncryption",
+            json!({"bucketName": BUCKET, "Host": host, "encryption": ""}),
+        ),
+        (
+            "PutBucketPublicAccessBlock",
+            json!({"publicAccessBlock": "", "bucketName": BUCKET, "Host": host, "PublicAccessBlockConfiguration": {
+                "xmlns": xmlns,
+                "RestrictPublicBuckets": false,
+                "BlockPublicPolicy": false,
+                "BlockPublicAcls": false,
+                "IgnorePublicAcls": false
+            }}),
+        ),
+        (
+            "DeleteBucketPublicAccessBlock",
+            json!({"publicAccessBlock": "", "bucketName": BUCKET, "Host": host}),
+        ),
+        (
+            "PutBucketLifecycle",
+            json!({"bucketName": BUCKET, "Host": host, "lifecycle": "", "LifecycleConfiguration": {
+                "xmlns": xmlns,
+                "Rule": {"ID": "ExpireReports", "Status": "Disabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 90}}
+            }}),
+        ),
+        (
+            "DeleteBucketLifecycle",
+            json!({"bucketName": BUCKET, "Host": host, "lifecycle": ""}),
+        ),
+        ("DeleteBucket", json!({"bucketName": BUCKET, "Host": host})),
+    ]
+}
+
 /// What the handler publishes for `event` (at most one alert).
 async fn published(p: &Pipeline<MemoryResolver, MemoryNotifier>, event: &Value) -> Option<Alert> {
     p.handle(event)
@@ -304,7 +408,7 @@ async fn published(p: &Pipeline<MemoryResolver, MemoryNotifier>, event: &Value) 
 async fn every_tamper_call_on_doormans_own_resources_is_critical_and_on_others_is_not_tampering() {
     let p = pipeline(MemoryResolver::default(), settings(&environment()));
     let calls = tamper_calls();
-    assert!(calls.len() >= 34, "{}", calls.len());
+    assert!(calls.len() >= 48, "{}", calls.len());
     for (source, name, ours, other) in calls {
         let alert = published(&p, &event(source, name, ours, OLD))
             .await
@@ -880,4 +984,80 @@ async fn guarded_names_come_from_the_environment() {
     assert_eq!(g.key_arn, Some(key_arn(KEY_ID)));
     assert_eq!(g.log_group.as_deref(), Some(LOG_GROUP));
     assert_eq!(g.runtime_function_name.as_deref(), Some(FUNCTION));
+    assert_eq!(g.report_bucket.as_deref(), Some(BUCKET));
+    assert_eq!(g.reconcile_rule_name.as_deref(), Some("doorman-reconcile"));
+    assert_eq!(
+        g.audit_tamper_rule_name.as_deref(),
+        Some("doorman-audit-tampering")
+    );
+}
+
+/// The report bucket as S3 events name it, with what the alert says: the
+/// bucket, what the call did to it, and who. Calls that open nothing (tags)
+/// and a stack without the scheduled audit (no bucket, no schedule) are
+/// not tampering.
+#[tokio::test]
+async fn the_audit_schedule_and_report_bucket_are_watched_only_when_the_audit_is_on() {
+    let p = pipeline(MemoryResolver::default(), settings(&environment()));
+    let mut ev = event(
+        "s3.amazonaws.com",
+        "DeleteBucketPublicAccessBlock",
+        report_bucket_calls()
+            .into_iter()
+            .find(|(n, _)| *n == "DeleteBucketPublicAccessBlock")
+            .map(|(_, r)| r)
+            .expect("the call"),
+        OLD,
+    );
+    // As CloudTrail writes a bucket-level call.
+    ev["detail"]["resources"] = json!([{"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{BUCKET}")}]);
+    ev["detail"]["additionalEventData"] = json!({
+        "SignatureVersion": "SigV4",
+        "CipherSuite": "TLS_AES_128_GCM_SHA256",
+        "bytesTransferredIn": 0,
+        "AuthenticationMethod": "AuthHeader",
+        "x-amz-id-2": "example",
+        "bytesTransferredOut": 0
+    });
+    let alert = published(&p, &ev).await.expect("an alert");
+    assert_eq!(rules(&alert), vec![RuleId::GuardrailTampering]);
+    assert_eq!(alert.highest_severity(), Severity::Critical);
+    let message = &alert.body.findings[0].message;
+    assert!(
+        message.contains("removed the public access block of S3 bucket")
+            && message.contains(BUCKET)
+            && message.contains("audit reports"),
+        "{message}"
+    );
+    assert!(alert
+        .text
+        .contains("arn:aws:iam::111122223333:user/mallory"));
+
+    // Tagging the bucket opens nothing.
+    let tags = event(
+        "s3.amazonaws.com",
+        "PutBucketTagging",
+        json!({"bucketName": BUCKET, "Host": format!("{BUCKET}.s3.us-east-1.amazonaws.com"), "tagging": "", "Tagging": {"TagSet": {"Tag": {"Key": "team", "Value": "security"}}}}),
+        OLD,
+    );
+    assert!(published(&p, &tags).await.is_none());
+
+    // AuditSchedule empty: the template sets the three variables empty.
+    let mut env = environment();
+    for k in [
+        "DOORMAN_REPORT_BUCKET",
+        "DOORMAN_RECONCILE_RULE_NAME",
+        "DOORMAN_AUDIT_TAMPER_RULE_NAME",
+    ] {
+        env.insert(k.into(), String::new());
+    }
+    let p = pipeline(MemoryResolver::default(), settings(&env));
+    assert!(published(&p, &ev).await.is_none());
+    let disable = event(
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": "doorman-reconcile"}),
+        OLD,
+    );
+    assert!(published(&p, &disable).await.is_none());
 }

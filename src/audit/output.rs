@@ -49,28 +49,125 @@ pub fn roles_by_arn(report: &Report) -> HashMap<&str, &Subject> {
         .collect()
 }
 
-fn finding_lines(out: &mut String, indent: &str, f: &Located) {
+/// The width text is laid out for when the CLI is not told one (`COLUMNS`).
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// Below this width the two doors are printed one after the other: two
+/// columns of under 33 characters would wrap every message to ribbons.
+pub const MIN_SIDE_BY_SIDE: usize = 72;
+
+/// The width to lay text out for: `COLUMNS` as a shell sets it, or
+/// [`DEFAULT_WIDTH`] when it is unset or not a number.
+pub fn width_from(columns: Option<&str>) -> usize {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w > 0)
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// `text` cut into lines of at most `width` characters, at spaces where it
+/// can and inside a word (an ARN) where it must; lines after the first
+/// start with `hang`. Counts characters, not display cells: what comes from
+/// the account is mostly ASCII (IAM and Lambda names are).
+fn wrap(text: &str, width: usize, hang: &str) -> Vec<String> {
+    let width = width.max(hang.chars().count() + 8);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let sep = usize::from(len > 0 && !line.ends_with(' '));
+            if len + sep + word.len() <= width {
+                if sep == 1 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                len += sep + word.len();
+                break;
+            }
+            // A word longer than a whole line is cut; a shorter one moves
+            // to the next line.
+            let start = hang.chars().count();
+            if word.len() > width - start && len + sep < width {
+                if sep == 1 {
+                    line.push(' ');
+                    len += 1;
+                }
+                let room = width - len;
+                line.extend(word.drain(..room));
+            }
+            lines.push(std::mem::take(&mut line));
+            line.push_str(hang);
+            len = start;
+        }
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A finding as lines of at most `width` characters: severity, rule,
+/// document and message, then its fix, each wrapped with a hanging indent.
+fn finding_block(f: &Located, width: usize) -> Vec<String> {
     let doc = f
         .document
         .as_deref()
         .map(|d| format!(" [{}]", log_safe(d)))
         .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "{indent}{} {}{doc}: {}",
+    let head = format!(
+        "{} {}{doc}: {}",
         f.finding.severity,
         f.finding.rule,
         log_safe(&f.finding.message)
     );
-    let _ = writeln!(out, "{indent}  fix: {}", log_safe(&f.finding.fix));
+    let mut lines = wrap(&head, width, "  ");
+    let fix = format!("fix: {}", log_safe(&f.finding.fix));
+    lines.extend(
+        wrap(&fix, width.saturating_sub(2), "     ")
+            .into_iter()
+            .map(|l| format!("  {l}")),
+    );
+    lines
 }
 
-/// Text for a terminal: each function with its two doors, one after the
-/// other; then the roles, users, groups, policies and layers that belong
-/// to no function; then errors, notes and a summary line.
+/// One door as a column: its heading, then its findings (or "no findings").
+fn door_column(heading: &str, findings: &[&Located], width: usize) -> Vec<String> {
+    let mut lines = wrap(heading, width, "  ");
+    if findings.is_empty() {
+        lines.push("no findings".to_string());
+    }
+    for f in findings {
+        lines.extend(finding_block(f, width));
+    }
+    lines
+}
+
+fn finding_lines(out: &mut String, indent: &str, f: &Located, width: usize) {
+    let width = width.saturating_sub(indent.chars().count());
+    for line in finding_block(f, width) {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+}
+
+/// Text for a terminal, laid out for [`DEFAULT_WIDTH`] columns: see
+/// [`text_width`].
 pub fn text(report: &Report) -> String {
+    text_width(report, DEFAULT_WIDTH)
+}
+
+/// Text for a terminal `width` characters wide: each function with its two
+/// doors side by side (execution role on the left, front door on the
+/// right; one after the other below [`MIN_SIDE_BY_SIDE`]); then the roles,
+/// users, groups, policies and layers that belong to no function; then
+/// errors, notes and a summary line. Plain text, no colours, so it reads
+/// the same in a pipe or a CI log.
+pub fn text_width(report: &Report, width: usize) -> String {
     let mut out = String::new();
     let roles = roles_by_arn(report);
+    // Two columns after a 2-space indent, joined by " | ".
+    let column = width.saturating_sub(5) / 2;
     for f in report.subjects.iter().filter(|s| s.kind == Kind::Function) {
         let _ = writeln!(out, "function {} ({})", log_safe(&f.name), log_safe(&f.arn));
         let (role, outbound, inbound) = doors(f, &roles);
@@ -78,19 +175,31 @@ pub fn text(report: &Report) -> String {
             .map(|r| log_safe(&r.name).into_owned())
             .or_else(|| f.role.as_deref().map(|r| log_safe(r).into_owned()))
             .unwrap_or_else(|| "none".into());
-        let _ = writeln!(out, "  outbound (execution role {role_name}):");
-        if outbound.is_empty() {
-            let _ = writeln!(out, "    no findings");
-        }
-        for l in outbound {
-            finding_lines(&mut out, "    ", l);
-        }
-        let _ = writeln!(out, "  inbound (resource policy, URL, layers):");
-        if inbound.is_empty() {
-            let _ = writeln!(out, "    no findings");
-        }
-        for l in inbound {
-            finding_lines(&mut out, "    ", l);
+        let outbound_heading = format!("outbound (execution role {role_name}):");
+        let inbound_heading = "inbound (resource policy, URL, layers):";
+        if width >= MIN_SIDE_BY_SIDE {
+            let left = door_column(&outbound_heading, &outbound, column);
+            let right = door_column(inbound_heading, &inbound, column);
+            for i in 0..left.len().max(right.len()) {
+                let l = left.get(i).map(String::as_str).unwrap_or("");
+                let r = right.get(i).map(String::as_str).unwrap_or("");
+                let pad = column.saturating_sub(l.chars().count());
+                let line = format!("  {l}{:pad$} | {r}", "");
+                let _ = writeln!(out, "{}", line.trim_end());
+            }
+        } else {
+            for (heading, findings) in [
+                (outbound_heading.as_str(), &outbound),
+                (inbound_heading, &inbound),
+            ] {
+                let _ = writeln!(out, "  {heading}");
+                if findings.is_empty() {
+                    let _ = writeln!(out, "    no findings");
+                }
+                for l in findings {
+                    finding_lines(&mut out, "    ", l, width);
+                }
+            }
         }
         for n in &f.notes {
             let _ = writeln!(out, "  note: {}", log_safe(n));
@@ -120,7 +229,7 @@ pub fn text(report: &Report) -> String {
             log_safe(&s.arn)
         );
         for l in &s.findings {
-            finding_lines(&mut out, "    ", l);
+            finding_lines(&mut out, "    ", l, width);
         }
         for n in &s.notes {
             let _ = writeln!(out, "  note: {}", log_safe(n));
@@ -367,4 +476,165 @@ pub fn sarif(report: &Report) -> String {
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Finding;
+
+    fn subject(kind: Kind, name: &str, role: Option<&str>) -> Subject {
+        Subject {
+            kind,
+            name: name.into(),
+            arn: format!("arn:aws:iam::111122223333:{}/{name}", kind.as_str()),
+            file: "x.json".into(),
+            findings: Vec::new(),
+            notes: Vec::new(),
+            role: role.map(str::to_string),
+            functions: Vec::new(),
+        }
+    }
+
+    fn located(rule: RuleId, severity: Severity, message: &str, door: Door) -> Located {
+        Located {
+            finding: Finding::new(rule, severity, message.into(), "do the fix".into()),
+            document: Some("resource policy".into()),
+            door,
+        }
+    }
+
+    /// A function whose role cannot write logs and whose policy lets anyone
+    /// invoke it: one finding behind each door.
+    fn report() -> Report {
+        let mut role = subject(Kind::Role, "hook-role", None);
+        role.functions = vec!["hook".into()];
+        let mut f = subject(Kind::Function, "hook", Some(&role.arn));
+        f.findings.push(located(
+            RuleId::MissingLogs,
+            Severity::Medium,
+            "role `hook-role` of function `hook` cannot write its logs to /aws/lambda/hook",
+            Door::Outbound,
+        ));
+        f.findings.push(located(
+            RuleId::PublicInvoke,
+            Severity::Critical,
+            "statement `anyone` lets principal `*` invoke arn:aws:lambda:us-east-1:111122223333:function:hook-with-a-very-long-name-that-cannot-fit",
+            Door::Inbound,
+        ));
+        Report {
+            subjects: vec![f, role],
+            lambda_inventory: true,
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn wrapping_keeps_every_word_and_every_line_within_the_width() {
+        let text = "critical public-invoke: principal `*` may invoke arn:aws:lambda:us-east-1:111122223333:function:orders-processor-with-a-long-name";
+        for width in [20, 33, 47] {
+            let lines = wrap(text, width, "  ");
+            assert!(lines.len() > 1);
+            for l in &lines {
+                assert!(l.chars().count() <= width, "{width}: {l:?}");
+            }
+            assert!(lines[1..].iter().all(|l| l.starts_with("  ")));
+            // Nothing lost: the words (and the cut ARN) join back up.
+            assert_eq!(
+                lines.concat().replace(' ', ""),
+                text.replace(' ', ""),
+                "{width}"
+            );
+            // Words that fit a line are never cut; only the ARN is.
+            let arn = text.rsplit(' ').next().unwrap();
+            for token in lines.iter().flat_map(|l| l.split_whitespace()) {
+                assert!(
+                    text.split(' ').any(|w| w == token) || arn.contains(token),
+                    "{width}: {token:?} in {lines:?}"
+                );
+            }
+        }
+        assert_eq!(wrap("short", 40, "  "), vec!["short".to_string()]);
+    }
+
+    #[test]
+    fn each_function_shows_its_two_doors_side_by_side() {
+        let text = text_width(&report(), 100);
+        let lines: Vec<&str> = text.lines().collect();
+        let heading = lines
+            .iter()
+            .find(|l| l.contains("outbound (execution role hook-role):"))
+            .expect("the outbound heading");
+        // Both headings on one line, the separator between them.
+        assert!(
+            heading.contains(" | inbound (resource policy, URL, layers):"),
+            "{text}"
+        );
+        let bar = heading.find(" | ").unwrap();
+        // Every line of the function's block keeps the column boundary, and
+        // no line is wider than asked.
+        let block: Vec<&&str> = lines
+            .iter()
+            .skip_while(|l| !l.starts_with("  outbound"))
+            .take_while(|l| l.starts_with("  "))
+            .collect();
+        assert!(block.len() >= 4, "{text}");
+        for l in &block {
+            assert!(l.chars().count() <= 100, "{l:?}");
+            assert_eq!(l.find(" |"), Some(bar), "{text}");
+        }
+        // The role's finding is on the left, the policy's on the right.
+        let missing = block
+            .iter()
+            .find(|l| l.contains("medium missing-logs"))
+            .unwrap();
+        assert!(missing.find("missing-logs").unwrap() < bar);
+        let public = block
+            .iter()
+            .find(|l| l.contains("critical public-invoke"))
+            .unwrap();
+        assert!(public.find("public-invoke").unwrap() > bar);
+        // The long ARN is wrapped inside the right column, not lost.
+        let right: String = block
+            .iter()
+            .map(|l| l.get(bar + 3..).unwrap_or("").trim())
+            .collect();
+        assert!(right.contains("function:hook-with-a-very-long-name-that-cannot-fit"));
+    }
+
+    #[test]
+    fn a_narrow_terminal_gets_the_doors_one_after_the_other() {
+        let text = text_width(&report(), 60);
+        assert!(!text.contains(" | "), "{text}");
+        let outbound = text
+            .find("  outbound (execution role hook-role):\n")
+            .unwrap();
+        let inbound = text
+            .find("  inbound (resource policy, URL, layers):\n")
+            .unwrap();
+        assert!(outbound < inbound);
+        assert!(
+            text.lines()
+                .filter(|l| l.starts_with("    "))
+                .all(|l| l.chars().count() <= 60),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_width_comes_from_columns_or_defaults_to_100() {
+        assert_eq!(width_from(None), 100);
+        assert_eq!(width_from(Some("132")), 132);
+        assert_eq!(width_from(Some("wide")), 100);
+        assert_eq!(width_from(Some("0")), 100);
+    }
+
+    #[test]
+    fn account_text_is_escaped_in_both_columns() {
+        let mut r = report();
+        r.subjects[0].findings[1].finding.message = "evil\n[0;31mforged\u{1b}[0m".into();
+        let text = text_width(&r, 100);
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("evil\\n[0;31mforged\\u{1b}[0m"), "{text}");
+    }
 }

@@ -175,39 +175,56 @@ pub fn service_len(prefix: &str) -> usize {
     service_range(prefix).map_or(0, |r| r.len())
 }
 
-/// The action named exactly `service:Action` (case-insensitive, as IAM is).
+/// The action named exactly `service:Action` (case-insensitive, as IAM is):
+/// one probe of a table of every action, built on first use and shared by
+/// all threads (a corpus names tens of thousands of distinct actions, so a
+/// binary search per first sight, per thread, was most of this call's cost).
 pub fn lookup(action: &str) -> Option<ActionId> {
-    // Policies name the same few thousand actions over and over
-    // (`logs:PutLogEvents`): remember each spelling's answer per thread,
-    // bounded so a long-lived Lambda cannot grow it.
-    thread_local! {
-        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<ActionId>>> =
-            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-    }
-    const REMEMBERED: usize = 50_000;
-    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(action).copied()) {
-        return hit;
-    }
-    let found = search(action);
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
+    static BY_NAME: std::sync::OnceLock<hashbrown::HashTable<u32>> = std::sync::OnceLock::new();
+    let table = BY_NAME.get_or_init(|| {
+        let rehash = |&i: &u32| {
+            let info = ActionInfo::of(data::ACTIONS[i as usize]);
+            caseless_hash(info.service, info.name)
+        };
+        let mut table = hashbrown::HashTable::with_capacity(data::ACTIONS.len());
+        for i in 0..data::ACTIONS.len() as u32 {
+            table.insert_unique(rehash(&i), i, rehash);
         }
-        seen.insert(action.into(), found);
+        table
     });
-    found
+    // `split_once(':')` by hand: a byte scan beats setting up a searcher.
+    let colon = action.bytes().position(|b| b == b':')?;
+    let (service, name) = (&action[..colon], &action[colon + 1..]);
+    table
+        .find(caseless_hash(service, name), |&i| {
+            let info = ActionInfo::of(data::ACTIONS[i as usize]);
+            info.service.eq_ignore_ascii_case(service) && info.name.eq_ignore_ascii_case(name)
+        })
+        .map(|&i| ActionId(i))
 }
 
-/// [`lookup`] without the memory: two binary searches.
-fn search(action: &str) -> Option<ActionId> {
-    let (service, name) = action.split_once(':')?;
-    let range = service_range(service)?;
-    let slice = &data::ACTIONS[range.clone()];
-    let i = slice
-        .binary_search_by(|a| cmp_ignore_case(a.name(), name))
-        .ok()?;
-    Some(ActionId((range.start + i) as u32))
+/// A hash of `service:name` that ignores ASCII case: each byte is hashed
+/// with its 0x20 bit set, eight at a time. Letters that differ only in case
+/// hash alike; the other bytes merely share buckets, and the probe compares
+/// the names themselves.
+fn caseless_hash(service: &str, name: &str) -> u64 {
+    use std::hash::Hasher;
+    const CASE: u64 = 0x2020_2020_2020_2020;
+    let mut hasher = rustc_hash::FxHasher::default();
+    for part in [service, name] {
+        let bytes = part.as_bytes();
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            hasher.write_u64(u64::from_le_bytes(w) | CASE);
+        }
+        let rest = words.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        hasher.write_u64(u64::from_le_bytes(w) | CASE);
+    }
+    hasher.finish()
 }
 
 /// Every action an `Action` pattern matches: `*`, `s3:*`, `s3:Get*`,
@@ -226,33 +243,20 @@ pub fn matching(pattern: &str) -> impl Iterator<Item = ActionId> + '_ {
 }
 
 /// Adds every action `pattern` matches to `set` ([`matching`]), and says
-/// whether there was any. The sets of wildcard patterns are remembered per
-/// thread (`ec2:Describe*` recurs in hundreds of policies) and added word by
-/// word.
+/// whether there was any. The sets of patterns are remembered
+/// ([`crate::memo`]: `ec2:Describe*` recurs in hundreds of policies) and
+/// added word by word.
 pub fn add_matching(pattern: &str, set: &mut ActionSet) -> bool {
-    thread_local! {
-        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, ActionSet>> =
-            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-    }
-    const REMEMBERED: usize = 20_000;
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if let Some(found) = seen.get(pattern) {
-            set.union_with(found);
-            return !found.is_empty();
-        }
+    crate::memo!(static SEEN: Memo<ActionSet> = limit 20_000;);
+    let found = SEEN.get_or(pattern, 0, || {
         let mut found = ActionSet::new();
         for id in matching(pattern) {
             found.insert(id);
         }
-        set.union_with(&found);
-        let any = !found.is_empty();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
-        }
-        seen.insert(pattern.into(), found);
-        any
-    })
+        found
+    });
+    set.union_with(&found);
+    !found.is_empty()
 }
 
 /// What is left to test once the candidate range is known.
@@ -316,53 +320,26 @@ fn cmp_prefix(name: &str, prefix: &str) -> std::cmp::Ordering {
 /// "did you mean" hint.
 pub fn suggest(pattern: &str) -> Option<String> {
     // AWS's own policies name the same not-yet-catalogued actions again and
-    // again: remember the answers per thread, bounded.
-    thread_local! {
-        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<String>>> =
-            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-    }
-    const REMEMBERED: usize = 5_000;
-    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(pattern).cloned()) {
-        return hit;
-    }
-    let found = closest(pattern);
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
-        }
-        seen.insert(pattern.into(), found.clone());
-    });
-    found
+    // again.
+    crate::memo!(static SEEN: Memo<Option<String>> = limit 5_000;);
+    SEEN.get_or(pattern, 0, || closest(pattern))
 }
 
 /// The known service prefix within two edits of an unknown one (a typo),
-/// remembered per thread: retired services (`evidently`, `iotevents`)
+/// remembered ([`crate::memo`]): retired services (`evidently`, `iotevents`)
 /// recur across AWS's own policies.
 fn closest_service(lower_service: &str) -> Option<&'static str> {
-    thread_local! {
-        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Option<&'static str>>> =
-            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
-    }
-    if let Some(hit) = SEEN.with(|seen| seen.borrow().get(lower_service).copied()) {
-        return hit;
-    }
-    // Levenshtein is at least the length difference: skip the rest.
-    let found = data::SERVICES
-        .iter()
-        .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
-        .map(|(p, _, _)| (strsim::levenshtein(p, lower_service), *p))
-        .min()
-        .filter(|(d, _)| *d <= 2)
-        .map(|(_, p)| p);
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= 5_000 {
-            seen.clear();
-        }
-        seen.insert(lower_service.into(), found);
-    });
-    found
+    crate::memo!(static SEEN: Memo<Option<&'static str>> = limit 5_000;);
+    SEEN.get_or(lower_service, 0, || {
+        // Levenshtein is at least the length difference: skip the rest.
+        data::SERVICES
+            .iter()
+            .filter(|(p, _, _)| p.len().abs_diff(lower_service.len()) <= 2)
+            .map(|(p, _, _)| (strsim::levenshtein(p, lower_service), *p))
+            .min()
+            .filter(|(d, _)| *d <= 2)
+            .map(|(_, p)| p)
+    })
 }
 
 /// [`suggest`] without the memory.
@@ -496,11 +473,22 @@ pub(crate) fn has_placeholder(text: &str) -> bool {
 pub(crate) fn arn_fields(arn: &str) -> ([&str; 6], usize) {
     let mut out = [""; 6];
     let mut n = 0;
-    for (slot, field) in out.iter_mut().zip(arn.splitn(6, ':')) {
-        *slot = field;
-        n += 1;
+    let mut start = 0;
+    // `splitn(6, ':')` by hand over bytes: ARNs are short, and this is on
+    // the path of every resource judged, where setting up a generic (or
+    // SIMD) searcher per field cost more than the scan.
+    for (i, &b) in arn.as_bytes().iter().enumerate() {
+        if b == b':' {
+            out[n] = &arn[start..i];
+            start = i + 1;
+            n += 1;
+            if n == 5 {
+                break;
+            }
+        }
     }
-    (out, n)
+    out[n] = &arn[start..];
+    (out, n + 1)
 }
 
 fn resource_part_matches(arn: &str, pattern: &str) -> bool {
@@ -955,6 +943,16 @@ mod tests {
     }
 
     proptest! {
+        /// The hand-written ARN splitter gives what `splitn(6, ':')` gives.
+        #[test]
+        fn arn_fields_agree_with_splitn(arn in "[a-z:/*?]{0,24}") {
+            let (fields, n) = arn_fields(&arn);
+            let model: Vec<&str> = arn.splitn(6, ':').collect();
+            prop_assert_eq!(&fields[..n], &model[..]);
+        }
+    }
+
+    proptest! {
         /// The windowed bit set behaves as a plain set of ids, whatever the
         /// windows of the two operands.
         #[test]
@@ -1021,6 +1019,33 @@ mod tests {
         assert_eq!(names("*").len(), len());
         assert_eq!(names("s3:*").len(), names("S3:*").len());
         assert!(names("GetObject").is_empty());
+    }
+
+    /// Every action is found by its own name, in any case, and only by it.
+    #[test]
+    fn lookup_finds_every_action_by_name_in_any_case() {
+        for i in 0..len() as u32 {
+            let info = ActionId(i).info();
+            let name = info.to_string();
+            assert_eq!(lookup(&name), Some(ActionId(i)), "{name}");
+            assert_eq!(
+                lookup(&name.to_ascii_uppercase()),
+                Some(ActionId(i)),
+                "{name}"
+            );
+            assert_eq!(lookup(&format!("{name}x")), None, "{name}x");
+        }
+        for missing in [
+            "",
+            ":",
+            "s3",
+            "s3:",
+            "s3:GetObject:",
+            "s3 :GetObject",
+            "nope:GetObject",
+        ] {
+            assert_eq!(lookup(missing), None, "{missing}");
+        }
     }
 
     #[test]

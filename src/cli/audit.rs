@@ -193,7 +193,11 @@ pub fn run(args: AuditArgs) -> u8 {
         }
     }
     let out = match args.format {
-        OutputFormat::Text => output::text(&report),
+        // Two columns fit the width the shell says (`COLUMNS`), else 100.
+        OutputFormat::Text => output::text_width(
+            &report,
+            output::width_from(std::env::var("COLUMNS").ok().as_deref()),
+        ),
         OutputFormat::Json => output::json(&report),
         OutputFormat::Sarif => output::sarif(&report),
     };

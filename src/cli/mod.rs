@@ -87,9 +87,16 @@ pub fn print_page(text: &str) -> u8 {
 }
 
 pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    write_stdout_with(|out| out.write_all(text.as_bytes()))
+}
+
+/// [`write_stdout`] for output written in parts by `write`.
+pub fn write_stdout_with(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }

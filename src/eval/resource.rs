@@ -75,36 +75,11 @@ pub fn scope(pattern: &str, action: &ActionInfo) -> Scope {
 /// split without allocating.
 pub fn scope_of_type(pattern: &str, type_index: u16) -> Scope {
     // The same patterns recur across the statements and files of one run
-    // (`arn:aws:ec2:*:*:instance/*` against every EC2 type): remember the
-    // answers per thread, bounded so a long-lived Lambda cannot grow it.
-    type Answers = rustc_hash::FxHashMap<Box<str>, Vec<(u16, Scope)>>;
-    thread_local! {
-        static SEEN: std::cell::RefCell<Answers> = std::cell::RefCell::new(Answers::default());
-    }
-    const REMEMBERED: usize = 20_000;
-    let hit = SEEN.with(|seen| {
-        seen.borrow()
-            .get(pattern)
-            .and_then(|types| types.iter().find(|(t, _)| *t == type_index))
-            .map(|(_, scope)| scope.clone())
-    });
-    if let Some(hit) = hit {
-        return hit;
-    }
-    let scope = judge_type(pattern, TypeGlobs::of(type_index));
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() >= REMEMBERED {
-            seen.clear();
-        }
-        match seen.get_mut(pattern) {
-            Some(types) => types.push((type_index, scope.clone())),
-            None => {
-                seen.insert(pattern.into(), vec![(type_index, scope.clone())]);
-            }
-        }
-    });
-    scope
+    // (`arn:aws:ec2:*:*:instance/*` against every EC2 type).
+    crate::memo!(static SEEN: Memo<Scope> = limit 50_000;);
+    SEEN.get_or(pattern, type_index, || {
+        judge_type(pattern, TypeGlobs::of(type_index))
+    })
 }
 
 /// The service field of a resource type's ARN format (`iam` for a role).

@@ -132,9 +132,51 @@ pub(super) fn call(c: &Call) -> Result<Option<GuardrailCall>, String> {
             ("sqs", "PurgeQueue") => ("queueUrl", T::Queue, "purged SQS queue"),
             ("sqs", "DeleteQueue") => ("queueUrl", T::Queue, "deleted SQS queue"),
             ("logs", "DeleteLogGroup") => ("logGroupName", T::LogGroup, "deleted log group"),
+            ("s3", name) => match bucket_effect(name) {
+                Some(effect) => ("bucketName", T::Bucket, effect),
+                None => return Ok(None),
+            },
             _ => return Ok(None),
         };
     guarded(c.req, key, target, effect, &event).map(Some)
+}
+
+/// What an S3 call does to a bucket that keeps reports private, encrypted
+/// and expiring: its policy (TLS only), default encryption, public access
+/// block, lifecycle, ACL and object ownership, replication (a copy of every
+/// report elsewhere), the bucket itself. CloudTrail names some calls
+/// differently from the API (`PutPublicAccessBlock` is logged as
+/// `PutBucketPublicAccessBlock`, `PutBucketLifecycleConfiguration` as
+/// `PutBucketLifecycle`); both spellings are here. Tags, CORS,
+/// notifications and the like do not open the reports to anyone: `None`.
+fn bucket_effect(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "DeleteBucket" => "deleted S3 bucket",
+        "PutBucketPolicy" => "replaced the bucket policy of S3 bucket",
+        "DeleteBucketPolicy" => "deleted the bucket policy (TLS only) of S3 bucket",
+        "PutBucketEncryption" => "changed the default encryption of S3 bucket",
+        "DeleteBucketEncryption" => {
+            "removed the default encryption (doorman's KMS key) of S3 bucket"
+        }
+        "PutBucketPublicAccessBlock" | "PutPublicAccessBlock" => {
+            "changed the public access block of S3 bucket"
+        }
+        "DeleteBucketPublicAccessBlock" | "DeletePublicAccessBlock" => {
+            "removed the public access block of S3 bucket"
+        }
+        "PutBucketLifecycle" | "PutBucketLifecycleConfiguration" => {
+            "changed the lifecycle (report expiry) of S3 bucket"
+        }
+        "DeleteBucketLifecycle" => "removed the lifecycle (report expiry) of S3 bucket",
+        "PutBucketAcl" => "changed the ACL of S3 bucket",
+        "PutBucketOwnershipControls" | "DeleteBucketOwnershipControls" => {
+            "changed the object ownership (ACLs disabled) of S3 bucket"
+        }
+        "PutBucketReplication" => {
+            "set up replication (a copy of every object elsewhere) of S3 bucket"
+        }
+        _ => return None,
+    })
 }
 
 fn guarded(

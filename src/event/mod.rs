@@ -290,6 +290,9 @@ pub enum GuardrailTarget {
     /// doorman's failure queue: the resource is the queue URL.
     Queue,
     LogGroup,
+    /// The bucket of the scheduled audit's reports: its policy (TLS only),
+    /// encryption, public access block, lifecycle, the bucket itself.
+    Bucket,
 }
 
 /// A decoded event.

@@ -1,7 +1,8 @@
 //! Whether a call on a door (a [`GuardrailCall`]) is on doorman's own
 //! resource, compared the way AWS names each kind: a role by name ignoring
 //! case (IAM does), a KMS key by key id (the request may use an id, an ARN
-//! or an alias), a queue by account and name (SQS calls name it by URL).
+//! or an alias), a queue by account and name (SQS calls name it by URL), a
+//! bucket by its name (S3 calls carry `bucketName`; names are global).
 
 use super::Guarded;
 use crate::event::{function_name, GuardrailCall, GuardrailTarget};
@@ -18,6 +19,7 @@ pub(super) fn guardrail_kind(target: GuardrailTarget) -> &'static str {
         GuardrailTarget::Key => "key",
         GuardrailTarget::Queue => "queue",
         GuardrailTarget::LogGroup => "log group",
+        GuardrailTarget::Bucket => "bucket",
     }
 }
 
@@ -84,6 +86,10 @@ pub(super) fn guarded_target(g: &Guarded, call: &GuardrailCall) -> Option<String
                 Some("doorman's change rule".to_string())
             } else if same_name(&g.tamper_rule_name) {
                 Some("doorman's tamper rule".to_string())
+            } else if same_name(&g.audit_tamper_rule_name) {
+                Some("doorman's audit tamper rule (it watches the audit's schedule and report bucket)".to_string())
+            } else if same_name(&g.reconcile_rule_name) {
+                Some("the schedule of doorman's daily audit (the reconcile rule)".to_string())
             } else {
                 None
             }
@@ -132,6 +138,10 @@ pub(super) fn guarded_target(g: &Guarded, call: &GuardrailCall) -> Option<String
                 .is_some_and(|n| !n.is_empty() && n == call.resource),
             "doorman's own log group",
         ),
+        GuardrailTarget::Bucket => said(
+            same_name(&g.report_bucket),
+            "the bucket of doorman's audit reports (kept private, encrypted and expiring)",
+        ),
     }
 }
 
@@ -163,6 +173,9 @@ mod tests {
             ),
             queue_arn: Some("arn:aws:sqs:us-east-1:111122223333:doorman-failures".into()),
             log_group: Some("/aws/lambda/doorman".into()),
+            reconcile_rule_name: Some("doorman-reconcile".into()),
+            audit_tamper_rule_name: Some("doorman-audit-tampering".into()),
+            report_bucket: Some("doorman-reportbucket-q1w2e3r4t5y6".into()),
         }
     }
 
@@ -211,6 +224,21 @@ mod tests {
         ));
         assert!(ours(T::LogGroup, "/aws/lambda/doorman"));
         assert!(!ours(T::LogGroup, "/aws/lambda/orders"));
+        // The audit's schedule and its report bucket (by name, or by ARN).
+        assert!(ours(T::EventRule, "doorman-reconcile"));
+        assert!(ours(T::EventRule, "doorman-audit-tampering"));
+        assert!(!ours(T::EventRule, "doorman-reconcile-old"));
+        assert!(ours(
+            T::EventRule,
+            "arn:aws:events:us-east-1:111122223333:rule/doorman-reconcile"
+        ));
+        assert!(ours(T::Bucket, "doorman-reportbucket-q1w2e3r4t5y6"));
+        assert!(ours(
+            T::Bucket,
+            "arn:aws:s3:::doorman-reportbucket-q1w2e3r4t5y6"
+        ));
+        assert!(!ours(T::Bucket, "doorman-reportbucket-q1w2e3r4t5y6-copy"));
+        assert!(!ours(T::Bucket, "orders-receipts"));
         // No trail configured: any change to any trail counts.
         assert!(ours(T::Trail, "management-events"));
         let g = Guarded {
@@ -238,6 +266,8 @@ mod tests {
             GuardrailTarget::Queue,
             GuardrailTarget::LogGroup,
             GuardrailTarget::Topic,
+            GuardrailTarget::Bucket,
+            GuardrailTarget::EventRule,
         ] {
             assert!(guarded_target(&g, &call(t, "x")).is_none(), "{t:?}");
         }

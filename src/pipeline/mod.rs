@@ -62,6 +62,16 @@ pub struct Guarded {
     pub queue_arn: Option<String>,
     /// Its log group name (`DOORMAN_LOG_GROUP`).
     pub log_group: Option<String>,
+    /// The scheduled audit's rule (`DOORMAN_RECONCILE_RULE_NAME`): disabled
+    /// or deleted, the daily reconcile silently stops.
+    pub reconcile_rule_name: Option<String>,
+    /// The rule that watches the reconcile rule and the report bucket
+    /// (`DOORMAN_AUDIT_TAMPER_RULE_NAME`).
+    pub audit_tamper_rule_name: Option<String>,
+    /// The bucket of the audit reports (`DOORMAN_REPORT_BUCKET`): its
+    /// policy, encryption, public access block and lifecycle keep the
+    /// reports (a map of the account's weak spots) private and expiring.
+    pub report_bucket: Option<String>,
 }
 
 /// Everything the pipeline needs to know about its deployment.

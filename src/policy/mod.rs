@@ -15,6 +15,7 @@
 
 pub mod locate;
 mod parse;
+mod tree;
 
 pub(crate) use parse::type_name;
 pub use parse::{parse_document, parse_value, ParseError};

@@ -1,10 +1,11 @@
 //! From text (plain or URL-encoded JSON) to [`Policy`].
 
+use super::tree::{Json, Node};
 use super::{
     Actions, Condition, Effect, Policy, Principal, PrincipalKind, Problem, Resources, Statement,
     StatementRef, CONDITION_OPERATORS, POLICY_VERSIONS,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Why a text is not a policy document at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,12 +38,12 @@ pub fn parse_document(text: &str) -> Result<Policy, ParseError> {
         decoded = percent_encoding::percent_decode_str(trimmed).decode_utf8_lossy();
         decoded.as_ref()
     };
-    let value: Value = serde_json::from_str(json).map_err(|e| ParseError::Json {
+    let value = Json::parse(json).map_err(|e| ParseError::Json {
         message: json_error_message(&e),
         line: e.line(),
         column: e.column(),
     })?;
-    parse_value(&value)
+    parse_node(&value)
 }
 
 /// serde_json's message without its own " at line X column Y" suffix.
@@ -68,15 +69,20 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 
 /// Models an already-parsed JSON value as a policy.
 pub fn parse_value(value: &Value) -> Result<Policy, ParseError> {
-    let obj = value.as_object().ok_or(ParseError::NotAnObject {
-        found: type_name(value),
+    parse_node(value)
+}
+
+/// [`parse_value`] over either JSON tree ([`Node`]).
+fn parse_node<N: Node>(value: &N) -> Result<Policy, ParseError> {
+    let obj = value.entries().ok_or(ParseError::NotAnObject {
+        found: value.type_name(),
     })?;
     let mut problems = Vec::new();
     let mut version = None;
     let mut id = None;
     let mut statement = None;
     for (key, v) in obj {
-        match key.as_str() {
+        match key {
             "Version" => match v.as_str() {
                 Some(s) if POLICY_VERSIONS.contains(&s) => version = Some(s.to_string()),
                 Some(s) => problems.push(doc_problem(format!(
@@ -84,7 +90,7 @@ pub fn parse_value(value: &Value) -> Result<Policy, ParseError> {
                 ))),
                 None => problems.push(doc_problem(format!(
                     "`Version` must be a string, found a {}",
-                    type_name(v)
+                    v.type_name()
                 ))),
             },
             "Id" => id = v.as_str().map(str::to_string),
@@ -96,12 +102,12 @@ pub fn parse_value(value: &Value) -> Result<Policy, ParseError> {
         }
     }
     let statement = statement.ok_or(ParseError::NoStatement)?;
-    let items: Vec<&Value> = match statement {
-        Value::Array(a) => a.iter().collect(),
-        Value::Object(_) => vec![statement],
-        other => {
+    let items: Vec<&N> = match statement.as_array() {
+        Some(a) => a.iter().collect(),
+        None if statement.is_object() => vec![statement],
+        None => {
             return Err(ParseError::BadStatement {
-                found: type_name(other),
+                found: statement.type_name(),
             })
         }
     };
@@ -126,10 +132,10 @@ pub fn parse_value(value: &Value) -> Result<Policy, ParseError> {
 /// IAM requires a statement's `Sid` to be unique within its policy (and
 /// Lambda its statement ids within a function policy): a repeated `Sid` is
 /// reported on each statement that repeats an earlier one.
-fn duplicate_sids(items: &[&Value], problems: &mut Vec<Problem>) {
+fn duplicate_sids<N: Node>(items: &[&N], problems: &mut Vec<Problem>) {
     let mut seen: Vec<(&str, usize)> = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let Some(sid) = item.get("Sid").and_then(Value::as_str) else {
+        let Some(sid) = item.get("Sid").and_then(N::as_str) else {
             continue;
         };
         match seen.iter().find(|(s, _)| *s == sid) {
@@ -177,15 +183,19 @@ const STATEMENT_ELEMENTS: &[&str] = &[
     "Condition",
 ];
 
-fn parse_statement(index: usize, v: &Value, problems: &mut Vec<Problem>) -> Option<Statement> {
-    let Some(obj) = v.as_object() else {
+fn parse_statement<N: Node>(
+    index: usize,
+    obj: &N,
+    problems: &mut Vec<Problem>,
+) -> Option<Statement> {
+    let Some(keys) = obj.entries() else {
         problems.push(Problem {
             statement: Some(StatementRef { index, sid: None }),
-            message: format!("a statement must be an object, found a {}", type_name(v)),
+            message: format!("a statement must be an object, found a {}", obj.type_name()),
         });
         return None;
     };
-    let sid = obj.get("Sid").and_then(Value::as_str).map(str::to_string);
+    let sid = obj.get("Sid").and_then(N::as_str).map(str::to_string);
     let at = StatementRef { index, sid };
     let mut push = |message: String| {
         problems.push(Problem {
@@ -193,31 +203,31 @@ fn parse_statement(index: usize, v: &Value, problems: &mut Vec<Problem>) -> Opti
             message,
         })
     };
-    for key in obj.keys() {
-        if !STATEMENT_ELEMENTS.contains(&key.as_str()) {
+    for (key, _) in keys {
+        if !STATEMENT_ELEMENTS.contains(&key) {
             push(unknown_element(key, STATEMENT_ELEMENTS));
         }
     }
     if let Some(s) = obj.get("Sid") {
-        if !s.is_string() {
-            push(format!("`Sid` must be a string, found a {}", type_name(s)));
+        if s.as_str().is_none() {
+            push(format!("`Sid` must be a string, found a {}", s.type_name()));
         }
     }
-    let effect = match obj.get("Effect") {
+    let effect = match obj.get("Effect").map(|e| (e, e.as_str())) {
         None => {
             push("`Effect` is missing".to_string());
             None
         }
-        Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
-        Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
-        Some(Value::String(s)) => {
+        Some((_, Some("Allow"))) => Some(Effect::Allow),
+        Some((_, Some("Deny"))) => Some(Effect::Deny),
+        Some((_, Some(s))) => {
             push(format!("`Effect` is `{s}`; it must be `Allow` or `Deny`"));
             None
         }
-        Some(other) => {
+        Some((other, None)) => {
             push(format!(
                 "`Effect` must be a string, found a {}",
-                type_name(other)
+                other.type_name()
             ));
             None
         }
@@ -243,7 +253,7 @@ fn parse_statement(index: usize, v: &Value, problems: &mut Vec<Problem>) -> Opti
         (None, Some(r)) => string_list(r, "NotResource", &mut push).map(Resources::NotResource),
         (None, None) => None,
     };
-    if obj.contains_key("Principal") && obj.contains_key("NotPrincipal") {
+    if obj.get("Principal").is_some() && obj.get("NotPrincipal").is_some() {
         push("has both `Principal` and `NotPrincipal`; use one".to_string());
     }
     let principal = obj
@@ -254,11 +264,11 @@ fn parse_statement(index: usize, v: &Value, problems: &mut Vec<Problem>) -> Opti
         .and_then(|p| principals(p, "NotPrincipal", &mut push));
     let conditions = match obj.get("Condition") {
         None => Vec::new(),
-        Some(Value::Object(ops)) => conditions(ops, &mut push),
+        Some(ops) if ops.is_object() => conditions(ops, &mut push),
         Some(other) => {
             push(format!(
                 "`Condition` must be an object of operators, found a {}",
-                type_name(other)
+                other.type_name()
             ));
             Vec::new()
         }
@@ -275,51 +285,57 @@ fn parse_statement(index: usize, v: &Value, problems: &mut Vec<Problem>) -> Opti
 }
 
 /// A string or an array of strings. Non-string members are reported and skipped.
-fn string_list(v: &Value, element: &str, push: &mut impl FnMut(String)) -> Option<Vec<String>> {
-    match v {
-        Value::String(s) => Some(vec![s.clone()]),
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                match item.as_str() {
-                    Some(s) => out.push(s.to_string()),
-                    None => push(format!(
-                        "`{element}` must hold strings, found a {}",
-                        type_name(item)
-                    )),
-                }
-            }
-            if out.is_empty() && items.is_empty() {
-                push(format!("`{element}` is an empty array"));
-            }
-            Some(out)
-        }
-        other => {
-            push(format!(
-                "`{element}` must be a string or an array of strings, found a {}",
-                type_name(other)
-            ));
-            None
+fn string_list<N: Node>(
+    v: &N,
+    element: &str,
+    push: &mut impl FnMut(String),
+) -> Option<Vec<String>> {
+    if let Some(s) = v.as_str() {
+        return Some(vec![s.to_string()]);
+    }
+    let Some(items) = v.as_array() else {
+        push(format!(
+            "`{element}` must be a string or an array of strings, found a {}",
+            v.type_name()
+        ));
+        return None;
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item.as_str() {
+            Some(s) => out.push(s.to_string()),
+            None => push(format!(
+                "`{element}` must hold strings, found a {}",
+                item.type_name()
+            )),
         }
     }
+    if out.is_empty() && items.is_empty() {
+        push(format!("`{element}` is an empty array"));
+    }
+    Some(out)
 }
 
-fn principals(v: &Value, element: &str, push: &mut impl FnMut(String)) -> Option<Vec<Principal>> {
-    match v {
-        Value::String(s) if s == "*" => Some(vec![Principal {
+fn principals<N: Node>(
+    v: &N,
+    element: &str,
+    push: &mut impl FnMut(String),
+) -> Option<Vec<Principal>> {
+    match (v.as_str(), v.entries()) {
+        (Some("*"), _) => Some(vec![Principal {
             kind: PrincipalKind::Everyone,
             value: "*".to_string(),
         }]),
-        Value::String(s) => {
+        (Some(s), _) => {
             push(format!(
                 "`{element}` is the string `{s}`; only `*` may be given as a string, use a map such as {{\"AWS\": \"{s}\"}}"
             ));
             None
         }
-        Value::Object(map) => {
+        (None, Some(map)) => {
             let mut out = Vec::new();
             for (key, values) in map {
-                let kind = match key.as_str() {
+                let kind = match key {
                     "AWS" => PrincipalKind::Aws,
                     "Service" => PrincipalKind::Service,
                     "Federated" => PrincipalKind::Federated,
@@ -348,21 +364,21 @@ fn principals(v: &Value, element: &str, push: &mut impl FnMut(String)) -> Option
             }
             Some(out)
         }
-        other => {
+        (None, None) => {
             push(format!(
                 "`{element}` must be `*` or a map of principal types, found a {}",
-                type_name(other)
+                v.type_name()
             ));
             None
         }
     }
 }
 
-fn conditions(ops: &Map<String, Value>, push: &mut impl FnMut(String)) -> Vec<Condition> {
+fn conditions<N: Node>(ops: &N, push: &mut impl FnMut(String)) -> Vec<Condition> {
     let mut out = Vec::new();
-    for (operator, tests) in ops {
+    for (operator, tests) in ops.entries().into_iter().flatten() {
         let c = Condition {
-            operator: operator.clone(),
+            operator: operator.to_string(),
             key: String::new(),
             values: Vec::new(),
         };
@@ -379,24 +395,24 @@ fn conditions(ops: &Map<String, Value>, push: &mut impl FnMut(String)) -> Vec<Co
             }
             push(msg);
         }
-        let Some(tests) = tests.as_object() else {
+        let Some(tests) = tests.entries() else {
             push(format!(
                 "condition `{operator}` must map keys to values, found a {}",
-                type_name(tests)
+                tests.type_name()
             ));
             continue;
         };
         for (key, values) in tests {
-            let values = match values {
-                Value::Array(items) => items
+            let values = match values.as_array() {
+                Some(items) => items
                     .iter()
                     .filter_map(|v| scalar(v, operator, key, push))
                     .collect(),
-                v => scalar(v, operator, key, push).into_iter().collect(),
+                None => scalar(values, operator, key, push).into_iter().collect(),
             };
             out.push(Condition {
-                operator: operator.clone(),
-                key: key.clone(),
+                operator: operator.to_string(),
+                key: key.to_string(),
                 values,
             });
         }
@@ -404,19 +420,23 @@ fn conditions(ops: &Map<String, Value>, push: &mut impl FnMut(String)) -> Vec<Co
     out
 }
 
-fn scalar(v: &Value, operator: &str, key: &str, push: &mut impl FnMut(String)) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        other => {
-            push(format!(
-                "condition `{operator}` on `{key}` has a {} value; use strings, booleans or numbers",
-                type_name(other)
-            ));
-            None
-        }
+fn scalar<N: Node>(
+    v: &N,
+    operator: &str,
+    key: &str,
+    push: &mut impl FnMut(String),
+) -> Option<String> {
+    if let Some(s) = v.as_str() {
+        return Some(s.to_string());
     }
+    let text = v.scalar_text();
+    if text.is_none() {
+        push(format!(
+            "condition `{operator}` on `{key}` has a {} value; use strings, booleans or numbers",
+            v.type_name()
+        ));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -490,14 +490,15 @@ pub fn doc(id: RuleId) -> RuleDoc {
         ),
         GuardrailTampering => page!(GuardrailTampering, Critical, "critical", None,
             title: "Guardrail tampering",
-            summary: "doorman's own role, KMS key, rules, function, topic or subscriptions, failure queue or log group, or the CloudTrail trail that feeds it, were disabled, deleted or changed (critical); a failed attempt is reported at low, and the README's self-test event at info, labelled SELF-TEST",
+            summary: "doorman's own role, KMS key, rules, function, topic or subscriptions, failure queue or log group, the CloudTrail trail that feeds it, or the scheduled audit's rule or report bucket (its policy, encryption, public access block, lifecycle), were disabled, deleted or changed (critical); a failed attempt is reported at low, and the README's self-test event at info, labelled SELF-TEST",
             why: "Switching off the alarm is the first step of an attack that wants to stay unseen. This alert is the last one doorman may be able to send, so it is never suppressed: not by `IgnoredRules`, a `doorman:ignore` tag, an ignored principal or the minimum severity, even when the change itself sets them. A call that failed (an `errorCode`) changed nothing but shows someone trying, and is reported at low.",
             example: r#"aws cloudtrail stop-logging --name management-events
         aws events disable-rule --name doorman-changes
         aws kms disable-key --key-id 1234abcd-12ab-34cd-56ef-1234567890ab
         aws iam detach-role-policy --role-name doorman-DoormanRole-1A2B --policy-arn ...
         aws lambda update-function-configuration --function-name doorman \
-        --environment 'Variables={DOORMAN_IGNORE_RULES=guardrail-tampering}'"#,
+        --environment 'Variables={DOORMAN_IGNORE_RULES=guardrail-tampering}'
+        aws s3api delete-public-access-block --bucket doorman-reportbucket-1q2w3e4r5t6y"#,
             fix: "Restore the resource (redeploy doorman, `aws cloudtrail start-logging`, `aws kms enable-key`), find out who changed it, and deny these actions to everyone but deployment roles with an SCP.",
         ),
     }

@@ -1,9 +1,24 @@
 //! `doorman audit` end to end (issue 12): a small account created through
-//! the emulator's API with the real SDK, then audited three ways by the real
-//! `doorman` binary: collected with the README's own AWS CLI script (section
+//! the emulator's API with the real SDK, then audited four ways: by the real
+//! `doorman` binary, collected with the README's own AWS CLI script (section
 //! "Audit an account", run as it is printed) and audited offline; audited
-//! live (`--live`, the SDK); and `--collect DIR` then `audit DIR`. All three
-//! must report exactly the expected findings, the same ones.
+//! live (`--live`, the SDK); `--collect DIR` then `audit DIR`; and by the
+//! real `doorman-lambda` on its schedule (the report it stores in the
+//! bucket). All four must report exactly the expected findings, the same
+//! ones. The same binary then calls a change to that bucket tampering.
+//!
+//! The cross-account layer: moto 5.2.5 cannot make a function run another
+//! account's layer. `CreateFunction` looks each layer ARN up by layer name
+//! and version in the function's own account, ignoring the ARN's account,
+//! and stores the ARN of the layer it found there (`_get_layers_data` and
+//! `LayerStorage.get_layer_version_by_arn` in moto/awslambda/models.py), so
+//! `cross-account-layer` (a function using another account's layer) cannot
+//! arise in the emulator; tests/audit_cli.rs covers it from AWS CLI output.
+//! What moto does represent is the other side of a layer shared across
+//! accounts, its version policy (`AddLayerVersionPermission`,
+//! `GetLayerVersionPolicy`): one layer granted to every account
+//! (`public-layer`) and one to a single named account (no finding), used by
+//! a function of this account (no `cross-account-layer`).
 //!
 //! Needs the AWS CLI in target/awscli-venv (scripts/test installs it: a
 //! venv of its own, so its botocore pin cannot fight moto's or SAM's).
@@ -14,9 +29,109 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{FunctionCode, LayerVersionContentInput, Runtime};
+use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
+
 use crate::aws::{Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
-use crate::moto::Moto;
-use crate::setup;
+use crate::runtime::Outcome;
+use crate::setup::{self, Stack};
+
+/// The scheduled audit's report bucket in the emulator.
+const BUCKET: &str = "doorman-reports-e2e-audit";
+
+/// An empty zip archive: code for functions and layers that never run.
+const EMPTY_ZIP: [u8; 22] = [
+    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+/// Publishes layer `name` (version 1) and grants `lambda:GetLayerVersion`
+/// on it to `principal` (an account's root ARN, or `*`); returns the layer
+/// version ARN.
+async fn shared_layer(aws: &Aws, name: &str, principal: &str) -> String {
+    let arn = aws
+        .lambda
+        .publish_layer_version()
+        .layer_name(name)
+        .content(
+            LayerVersionContentInput::builder()
+                .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
+                .build(),
+        )
+        .compatible_runtimes(Runtime::Python312)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("publish layer `{name}`: {e:?}"))
+        .layer_version_arn
+        .expect("layer version arn");
+    aws.lambda
+        .add_layer_version_permission()
+        .layer_name(name)
+        .version_number(1)
+        .statement_id("share")
+        .action("lambda:GetLayerVersion")
+        .principal(principal)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("add layer version permission to `{name}`: {e:?}"));
+    arn
+}
+
+/// A function of this account running `layers`.
+async fn function_with_layers(aws: &Aws, name: &str, role_arn: &str, layers: &[&str]) -> String {
+    aws.lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Python312)
+        .role(role_arn)
+        .handler("app.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
+                .build(),
+        )
+        .set_layers(Some(layers.iter().map(|l| l.to_string()).collect()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create function `{name}`: {e:?}"))
+        .function_arn
+        .expect("function arn")
+}
+
+fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "doorman-e2e",
+        )))
+        .build();
+    let conf = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// EventBridge's scheduled event, as the reconcile rule sends it.
+fn scheduled(time: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": format!("e2e-audit-schedule-{time}"),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": time,
+        "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/doorman-reconcile")],
+        "detail": {}
+    })
+}
 
 fn aws_cli() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/awscli-venv/bin/aws")
@@ -57,8 +172,17 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         "{} is missing: run scripts/test, which installs the AWS CLI for this test",
         cli.display()
     );
-    let moto = Moto::start("audit").unwrap_or_else(|e| panic!("{e}"));
-    let aws = Aws::new(&moto.endpoint());
+    // The emulator and a warm `doorman-lambda` with the scheduled audit on.
+    let mut stack =
+        Stack::start_with("audit", &[("DOORMAN_REPORT_BUCKET", BUCKET.to_string())], 1).await;
+    let aws = stack.aws.clone();
+    let endpoint = stack.moto.endpoint();
+    let s3 = s3(&endpoint);
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create bucket: {e:?}"));
 
     // The account: roles with and without logs, a shared role, a public
     // function policy, a URL with auth NONE, an SQS mapping without polling
@@ -124,6 +248,11 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         .unwrap_or_else(|e| panic!("create queue: {e:?}"));
     let _ = queue;
     let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:orders-queue");
+    // Layers shared across accounts: with everyone, and with one partner
+    // account; a function of this account runs the first.
+    let public_layer = shared_layer(&aws, "shared-utils", "*").await;
+    let partner_layer = shared_layer(&aws, "partner-utils", "arn:aws:iam::210987654321:root").await;
+    let f_reports = function_with_layers(&aws, "reports-api", &orders, &[&public_layer]).await;
     aws.lambda
         .create_event_source_mapping()
         .function_name("queue-worker")
@@ -149,7 +278,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         .env("PATH", path)
         .env("OUT", &out)
         .env("REGIONS", REGION)
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ENDPOINT_URL", &endpoint)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
         .env("AWS_DEFAULT_REGION", REGION)
@@ -207,6 +336,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         "public-invoke",
         "public-function-url",
         "cross-account-layer",
+        "public-layer",
         "admin-access",
         "privilege-escalation",
         "broad-managed-policy",
@@ -224,6 +354,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         ("unused-execution-role", old.clone()),
         ("public-invoke", f_hook.clone()),
         ("public-function-url", f_hook.clone()),
+        ("public-layer", public_layer.clone()),
     ]
     .into_iter()
     .map(|(r, s)| (r.to_string(), s))
@@ -233,7 +364,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     assert!(pairs.contains(&("service-wildcard".to_string(), bounded.clone())));
     // Live, and collected by doorman: the same findings, word for word.
     let env = |c: &mut Command| {
-        c.env("AWS_ENDPOINT_URL", moto.endpoint())
+        c.env("AWS_ENDPOINT_URL", &endpoint)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .env("AWS_REGION", REGION)
@@ -288,17 +419,115 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         "lambda/us-east-1/event-source-mappings.json",
         "lambda/us-east-1/policies/public-hook.json",
         "lambda/us-east-1/urls/public-hook.json",
+        "lambda/us-east-1/layers/shared-utils-1.json",
+        "lambda/us-east-1/layers/partner-utils-1.json",
     ] {
         assert!(own.join(file).is_file(), "--collect wrote no {file}");
     }
 
     // Nothing at all on the good function, and on the roles' own scoped grants.
-    for clean in [&f_orders, &f_api, &report, &worker] {
+    // Nor on a layer shared with one named account, or on a function that
+    // runs this account's own (public) layer.
+    for clean in [
+        &f_orders,
+        &f_api,
+        &report,
+        &worker,
+        &partner_layer,
+        &f_reports,
+    ] {
         assert!(
             !pairs.iter().any(|(_, s)| s == clean),
             "{clean}: {report_json:#}"
         );
     }
+
+    // The scheduled audit in the Lambda: the report it stores is the live
+    // audit's, finding for finding, the shared layer's included.
+    let time = "2026-11-30T06:00:00Z";
+    let outcome = stack.function.invoke(&scheduled(time)).await;
+    let response: Value = match outcome {
+        Outcome::Response(body) => serde_json::from_str(&body).expect("JSON response"),
+        Outcome::Error { error_type, body } => panic!(
+            "the scheduled audit failed ({error_type:?}): {body}\nlambda log:\n{}",
+            stack.function.log_tail()
+        ),
+    };
+    assert_eq!(response["audit"]["previous"], Value::Null, "{response:#}");
+    let stored = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(format!("audit/{time}/report.json"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the scheduled audit's report is not in the bucket: {e:?}"))
+        .body
+        .collect()
+        .await
+        .expect("report body")
+        .into_bytes();
+    let stored: Value = serde_json::from_slice(&stored).expect("stored JSON report");
+    assert_eq!(
+        triples(&stored),
+        triples(&live),
+        "the scheduled audit's report differs from --live"
+    );
+    // Its digest (the baseline) lists the shared layer too.
+    let digest = stack.alerts.expect(1).await;
+    assert!(
+        digest[0].rules().contains(&"public-layer".to_string()),
+        "{:#}",
+        digest[0].message
+    );
+
+    // The report bucket is doorman's own: removing its public access block
+    // (as CloudTrail records the call, through the audit tamper rule) is
+    // tampering, told by the deployed binary from DOORMAN_REPORT_BUCKET.
+    let host = format!("{BUCKET}.s3.{REGION}.amazonaws.com");
+    stack
+        .function
+        .invoke_ok(&json!({
+            "version": "0",
+            "id": "e2e-audit-tamper",
+            "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.s3",
+            "account": ACCOUNT,
+            "time": "2026-11-30T07:25:17Z",
+            "region": REGION,
+            "resources": [],
+            "detail": {
+                "eventVersion": "1.09",
+                "userIdentity": {
+                    "type": "IAMUser",
+                    "principalId": "AIDA4EXAMPLEMALLORY1",
+                    "arn": format!("arn:aws:iam::{ACCOUNT}:user/mallory"),
+                    "accountId": ACCOUNT,
+                    "userName": "mallory"
+                },
+                "eventTime": "2026-11-30T07:25:17Z",
+                "eventSource": "s3.amazonaws.com",
+                "eventName": "DeleteBucketPublicAccessBlock",
+                "awsRegion": REGION,
+                "sourceIPAddress": "203.0.113.45",
+                "userAgent": "[aws-cli/2.15.30]",
+                "requestParameters": {"publicAccessBlock": "", "bucketName": BUCKET, "Host": host},
+                "responseElements": null,
+                "additionalEventData": {"SignatureVersion": "SigV4", "AuthenticationMethod": "AuthHeader", "bytesTransferredIn": 0, "bytesTransferredOut": 0},
+                "requestID": "e2e-audit-tamper-request",
+                "eventID": "e2e-audit-tamper-event",
+                "readOnly": false,
+                "resources": [{"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{BUCKET}")}],
+                "eventType": "AwsApiCall",
+                "managementEvent": true,
+                "recipientAccountId": ACCOUNT,
+                "eventCategory": "Management"
+            }
+        }))
+        .await;
+    let tamper = stack.alerts.expect(1).await;
+    assert_eq!(tamper[0].rules(), vec!["guardrail-tampering".to_string()]);
+    assert_eq!(tamper[0].attribute("severity"), "critical");
+    assert_eq!(tamper[0].event_id(), "e2e-audit-tamper-event");
 }
 
 /// (source, rule, message) of every finding: what must not depend on where

@@ -174,6 +174,7 @@ impl Deployment {
             "ChangeRule" => format!("{}-changes", self.prefix()),
             "TamperRule" => format!("{}-tampering", self.prefix()),
             "AuditRule" => format!("{}-reconcile", self.prefix()),
+            "AuditTamperRule" => format!("{}-audit-tampering", self.prefix()),
             // A generated bucket name is lower case.
             "ReportBucket" => self
                 .generated("ReportBucket", "q1w2e3r4t5y6", 63)
@@ -203,7 +204,7 @@ impl Deployment {
                 "arn:aws:s3:::{}",
                 self.reference(resource).unwrap_or_default()
             ),
-            ("ChangeRule" | "TamperRule" | "AuditRule", "Arn") => format!(
+            ("ChangeRule" | "TamperRule" | "AuditRule" | "AuditTamperRule", "Arn") => format!(
                 "arn:aws:events:{r}:{a}:rule/{}",
                 self.reference(resource).unwrap_or_default()
             ),
@@ -974,9 +975,11 @@ fn the_direct_alert_says_who_did_what_to_which_resource() {
     );
 }
 
-/// Both patterns stay within EventBridge's 2,048 characters for the longest
-/// names a deployment can have (128-character stack name, 32-character
-/// NamePrefix, 128-character trail name), and the rule names within 64.
+/// Every pattern of the default bus stays within EventBridge's 2,048
+/// characters for the longest names a deployment can have (128-character
+/// stack name, 32-character NamePrefix, 128-character trail name), in every
+/// combination of the conditions that shape them (IAM watched or not, the
+/// scheduled audit on or off), and the rule names within 64.
 #[test]
 fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
     let template = load_template();
@@ -985,15 +988,33 @@ fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
         .expect("NamePrefix has a MaxLength") as usize;
     let prefix = "p".repeat(max_prefix);
     let trail = "t".repeat(128);
-    for region in ["us-east-1", "ap-southeast-2"] {
+    for (region, schedule) in [
+        ("us-east-1", "rate(1 day)"),
+        ("us-east-1", ""),
+        ("ap-southeast-2", "rate(1 day)"),
+        ("ap-southeast-2", ""),
+    ] {
         let mut d = Deployment::new(
             &template,
             "123456789012",
             region,
-            &[("NamePrefix", &prefix), ("TrailName", &trail)],
+            &[
+                ("NamePrefix", &prefix),
+                ("TrailName", &trail),
+                ("AuditSchedule", schedule),
+            ],
         );
         d.stack = "s".repeat(128);
-        for logical_id in ["ChangeRule", "TamperRule"] {
+        let audit_tamper = template["Resources"]["AuditTamperRule"]["Condition"]
+            .as_str()
+            .is_some_and(|c| d.condition(c));
+        assert_eq!(audit_tamper, !schedule.is_empty(), "{region} {schedule:?}");
+        let rules: &[&str] = if audit_tamper {
+            &["ChangeRule", "TamperRule", "AuditTamperRule"]
+        } else {
+            &["ChangeRule", "TamperRule"]
+        };
+        for &logical_id in rules {
             let name = d.reference(logical_id).expect("name");
             assert!(
                 name.len() <= 64,
@@ -1003,7 +1024,10 @@ fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
                 .to_string()
                 .chars()
                 .count();
-            assert!(size <= 2048, "{logical_id} in {region}: {size} characters");
+            assert!(
+                size <= 2048,
+                "{logical_id} in {region}, AuditSchedule {schedule:?}: {size} characters"
+            );
         }
     }
 }
@@ -1277,4 +1301,176 @@ fn every_loss_is_alarmed_on_the_topic_with_ok_actions() {
             .any(|a| a["MetricName"] == "ApproximateNumberOfMessagesVisible"),
         "a depth alarm fires once until someone drains the queue"
     );
+}
+
+/// With the scheduled audit on (the default), the audit tamper rule takes
+/// every call, failed ones too, that would stop the daily reconcile or open
+/// its reports, on doorman's own schedule rule and report bucket only; the
+/// change rule takes the calls on the audit tamper rule itself; the tamper
+/// rule takes none of them.
+#[tokio::test]
+async fn the_audit_tamper_rule_takes_calls_on_the_schedule_and_the_report_bucket() {
+    const AUDIT: &str = "audit-tampering";
+    let (_moto, emulator) = start("template-audit-tamper").await;
+    let template = load_template();
+    let account = "123456789012";
+    let d = Deployment::new(&template, account, REGION, &[]);
+    let mut queues = deploy_rules(&emulator, &template, &d, account).await;
+    let (url, arn) = emulator.queue(account, AUDIT).await;
+    let name = d.reference("AuditTamperRule").expect("a rule name");
+    let pattern = rule_pattern(&template, &d, "AuditTamperRule");
+    emulator.rule(account, &name, &pattern, &arn).await;
+    queues.insert(AUDIT, url);
+
+    let bucket = d.reference("ReportBucket").expect("the bucket's name");
+    let reconcile = d.reference("AuditRule").expect("the schedule's name");
+    let host = |b: &str| format!("{b}.s3.{REGION}.amazonaws.com");
+    // (event source, name, request parameters, failed, the rules meant to
+    // take it).
+    let mut cases: Vec<(&str, &str, Value, bool, BTreeSet<&str>)> = Vec::new();
+    let only = |r: &'static str| BTreeSet::from([r]);
+    for call in ["DisableRule", "DeleteRule", "PutRule"] {
+        cases.push((
+            "events",
+            call,
+            json!({"name": reconcile}),
+            false,
+            only(AUDIT),
+        ));
+    }
+    cases.push((
+        "events",
+        "DeleteRule",
+        json!({"name": reconcile}),
+        true,
+        only(AUDIT),
+    ));
+    for call in ["PutTargets", "RemoveTargets"] {
+        cases.push((
+            "events",
+            call,
+            json!({"rule": reconcile, "ids": ["doorman"]}),
+            false,
+            only(AUDIT),
+        ));
+    }
+    cases.push((
+        "events",
+        "DisableRule",
+        json!({"name": "nightly-report"}),
+        false,
+        BTreeSet::new(),
+    ));
+    cases.push((
+        "events",
+        "DeleteRule",
+        json!({"name": name}),
+        false,
+        only(CHANGES),
+    ));
+    cases.push((
+        "events",
+        "RemoveTargets",
+        json!({"rule": name, "ids": ["doorman"]}),
+        true,
+        only(CHANGES),
+    ));
+    for call in [
+        "DeleteBucket",
+        "PutBucketPolicy",
+        "DeleteBucketPolicy",
+        "PutBucketEncryption",
+        "DeleteBucketEncryption",
+        "PutBucketPublicAccessBlock",
+        "DeleteBucketPublicAccessBlock",
+        "PutBucketLifecycle",
+        "DeleteBucketLifecycle",
+        "PutBucketAcl",
+        "PutBucketOwnershipControls",
+        "DeleteBucketOwnershipControls",
+        "PutBucketReplication",
+    ] {
+        cases.push((
+            "s3",
+            call,
+            json!({"bucketName": bucket, "Host": host(&bucket)}),
+            false,
+            only(AUDIT),
+        ));
+        cases.push((
+            "s3",
+            call,
+            json!({"bucketName": "orders-receipts", "Host": host("orders-receipts")}),
+            false,
+            BTreeSet::new(),
+        ));
+    }
+    cases.push((
+        "s3",
+        "DeleteBucketPolicy",
+        json!({"bucketName": bucket, "Host": host(&bucket), "policy": ""}),
+        true,
+        only(AUDIT),
+    ));
+    cases.push((
+        "s3",
+        "PutBucketTagging",
+        json!({"bucketName": bucket, "Host": host(&bucket), "tagging": ""}),
+        false,
+        BTreeSet::new(),
+    ));
+
+    let events: Vec<Value> = cases
+        .iter()
+        .enumerate()
+        .map(|(n, (service, call, request, failed, _))| {
+            let mut detail = json!({
+                "eventVersion": "1.09",
+                "userIdentity": {
+                    "type": "AssumedRole",
+                    "principalId": "AROA4EXAMPLEOPSADMIN:mallory",
+                    "arn": format!("arn:aws:sts::{account}:assumed-role/OpsAdmin/mallory"),
+                    "accountId": account,
+                    "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{account}:role/OpsAdmin")}}
+                },
+                "eventTime": "2026-11-30T07:25:17Z",
+                "eventSource": format!("{service}.amazonaws.com"),
+                "eventName": call,
+                "awsRegion": REGION,
+                "sourceIPAddress": "203.0.113.45",
+                "userAgent": "aws-cli/2.15.30",
+                "requestParameters": request,
+                "responseElements": null,
+                "eventID": format!("audit-tamper-{n}"),
+                "readOnly": false,
+                "eventType": "AwsApiCall",
+                "managementEvent": true,
+                "recipientAccountId": account,
+                "eventCategory": "Management"
+            });
+            if *failed {
+                detail["errorCode"] = json!("AccessDenied");
+                detail["errorMessage"] = json!("Access Denied");
+            }
+            json!({
+                "version": "0",
+                "id": format!("eb-audit-tamper-{n}"),
+                "detail-type": "AWS API Call via CloudTrail",
+                "source": format!("aws.{service}"),
+                "account": account,
+                "time": "2026-11-30T07:25:17Z",
+                "region": REGION,
+                "resources": [],
+                "detail": detail
+            })
+        })
+        .collect();
+    let delivered = deliveries(&emulator, &queues, account, &events).await;
+    for (n, (service, call, request, failed, meant)) in cases.iter().enumerate() {
+        let got = delivered
+            .get(&format!("audit-tamper-{n}"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(&got, meant, "{service} {call} {request} (failed: {failed})");
+    }
 }
