@@ -179,6 +179,10 @@ pub struct AlertEvent {
     pub name: String,
     pub time: String,
     pub account: String,
+    /// The account's alias (`iam:ListAccountAliases`), when doorman could
+    /// read it: people know accounts by name, not by twelve digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub region: String,
     pub actor: String,
     pub source_ip: String,
@@ -240,6 +244,19 @@ impl Alert {
 /// Builds the alert for `input`, or `None` when no finding survives the
 /// suppressions and the minimum severity.
 pub fn build(input: &AlertInput, suppressions: &Suppressions) -> Option<Alert> {
+    build_named(input, suppressions, None)
+}
+
+/// [`build`], with the name (alias) of the event's account when it is
+/// known: in the text, the JSON (`event.account_name`) and the
+/// `account_name` attribute. A name that is not a valid account alias is
+/// left out (see [`account_alias`]).
+pub fn build_named(
+    input: &AlertInput,
+    suppressions: &Suppressions,
+    account_name: Option<&str>,
+) -> Option<Alert> {
+    let account_name = account_name.and_then(account_alias);
     let actor_ignored = suppressions.ignores_actor(&input.event);
     let mut kept: Vec<AlertFinding> = input
         .findings
@@ -310,11 +327,11 @@ pub fn build(input: &AlertInput, suppressions: &Suppressions) -> Option<Alert> {
 
     // First the header fields, clipped harder level by level, with every
     // finding listed.
-    let mut header = Header::new(input, HEADER_LEVELS[0]);
+    let mut header = Header::new(input, HEADER_LEVELS[0], account_name);
     let mut done = None;
     for (i, &limit) in HEADER_LEVELS.iter().enumerate() {
         if i > 0 {
-            header = Header::new(input, limit);
+            header = Header::new(input, limit, account_name);
         }
         let a = assemble(&header, total);
         if fits(&a) {
@@ -369,7 +386,7 @@ struct Header {
 }
 
 impl Header {
-    fn new(input: &AlertInput, limit: usize) -> Self {
+    fn new(input: &AlertInput, limit: usize, account_name: Option<&str>) -> Self {
         let mut clipped = false;
         let mut c = |s: &str, limit: usize| {
             let (out, was_clipped) = clean_to(s, limit);
@@ -382,6 +399,9 @@ impl Header {
             name: c(&e.name, limit),
             time: c(&e.time, limit),
             account: c(&e.account, limit),
+            // A valid alias (at most 63 characters of `[a-z0-9-]`): nothing
+            // to clean or clip.
+            account_name: account_name.map(str::to_string),
             region: c(&e.region, limit),
             actor: c(&e.actor, limit),
             source_ip: c(&e.source_ip, limit),
@@ -433,6 +453,55 @@ pub fn subject_line(highest: Severity, rule: RuleId, name: &str, others: usize) 
     let mut line = format!("{head}{name}{tail}");
     line.truncate(SUBJECT_MAX_CHARS);
     line
+}
+
+/// The longest alias a subject shows; longer ones end in `...`, so that
+/// the severity and rule after it always fit in the subject.
+const SUBJECT_ALIAS_CHARS: usize = 24;
+
+/// `alias` when it is a valid IAM account alias (3 to 63 characters:
+/// lowercase letters, digits and single hyphens, starting and ending with
+/// a letter or digit; `iam:CreateAccountAlias`'s pattern), else `None`. The
+/// alias comes from an API answer: a value of any other shape is not used,
+/// so it needs no escaping anywhere.
+pub fn account_alias(alias: &str) -> Option<&str> {
+    let b = alias.as_bytes();
+    let ok = (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && !alias.contains("--");
+    ok.then_some(alias)
+}
+
+/// `subject` (`[doorman] HIGH ...`) with the account after the tag, and its
+/// alias when known (`[doorman] 111122223333 (prod-main) HIGH ...`), for
+/// alerts about a member account of an organization: the subject says
+/// whose account it is. The alias is clipped to 24 characters; the whole
+/// stays within [`SUBJECT_MAX_CHARS`] (the end is clipped, marked `...`).
+pub fn subject_with_account(subject: &str, account: &str, name: Option<&str>) -> String {
+    let rest = subject.strip_prefix("[doorman] ").unwrap_or(subject);
+    // Anything but printable ASCII becomes `?`, as in every subject.
+    let ascii = |s: &str| -> String {
+        s.chars()
+            .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+            .collect()
+    };
+    let name = match name.and_then(account_alias) {
+        Some(n) if n.len() > SUBJECT_ALIAS_CHARS => {
+            format!(" ({}...)", &n[..SUBJECT_ALIAS_CHARS - 3])
+        }
+        Some(n) => format!(" ({n})"),
+        None => String::new(),
+    };
+    let mut out = ascii(&format!("[doorman] {account}{name} {rest}"));
+    if out.len() > SUBJECT_MAX_CHARS {
+        // ASCII: every byte is a character boundary.
+        out.truncate(SUBJECT_MAX_CHARS - CLIPPED.len());
+        out.push_str(CLIPPED);
+    }
+    out
 }
 
 /// Escapes what must never reach an email or a terminal (see
@@ -515,6 +584,9 @@ fn attributes(
         serde_json::to_string(&rules).unwrap_or_default(),
     );
     put("account", "String", event.account.clone());
+    if let Some(name) = &event.account_name {
+        put("account_name", "String", name.clone());
+    }
     put("event_name", "String", event.name.clone());
     put("event_id", "String", event.id.clone());
     attrs
@@ -580,9 +652,13 @@ fn render_text(body: &AlertBody, user_agent: &str, total: usize) -> String {
     };
     let _ = writeln!(t, "From:    {from}");
     let _ = writeln!(t, "When:    {}", or_unknown(&e.time));
+    let named = match &e.account_name {
+        Some(name) => format!(" \"{name}\""),
+        None => String::new(),
+    };
     let _ = writeln!(
         t,
-        "Account: {} ({})",
+        "Account: {}{named} ({})",
         or_unknown(&e.account),
         or_unknown(&e.region)
     );
@@ -760,5 +836,101 @@ mod tests {
         assert!(!s.ignores_actor(&e));
         e.actor_issuer = Some("arn:aws:iam::111122223333:role/BreakGlassAdmin".into());
         assert!(s.ignores_actor(&e));
+    }
+
+    #[test]
+    fn only_valid_aliases_are_names() {
+        for ok in ["prod-main", "abc", "a1-b2-c3", &"a".repeat(63)] {
+            assert_eq!(account_alias(ok), Some(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "ab",
+            "Prod",
+            "-prod",
+            "prod-",
+            "pr--od",
+            "prod main",
+            "prod\n[doorman] forged",
+            "pröd",
+            &"a".repeat(64),
+        ] {
+            assert_eq!(account_alias(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_account_name_is_in_the_text_json_and_attributes_when_known() {
+        let i = input(10, 1);
+        let plain = build(&i, &Suppressions::default()).expect("an alert");
+        assert!(!plain.message.contains("account_name"));
+        assert!(!plain.attributes.contains_key("account_name"));
+        let named = build_named(&i, &Suppressions::default(), Some("prod-main")).expect("an alert");
+        assert_eq!(named.body.event.account_name.as_deref(), Some("prod-main"));
+        assert_eq!(named.attributes["account_name"].value, "prod-main");
+        let account = &i.event.account;
+        assert!(
+            named
+                .text
+                .contains(&format!("Account: {account} \"prod-main\" (")),
+            "{}",
+            named.text
+        );
+        let message: serde_json::Value = serde_json::from_str(&named.message).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(message["sqs"].as_str().unwrap()).unwrap();
+        assert_eq!(json["event"]["account_name"], "prod-main");
+        assert_eq!(named.subject, plain.subject);
+        // A name that is not an alias is not shown at all.
+        let forged =
+            build_named(&i, &Suppressions::default(), Some("x\nWho: admin")).expect("an alert");
+        assert_eq!(forged, plain);
+    }
+
+    #[test]
+    fn the_subject_names_the_account_and_alias_within_the_limit() {
+        assert_eq!(
+            subject_with_account(
+                "[doorman] CRITICAL public-invoke on f",
+                "111122223333",
+                None
+            ),
+            "[doorman] 111122223333 CRITICAL public-invoke on f"
+        );
+        assert_eq!(
+            subject_with_account(
+                "[doorman] CRITICAL public-invoke on f",
+                "111122223333",
+                Some("prod-main")
+            ),
+            "[doorman] 111122223333 (prod-main) CRITICAL public-invoke on f"
+        );
+        // The longest alias is clipped, so severity and rule still show.
+        let longest = "a".repeat(63);
+        let s = subject_with_account(
+            "[doorman] HIGH admin-access on f",
+            "111122223333",
+            Some(&longest),
+        );
+        assert_eq!(
+            s,
+            format!(
+                "[doorman] 111122223333 ({}...) HIGH admin-access on f",
+                "a".repeat(21)
+            )
+        );
+        // The longest subject with the longest alias fits in SNS's limit.
+        let long = subject_line(
+            Severity::Critical,
+            RuleId::PublicInvoke,
+            &"n".repeat(200),
+            9,
+        );
+        let s = subject_with_account(&long, "111122223333", Some(&longest));
+        assert_eq!(s.len(), SUBJECT_MAX_CHARS);
+        assert!(
+            s.contains("CRITICAL public-invoke on nnn") && s.ends_with("..."),
+            "{s}"
+        );
     }
 }

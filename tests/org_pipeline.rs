@@ -2,17 +2,23 @@
 //! account is judged with that account's resolver (its doorman-reader), an
 //! account doorman cannot read is an `unprocessable-event` naming it, the
 //! member side's rules and roles are `guardrail-tampering`, and doorman's
-//! own names mean nothing in a member account.
+//! own names mean nothing in a member account. A member's daily "audit this
+//! account" event runs the scheduled audit in that account, its reports
+//! under the account's prefix; alerts carry the account's alias when known.
 
 mod pipeline_support;
 
+use doorman::audit::reconcile::ReconcileSettings;
 use doorman::notify::MemoryNotifier;
+use doorman::pipeline::org::{MemberAudit, MemberAuditError};
 use doorman::pipeline::{Guarded, HandlerError, MemberResolvers, Organization, Pipeline, Settings};
+use doorman::resolve::reports::{AccountSource, MemberAccounts, ReportStore};
 use doorman::resolve::ResolveError;
 use doorman::rules::{RuleId, Severity};
 use pipeline_support::*;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::Mutex;
 
 const CENTRAL: &str = "999988887777";
@@ -22,6 +28,8 @@ const CENTRAL: &str = "999988887777";
 struct Members {
     by_account: HashMap<String, Result<MemoryResolver, ResolveError>>,
     asked: Mutex<Vec<String>>,
+    /// Account aliases, as `iam:ListAccountAliases` would answer.
+    names: HashMap<String, String>,
 }
 
 impl MemberResolvers for Members {
@@ -41,6 +49,107 @@ impl MemberResolvers for Members {
                 "no resolver for account {account} in this test"
             )))
         })
+    }
+
+    async fn account_name(&self, account: &str) -> Option<String> {
+        self.names.get(account).cloned()
+    }
+}
+
+/// An account of one role holding an administrator policy, in the AWS CLI
+/// layout the audit reads.
+struct OneAdmin;
+
+impl AccountSource for OneAdmin {
+    async fn collect(&self, dir: &Path) -> Result<(), String> {
+        let role = json!({
+            "Path": "/", "RoleName": "admin-fn", "RoleId": "AROA0000000000000001",
+            "Arn": format!("arn:aws:iam::{ACCOUNT}:role/admin-fn"),
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "RolePolicyList": [{"PolicyName": "all", "PolicyDocument": {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}],
+            "AttachedManagedPolicies": [], "Tags": []
+        });
+        let details = json!({"UserDetailList": [], "GroupDetailList": [],
+            "RoleDetailList": [role], "Policies": [], "IsTruncated": false});
+        std::fs::create_dir_all(dir.join("iam")).map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.join("iam/authorization-details.json"),
+            details.to_string(),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The member accounts the audit reads: `ACCOUNT` is readable, any other
+/// answers `refused`; every account asked for is recorded.
+struct Accounts {
+    refused: ResolveError,
+    asked: Mutex<Vec<String>>,
+}
+
+impl Accounts {
+    fn new() -> Self {
+        Accounts {
+            refused: ResolveError::Permanent("AssumeRole refused".into()),
+            asked: Mutex::default(),
+        }
+    }
+    fn asked(&self) -> Vec<String> {
+        self.asked.lock().expect("not poisoned").clone()
+    }
+}
+
+impl MemberAccounts for Accounts {
+    type Source = OneAdmin;
+
+    async fn account(&self, account: &str, _region: &str) -> Result<OneAdmin, ResolveError> {
+        self.asked
+            .lock()
+            .expect("not poisoned")
+            .push(account.to_string());
+        if account == ACCOUNT {
+            Ok(OneAdmin)
+        } else {
+            Err(self.refused.clone())
+        }
+    }
+}
+
+/// The report bucket, in memory.
+#[derive(Default)]
+struct Bucket(Mutex<BTreeMap<String, String>>);
+
+impl ReportStore for Bucket {
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>, String> {
+        let m = self.0.lock().map_err(|e| e.to_string())?;
+        Ok(m.keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+    async fn get(&self, key: &str) -> Result<String, String> {
+        let m = self.0.lock().map_err(|e| e.to_string())?;
+        m.get(key)
+            .cloned()
+            .ok_or_else(|| format!("no object `{key}`"))
+    }
+    async fn put(&self, key: &str, body: String, _: &'static str) -> Result<(), String> {
+        let mut m = self.0.lock().map_err(|e| e.to_string())?;
+        m.insert(key.to_string(), body);
+        Ok(())
+    }
+}
+
+impl Bucket {
+    fn keys(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .expect("not poisoned")
+            .keys()
+            .cloned()
+            .collect()
     }
 }
 
@@ -246,27 +355,244 @@ async fn a_failed_call_on_the_member_side_is_a_low_tampering_attempt() {
     assert!(alert.subject.contains(ACCOUNT));
 }
 
-#[tokio::test]
-async fn a_members_daily_audit_event_is_ignored_until_the_audit_runs_on_it() {
-    // The Scheduled Event member.yaml's audit rule forwards, as EventBridge
-    // sends it (`detail` is empty).
-    let event = json!({
+/// The Scheduled Event member.yaml's audit rule forwards from `account`, as
+/// EventBridge sends it (`detail` is empty).
+fn audit_event(account: &str, time: &str) -> Value {
+    json!({
         "version": "0",
-        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "id": format!("53dc4d37-cffa-4f76-80c9-{time}"),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": ACCOUNT,
-        "time": "2026-11-30T06:00:00Z",
+        "account": account,
+        "time": time,
         "region": "us-east-1",
-        "resources": [format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/doorman-audit")],
+        "resources": [format!("arn:aws:events:us-east-1:{account}:rule/doorman-audit")],
         "detail": {}
-    });
-    let p = central(member_resolver());
-    let evaluation = p.handle(&event).await.expect("succeeds");
-    assert!(evaluation.alert().is_none());
-    assert!(p.notifier.take().is_empty());
-    assert!(
-        p.members.asked.lock().unwrap().is_empty(),
-        "no AssumeRole for an event that is not judged"
+    })
+}
+
+async fn audit(
+    p: &OrgPipeline,
+    accounts: &Accounts,
+    bucket: &Bucket,
+    event: &Value,
+) -> Result<MemberAudit, MemberAuditError> {
+    p.audit_member(accounts, Some(bucket), &ReconcileSettings::default(), event)
+        .await
+        .expect("a member's audit event")
+}
+
+#[tokio::test]
+async fn a_members_daily_audit_writes_under_its_prefix_and_names_it_in_the_digest() {
+    let mut members = member_resolver();
+    members.names.insert(ACCOUNT.into(), "prod-main".into());
+    let p = central(members);
+    let (accounts, bucket) = (Accounts::new(), Bucket::default());
+    let first = audit(
+        &p,
+        &accounts,
+        &bucket,
+        &audit_event(ACCOUNT, "2026-11-29T06:00:00Z"),
+    )
+    .await
+    .expect("the audit runs");
+    let MemberAudit::Done(outcome) = first else {
+        panic!("not audited: {first:?}")
+    };
+    assert_eq!(accounts.asked(), [ACCOUNT.to_string()]);
+    assert_eq!(
+        bucket.keys(),
+        [
+            format!("audit/{ACCOUNT}/2026-11-29T06:00:00Z/report.html"),
+            format!("audit/{ACCOUNT}/2026-11-29T06:00:00Z/report.json"),
+        ]
     );
+    assert_eq!(outcome.previous, None);
+    let alerts = p.notifier.take();
+    assert_eq!(alerts.len(), 1, "one digest");
+    let digest = &alerts[0];
+    assert!(
+        digest.subject.starts_with(&format!(
+            "[doorman] {ACCOUNT} (prod-main) CRITICAL admin-access"
+        )),
+        "{}",
+        digest.subject
+    );
+    assert_eq!(digest.attributes["account"].value, ACCOUNT);
+    assert_eq!(digest.attributes["account_name"].value, "prod-main");
+    assert_eq!(digest.body.event.account, ACCOUNT);
+    assert!(digest.text.contains("BASELINE"), "{}", digest.text);
+    // The report judges the member's account as its own.
+    let report: Value = serde_json::from_str(
+        &bucket
+            .get(&format!("audit/{ACCOUNT}/2026-11-29T06:00:00Z/report.json"))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(report.to_string().contains("admin-fn"), "{report}");
+
+    // The next day nothing changed: compared with that account's report,
+    // nothing new, nothing published. Change events never used the own
+    // resolver (it fails every call).
+    let second = audit(
+        &p,
+        &accounts,
+        &bucket,
+        &audit_event(ACCOUNT, "2026-11-30T06:00:00Z"),
+    )
+    .await
+    .expect("the audit runs");
+    let MemberAudit::Done(outcome) = second else {
+        panic!("not audited: {second:?}")
+    };
+    assert_eq!(
+        outcome.previous,
+        Some(format!("audit/{ACCOUNT}/2026-11-29T06:00:00Z/report.json"))
+    );
+    assert_eq!(outcome.new, 0);
+    assert!(p.notifier.take().is_empty());
+}
+
+#[tokio::test]
+async fn a_forged_audit_event_assumes_nothing_and_is_unprocessable_naming_the_account() {
+    let p = central(member_resolver());
+    let (accounts, bucket) = (Accounts::new(), Bucket::default());
+    let mut another_rule = audit_event(ACCOUNT, "2026-11-30T06:00:00Z");
+    another_rule["resources"] =
+        json!([format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/audit-me")]);
+    // Another account's rule: its own `doorman-audit` names another account.
+    let mut other_account = audit_event("777788889999", "2026-11-30T06:00:00Z");
+    other_account["resources"] = json!([format!(
+        "arn:aws:events:us-east-1:{ACCOUNT}:rule/doorman-audit"
+    )]);
+    let mut not_an_account = audit_event(ACCOUNT, "2026-11-30T06:00:00Z");
+    not_an_account["account"] = json!("1111/../2222");
+    for event in [another_rule, other_account, not_an_account] {
+        let out = audit(&p, &accounts, &bucket, &event)
+            .await
+            .expect("succeeds");
+        assert!(matches!(out, MemberAudit::Unprocessable(_)), "{out:?}");
+        let alerts = p.notifier.take();
+        assert_eq!(alerts.len(), 1, "{event}");
+        let f = &alerts[0].body.findings[0];
+        assert_eq!(f.rule, RuleId::UnprocessableEvent);
+        let account = event["account"].as_str().unwrap();
+        assert!(f.message.contains(&format!("`{account}`")), "{}", f.message);
+    }
+    assert!(
+        accounts.asked().is_empty(),
+        "no role assumed for a forged event"
+    );
+    assert!(bucket.keys().is_empty());
+}
+
+#[tokio::test]
+async fn a_member_without_the_reader_role_is_unprocessable_and_a_throttle_is_retried() {
+    let p = central(member_resolver());
+    let bucket = Bucket::default();
+    let mut accounts = Accounts::new();
+    accounts.refused = ResolveError::Permanent(
+        "doorman cannot read account 777788889999: AccessDenied. The doorman member stack (StackSet instance of member.yaml) is missing in account 777788889999".into(),
+    );
+    let event = audit_event("777788889999", "2026-11-30T06:00:00Z");
+    let out = audit(&p, &accounts, &bucket, &event)
+        .await
+        .expect("succeeds");
+    assert!(matches!(out, MemberAudit::Unprocessable(_)), "{out:?}");
+    let alerts = p.notifier.take();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].body.findings[0].rule, RuleId::UnprocessableEvent);
+    assert!(alerts[0].body.findings[0]
+        .message
+        .contains("StackSet instance"));
+    assert!(
+        alerts[0].subject.starts_with("[doorman] 777788889999 "),
+        "{}",
+        alerts[0].subject
+    );
+    assert_eq!(alerts[0].attributes["account"].value, "777788889999");
+
+    accounts.refused = ResolveError::Transient("AssumeRole: Throttling".into());
+    let err = audit(&p, &accounts, &bucket, &event)
+        .await
+        .expect_err("retried");
+    assert!(
+        matches!(
+            err,
+            MemberAuditError::Handler(HandlerError::Transient { .. })
+        ),
+        "{err}"
+    );
+    assert!(p.notifier.take().is_empty());
+    assert!(bucket.keys().is_empty());
+}
+
+#[tokio::test]
+async fn audit_events_run_nothing_outside_organization_mode_or_without_a_bucket() {
+    let accounts = Accounts::new();
+    let event = audit_event(ACCOUNT, "2026-11-30T06:00:00Z");
+    // Single account: not a member's audit (the pipeline ignores it).
+    let single = Pipeline::new(
+        MemoryResolver::default(),
+        MemoryNotifier::new(),
+        Settings::default(),
+    );
+    assert!(single
+        .audit_member(
+            &accounts,
+            Some(&Bucket::default()),
+            &ReconcileSettings::default(),
+            &event
+        )
+        .await
+        .is_none());
+    let evaluation = single.handle(&event).await.expect("succeeds");
+    assert!(evaluation.alert().is_none());
+    // The central account's own schedule is the reconcile's, not a member's.
+    let p = central(member_resolver());
+    assert!(p
+        .audit_member(
+            &accounts,
+            Some(&Bucket::default()),
+            &ReconcileSettings::default(),
+            &audit_event(CENTRAL, "2026-11-30T06:00:00Z")
+        )
+        .await
+        .is_none());
+    // No report bucket (AuditSchedule empty): nothing read, nothing sent.
+    let out = p
+        .audit_member::<_, Bucket>(&accounts, None, &ReconcileSettings::default(), &event)
+        .await
+        .expect("a member's audit event")
+        .expect("succeeds");
+    assert!(matches!(out, MemberAudit::NoReportBucket), "{out:?}");
+    assert!(accounts.asked().is_empty());
+    assert!(p.notifier.take().is_empty());
+}
+
+#[tokio::test]
+async fn change_alerts_carry_the_accounts_alias_when_known() {
+    let mut members = member_resolver();
+    members.names.insert(ACCOUNT.into(), "prod-main".into());
+    let p = central(members);
+    let alert = one_alert(&p, &sample("attach-role-policy-admin.json")).await;
+    assert_eq!(
+        alert.subject,
+        format!("[doorman] {ACCOUNT} (prod-main) CRITICAL broad-managed-policy on orders-processor-role")
+    );
+    assert_eq!(alert.attributes["account_name"].value, "prod-main");
+    assert_eq!(alert.body.event.account_name.as_deref(), Some("prod-main"));
+    assert!(
+        alert
+            .text
+            .contains(&format!("Account: {ACCOUNT} \"prod-main\"")),
+        "{}",
+        alert.text
+    );
+    // Unknown name: the alert is as before, no name anywhere.
+    let p = central(member_resolver());
+    let alert = one_alert(&p, &sample("attach-role-policy-admin.json")).await;
+    assert!(!alert.attributes.contains_key("account_name"));
+    assert!(!alert.message.contains("account_name"));
 }

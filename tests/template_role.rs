@@ -1,9 +1,10 @@
 //! doorman's own role (`DoormanRole` in `template.yaml`) grants exactly what
 //! its code calls: every AWS API call of `src/resolve/aws.rs`,
-//! `src/notify/sns.rs` and the scheduled audit's `src/resolve/collect.rs`
-//! and `src/resolve/s3.rs` has an action in the role, scoped to the
-//! resource type it reads, and the role grants no IAM, Lambda, SNS or S3
-//! action the code never calls (the README's "every action in the role is one that ... calls").
+//! `src/notify/sns.rs`, the scheduled audit's `src/resolve/collect.rs`
+//! and `src/resolve/s3.rs`, and organization mode's `src/resolve/assume.rs`
+//! (STS `AssumeRole`, in `OrganizationReadPolicy`; the account alias) has an
+//! action in the role, scoped to the resource type it reads, and the role
+//! grants no IAM, Lambda, SNS, S3 or STS action the code never calls (the README's "every action in the role is one that ... calls").
 //! A new SDK call without its statement fails here, not in production with
 //! `AccessDenied`.
 
@@ -11,11 +12,22 @@ use std::collections::BTreeSet;
 
 /// The `DoormanRole` resource of `template.yaml`, as text.
 fn role_block() -> String {
+    resource_block("DoormanRole")
+}
+
+/// The policies doorman's role holds: `DoormanRole` and, in organization
+/// mode, `OrganizationReadPolicy` (the AssumeRole into member accounts).
+fn policies_block() -> String {
+    role_block() + &resource_block("OrganizationReadPolicy")
+}
+
+/// The resource `logical_id` of `template.yaml`, as text.
+fn resource_block(logical_id: &str) -> String {
     let template =
         std::fs::read_to_string("template.yaml").expect("template.yaml (run from the crate root)");
     let start = template
-        .find("\n  DoormanRole:\n")
-        .expect("template.yaml has a DoormanRole resource");
+        .find(&format!("\n  {logical_id}:\n"))
+        .unwrap_or_else(|| panic!("template.yaml has a {logical_id} resource"));
     let rest = &template[start + 1..];
     // The role ends where the next resource (two spaces, a name) starts.
     let mut end = rest.len();
@@ -170,6 +182,11 @@ fn code_calls() -> BTreeSet<String> {
     );
     calls.extend(calls_in("src/notify/sns.rs", &[("client", "sns")]));
     calls.extend(audit_calls());
+    // Organization mode: the AssumeRole into member accounts, and the
+    // account alias (doorman's own account's with its own role).
+    calls.extend(calls_in("src/resolve/assume.rs", &[("sts", "sts")]));
+    let assume = std::fs::read_to_string("src/resolve/assume.rs").expect("assume.rs");
+    calls.extend(client_calls(&assume, "iam"));
     calls
 }
 
@@ -189,6 +206,8 @@ fn the_code_calls_are_found() {
         "s3:ListBucket",
         "s3:GetObject",
         "s3:PutObject",
+        "sts:AssumeRole",
+        "iam:ListAccountAliases",
     ] {
         assert!(calls.contains(known), "{known} not found in {calls:?}");
     }
@@ -196,7 +215,7 @@ fn the_code_calls_are_found() {
 
 #[test]
 fn every_call_of_the_code_is_granted_and_nothing_else_of_those_services() {
-    let role = role_block();
+    let role = policies_block();
     let statements = statements(&role);
     assert!(statements.len() >= 8, "{statements:?}");
     let granted: BTreeSet<String> = statements
@@ -212,7 +231,7 @@ fn every_call_of_the_code_is_granted_and_nothing_else_of_those_services() {
     }
     for action in &granted {
         let service = action.split(':').next().unwrap_or("");
-        if ["iam", "lambda", "sns", "s3"].contains(&service) {
+        if ["iam", "lambda", "sns", "s3", "sts"].contains(&service) {
             assert!(
                 calls.contains(action),
                 "DoormanRole grants {action}, which doorman's code never calls"
@@ -299,6 +318,7 @@ fn each_read_is_scoped_to_the_resource_type_it_reads() {
             "lambda:ListEventSourceMappings",
             "lambda:ListLayers",
             "lambda:ListLayerVersions",
+            "iam:ListAccountAliases",
         ])
     );
     let role = role_block();

@@ -11,6 +11,16 @@
 //! Reports live under `audit/<time of the scheduled event>/`, so keys sort
 //! by time and a retry of the same event overwrites its own objects and
 //! still compares against the run before it, never against itself.
+//!
+//! In organization mode (SPEC §14) each member account's daily "audit this
+//! account" event (member.yaml's `<prefix>-audit` rule, forwarded to the
+//! central bus) runs the same audit in that account, through its
+//! doorman-reader, with its reports under `audit/<account id>/<time>/` and
+//! its digest compared with that account's previous report only. The
+//! stack's own account keeps `audit/<time>/` (the single-account layout,
+//! unchanged); the two never mix, because a time is never twelve digits
+//! and the previous report is looked for one level deep under the
+//! account's own prefix.
 
 use super::{diff, html, output, Report};
 use crate::alert::{self, Alert, AlertInput, EventFinding, Subject, Suppressions};
@@ -34,6 +44,14 @@ pub const EVENT_NAME: &str = "ScheduledAudit";
 /// One run of the schedule, from its EventBridge "Scheduled Event".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduledRun {
+    /// Where this account's reports are kept: [`PREFIX`] for the stack's
+    /// own account, `audit/<account id>/` for a member's.
+    pub prefix: String,
+    /// Whether the account is a member of the organization, not the
+    /// stack's own (the digest's subject then names it).
+    pub member: bool,
+    /// The account's alias, for the digest, when known.
+    pub account_name: Option<String>,
     /// The event's `id`: the digest's `event_id`, so a retry is recognisable.
     pub id: String,
     /// The event's `time` (`2026-11-30T06:00:00Z`): names the reports.
@@ -57,6 +75,77 @@ impl ScheduledRun {
         {
             return None;
         }
+        Some(Self::parse(event, PREFIX.to_string(), false))
+    }
+
+    /// The run a member account's "audit this account" event asks for, in
+    /// organization mode: a Scheduled Event (`source: aws.events`, which
+    /// only AWS can send) of an account other than `own_account`. `None`
+    /// for any other event. The central bus admits only the organization's
+    /// accounts (`aws:PrincipalOrgID`), and the central rule only events of
+    /// a `<name_prefix>-audit` rule; here the event must also be exactly
+    /// what member.yaml's audit rule sends: a 12-digit account, and as its
+    /// one resource that account's own `<name_prefix>-audit` rule in the
+    /// event's region. Anything else is an error naming the event, the
+    /// account and the problem (an `unprocessable-event`, and no role is
+    /// assumed for it).
+    pub fn for_member(
+        event: &Value,
+        own_account: &str,
+        name_prefix: &str,
+    ) -> Option<Result<ScheduledRun, String>> {
+        if event.get("source").and_then(Value::as_str) != Some("aws.events")
+            || event.get("detail-type").and_then(Value::as_str) != Some("Scheduled Event")
+            || event.get("account").and_then(Value::as_str) == Some(own_account)
+        {
+            return None;
+        }
+        let text = |k: &str| event.get(k).and_then(Value::as_str).unwrap_or_default();
+        let (id, account, region) = (text("id"), text("account"), text("region"));
+        let refuse = |why: String| {
+            Some(Err(format!(
+                "the scheduled audit event `{}` of account `{}` is not member.yaml's daily audit event: {why}; no account was read",
+                id.escape_debug(),
+                account.escape_debug()
+            )))
+        };
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return refuse("its `account` is not a 12-digit account id".to_string());
+        }
+        let valid_region = !region.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_region {
+            return refuse("its `region` is not a region name".to_string());
+        }
+        let resources: Vec<&str> = match event.get("resources").and_then(Value::as_array) {
+            Some(r) => r.iter().filter_map(Value::as_str).collect(),
+            None => Vec::new(),
+        };
+        let rule = format!(":events:{region}:{account}:rule/{name_prefix}-audit");
+        let from_audit_rule = |arn: &&str| {
+            arn.strip_prefix("arn:")
+                .and_then(|rest| rest.split_once(':'))
+                .is_some_and(|(partition, rest)| {
+                    partition.starts_with("aws") && format!(":{rest}") == rule
+                })
+        };
+        if resources.len() != 1 || !resources.iter().all(from_audit_rule) {
+            return refuse(format!(
+                "its `resources` must be exactly the account's own rule `arn:<partition>{rule}`, not {:?}",
+                resources
+                    .iter()
+                    .map(|r| r.escape_debug().to_string())
+                    .collect::<Vec<_>>()
+            ));
+        }
+        Some(Self::parse(event, format!("{PREFIX}{account}/"), true))
+    }
+
+    /// The run, once the event is known to be one: its `time` names the
+    /// reports.
+    fn parse(event: &Value, prefix: String, member: bool) -> Result<ScheduledRun, String> {
         let text = |k: &str| event.get(k).and_then(Value::as_str).unwrap_or_default();
         let time = text("time");
         // RFC 3339 as EventBridge writes it; its characters are safe in a key.
@@ -65,26 +154,29 @@ impl ScheduledRun {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b"-:TZ.+".contains(&b));
         if !valid {
-            return Some(Err(format!(
+            return Err(format!(
                 "the scheduled event `{}` has no valid `time` (an RFC 3339 timestamp such as 2026-11-30T06:00:00Z): {:?}",
                 text("id").escape_debug(),
                 time.escape_debug().to_string()
-            )));
+            ));
         }
-        Some(Ok(ScheduledRun {
+        Ok(ScheduledRun {
+            prefix,
+            member,
+            account_name: None,
             id: text("id").to_string(),
             time: time.to_string(),
             account: text("account").to_string(),
             region: text("region").to_string(),
-        }))
+        })
     }
 
     fn json_key(&self) -> String {
-        format!("{PREFIX}{}/{JSON_NAME}", self.time)
+        format!("{}{}/{JSON_NAME}", self.prefix, self.time)
     }
 
     fn html_key(&self) -> String {
-        format!("{PREFIX}{}/{HTML_NAME}", self.time)
+        format!("{}{}/{HTML_NAME}", self.prefix, self.time)
     }
 }
 
@@ -158,10 +250,16 @@ async fn audit<A: AccountSource>(source: &A, options: &Options) -> Result<Report
     Ok(report)
 }
 
-/// The latest report before `current` (keys sort by time).
-fn previous_key(keys: &[String], current: &str) -> Option<String> {
+/// The latest report before `current` (keys sort by time) directly under
+/// `prefix`: `<prefix><time>/report.json`, never a member's report one
+/// level deeper.
+fn previous_key(keys: &[String], prefix: &str, current: &str) -> Option<String> {
     keys.iter()
-        .filter(|k| k.starts_with(PREFIX) && k.ends_with(&format!("/{JSON_NAME}")))
+        .filter(|k| {
+            k.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(&format!("/{JSON_NAME}")))
+                .is_some_and(|time| !time.is_empty() && !time.contains('/'))
+        })
         .filter(|k| k.as_str() < current)
         .max()
         .cloned()
@@ -227,7 +325,8 @@ where
     N: Notifier,
 {
     let mut options = settings.options.clone();
-    if options.account_id.is_none() && !run.account.is_empty() {
+    // A member's audit judges the member's account as its own.
+    if (run.member || options.account_id.is_none()) && !run.account.is_empty() {
         options.account_id = Some(run.account.clone());
     }
     let report = audit(source, &options).await?;
@@ -236,8 +335,11 @@ where
         .map_err(|e| ReconcileError::Local(format!("the JSON report does not parse: {e}")))?;
     let (json_key, html_key) = (run.json_key(), run.html_key());
 
-    let keys = store.keys(PREFIX).await.map_err(ReconcileError::Store)?;
-    let mut previous = previous_key(&keys, &json_key);
+    let keys = store
+        .keys(&run.prefix)
+        .await
+        .map_err(ReconcileError::Store)?;
+    let mut previous = previous_key(&keys, &run.prefix, &json_key);
     let mut unreadable = None;
     let prior = match &previous {
         Some(key) => {
@@ -318,7 +420,13 @@ where
         tag_ignored: Default::default(),
     };
     let new_count = input.findings.len();
-    let alert = alert::build(&input, &settings.suppressions);
+    let name = run.account_name.as_deref();
+    let alert = alert::build_named(&input, &settings.suppressions, name).map(|mut a| {
+        if run.member {
+            a.subject = alert::subject_with_account(&a.subject, &input.event.account, name);
+        }
+        a
+    });
     if let Some(alert) = &alert {
         notifier.publish(alert).await?;
     }
@@ -660,11 +768,210 @@ mod tests {
         .map(String::from)
         .to_vec();
         assert_eq!(
-            previous_key(&keys, "audit/2026-11-30T06:00:00Z/report.json").as_deref(),
+            previous_key(&keys, PREFIX, "audit/2026-11-30T06:00:00Z/report.json").as_deref(),
             Some("audit/2026-11-29T06:00:00Z/report.json")
         );
         assert_eq!(
-            previous_key(&keys, "audit/2026-11-28T06:00:00Z/report.json"),
+            previous_key(&keys, PREFIX, "audit/2026-11-28T06:00:00Z/report.json"),
+            None
+        );
+    }
+
+    const MEMBER: &str = "444455556666";
+
+    /// member.yaml's audit rule's event, forwarded from `MEMBER`.
+    fn member_event(time: &str) -> Value {
+        serde_json::json!({
+            "version": "0", "id": format!("member-{time}"), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": MEMBER, "time": time, "region": "us-east-1",
+            "resources": [format!("arn:aws:events:us-east-1:{MEMBER}:rule/doorman-audit")],
+            "detail": {}
+        })
+    }
+
+    fn member_run(time: &str) -> ScheduledRun {
+        ScheduledRun::for_member(&member_event(time), "111122223333", "doorman")
+            .expect("a member's audit event")
+            .expect("valid")
+    }
+
+    #[tokio::test]
+    async fn a_members_reports_go_under_its_prefix_and_compare_with_its_own_only() {
+        let w = World::new(false);
+        // The stack's own account first: its layout is unchanged.
+        w.run("2026-11-28T06:00:00Z").await;
+        w.notifier.take();
+        let mut first = member_run("2026-11-29T06:00:00Z");
+        first.account_name = Some("prod-main".into());
+        let out = run(&w.account, &w.store, &w.notifier, &w.settings, &first)
+            .await
+            .unwrap();
+        assert_eq!(
+            out.json_key,
+            format!("audit/{MEMBER}/2026-11-29T06:00:00Z/report.json")
+        );
+        assert_eq!(
+            out.html_key,
+            format!("audit/{MEMBER}/2026-11-29T06:00:00Z/report.html")
+        );
+        // The own account's report is not the member's previous one.
+        assert_eq!(
+            out.previous, None,
+            "the member's first audit is its baseline"
+        );
+        let alerts = w.notifier.take();
+        assert_eq!(alerts.len(), 1);
+        let digest = &alerts[0];
+        assert!(digest.text.contains("BASELINE"), "{}", digest.text);
+        assert_eq!(digest.body.event.account, MEMBER);
+        assert_eq!(digest.body.event.account_name.as_deref(), Some("prod-main"));
+        assert_eq!(digest.attributes["account"].value, MEMBER);
+        assert!(
+            digest
+                .subject
+                .starts_with(&format!("[doorman] {MEMBER} (prod-main) ")),
+            "{}",
+            digest.subject
+        );
+
+        // The next day, one new public URL in the member: exactly it, compared
+        // with the member's report.
+        *w.account.with_url.lock().unwrap() = true;
+        let out = run(
+            &w.account,
+            &w.store,
+            &w.notifier,
+            &w.settings,
+            &member_run("2026-11-30T06:00:00Z"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            out.previous.as_deref(),
+            Some(format!("audit/{MEMBER}/2026-11-29T06:00:00Z/report.json").as_str())
+        );
+        assert_eq!(out.new, 1);
+        w.notifier.take();
+        // And the stack's own next audit compares with its own report, not
+        // with the member's later ones.
+        let own = w.run("2026-11-30T07:00:00Z").await;
+        assert_eq!(
+            own.previous.as_deref(),
+            Some("audit/2026-11-28T06:00:00Z/report.json")
+        );
+        assert_eq!(own.json_key, "audit/2026-11-30T07:00:00Z/report.json");
+    }
+
+    #[test]
+    fn only_member_yamls_audit_event_of_another_account_starts_a_member_audit() {
+        let own = "111122223333";
+        // The stack's own schedule and CloudTrail events are not a member's.
+        let mut e = member_event("2026-11-30T06:00:00Z");
+        e["account"] = serde_json::json!(own);
+        assert!(ScheduledRun::for_member(&e, own, "doorman").is_none());
+        let mut e = member_event("2026-11-30T06:00:00Z");
+        e["detail-type"] = serde_json::json!("AWS API Call via CloudTrail");
+        assert!(ScheduledRun::for_member(&e, own, "doorman").is_none());
+        let mut e = member_event("2026-11-30T06:00:00Z");
+        e["source"] = serde_json::json!("doorman.audit");
+        assert!(ScheduledRun::for_member(&e, own, "doorman").is_none());
+
+        let ok = member_run("2026-11-30T06:00:00Z");
+        assert_eq!(ok.prefix, format!("audit/{MEMBER}/"));
+        assert!(ok.member);
+        assert_eq!(ok.account, MEMBER);
+
+        // Refused, naming the account and the problem: no role is assumed.
+        let refused = |e: &Value| {
+            ScheduledRun::for_member(e, own, "doorman")
+                .expect("a scheduled event of another account")
+                .expect_err("refused")
+        };
+        for (field, value, says) in [
+            ("account", serde_json::json!("4444-5555-66"), "12-digit"),
+            ("account", serde_json::json!("../../x"), "12-digit"),
+            ("region", serde_json::json!("us-east-1/../x"), "`region`"),
+            // Another rule of the account (or of another account) asking.
+            (
+                "resources",
+                serde_json::json!([format!("arn:aws:events:us-east-1:{MEMBER}:rule/other")]),
+                "`resources`",
+            ),
+            (
+                "resources",
+                serde_json::json!(["arn:aws:events:us-east-1:777788889999:rule/doorman-audit"]),
+                "`resources`",
+            ),
+            (
+                "resources",
+                serde_json::json!([format!(
+                    "arn:aws:events:eu-west-1:{MEMBER}:rule/doorman-audit"
+                )]),
+                "`resources`",
+            ),
+            ("resources", serde_json::json!([]), "`resources`"),
+            (
+                "resources",
+                serde_json::json!([
+                    format!("arn:aws:events:us-east-1:{MEMBER}:rule/doorman-audit"),
+                    format!("arn:aws:events:us-east-1:{MEMBER}:rule/doorman-audit")
+                ]),
+                "`resources`",
+            ),
+            ("time", serde_json::json!("../../etc"), "`time`"),
+        ] {
+            let mut e = member_event("2026-11-30T06:00:00Z");
+            e[field] = value.clone();
+            let why = refused(&e);
+            assert!(why.contains(says), "{field}={value}: {why}");
+            assert!(why.contains("member-2026-11-30T06:00:00Z"), "{why}");
+        }
+        let mut e = member_event("2026-11-30T06:00:00Z");
+        e["account"] = serde_json::json!("777788889999");
+        assert!(refused(&e).contains("`777788889999`"));
+        // Other partitions are the same rule.
+        let mut e = member_event("2026-11-30T06:00:00Z");
+        e["resources"] = serde_json::json!([format!(
+            "arn:aws-cn:events:us-east-1:{MEMBER}:rule/doorman-audit"
+        )]);
+        assert!(ScheduledRun::for_member(&e, own, "doorman")
+            .unwrap()
+            .is_ok());
+    }
+
+    #[test]
+    fn a_members_previous_report_is_under_its_own_prefix_only() {
+        let keys: Vec<String> = [
+            "audit/2026-11-29T06:00:00Z/report.json",
+            "audit/444455556666/2026-11-28T06:00:00Z/report.json",
+            "audit/444455556666/2026-11-28T06:00:00Z/report.html",
+            "audit/777788889999/2026-11-29T06:00:00Z/report.json",
+        ]
+        .map(String::from)
+        .to_vec();
+        let prefix = "audit/444455556666/";
+        assert_eq!(
+            previous_key(
+                &keys,
+                prefix,
+                "audit/444455556666/2026-11-30T06:00:00Z/report.json"
+            )
+            .as_deref(),
+            Some("audit/444455556666/2026-11-28T06:00:00Z/report.json")
+        );
+        assert_eq!(
+            previous_key(&keys, PREFIX, "audit/2026-11-30T06:00:00Z/report.json").as_deref(),
+            Some("audit/2026-11-29T06:00:00Z/report.json")
+        );
+        // A member whose id sorts before every time is never the stack's
+        // own previous report.
+        let only_member = vec!["audit/100055556666/2026-11-29T06:00:00Z/report.json".to_string()];
+        assert_eq!(
+            previous_key(
+                &only_member,
+                PREFIX,
+                "audit/2026-11-30T06:00:00Z/report.json"
+            ),
             None
         );
     }

@@ -4,7 +4,9 @@
 //!
 //! The audit schedule's "Scheduled Event" (SPEC §12) goes to
 //! `audit::reconcile` instead: a live audit, its reports in the bucket named
-//! by `DOORMAN_REPORT_BUCKET`, and one digest of what is new.
+//! by `DOORMAN_REPORT_BUCKET`, and one digest of what is new. In
+//! organization mode a member's forwarded "audit this account" event runs
+//! the same audit in that account (`Pipeline::audit_member`).
 //!
 //! Configuration is read and checked once, before the first event; SDK
 //! clients are built once and reused by every invocation. The SDK honours
@@ -15,7 +17,8 @@ use doorman::audit::reconcile::{self, ReconcileSettings, ScheduledRun};
 use doorman::config::LambdaConfig;
 use doorman::lint::Options;
 use doorman::notify::sns::SnsNotifier;
-use doorman::pipeline::{Organization, Pipeline};
+use doorman::pipeline::org::MemberAudit;
+use doorman::pipeline::{MemberResolvers, Organization, Pipeline};
 use doorman::resolve::assume::MemberReaders;
 use doorman::resolve::aws::AwsResolver;
 use doorman::resolve::s3::{LiveAccount, S3Reports};
@@ -120,7 +123,10 @@ async fn main() -> Result<(), Error> {
     // Member accounts are read through their doorman-reader (one set of
     // credentials per account, cached); unused in single-account mode.
     let partition = organization.as_ref().map_or("aws", |(_, p)| p.as_str());
-    let members = MemberReaders::new(&sdk, partition);
+    // The own account (from the topic's ARN) is named with doorman's own
+    // role (iam:ListAccountAliases), never through an AssumeRole.
+    let own = config.topic_arn.split(':').nth(4).unwrap_or_default();
+    let members = MemberReaders::new(&sdk, partition).with_own_account(own);
     let pipeline = Pipeline {
         resolver: AwsResolver::new(&sdk),
         notifier: SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), config.topic_arn.clone()),
@@ -141,11 +147,13 @@ async fn main() -> Result<(), Error> {
     let own_account = own_account.as_str();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         if let Some(run) = ScheduledRun::from_event(&event.payload, own_account) {
-            let run = run.inspect_err(|e| tracing::error!("{e}"))?;
+            let mut run = run.inspect_err(|e| tracing::error!("{e}"))?;
             let Some(reports) = reports else {
                 tracing::warn!(event_id = %run.id, "scheduled event ignored: DOORMAN_REPORT_BUCKET is not set (AuditSchedule is empty)");
                 return Ok(serde_json::json!({"event_id": run.id, "audit": null}));
             };
+            // The digest names the account by its alias too, when it has one.
+            run.account_name = pipeline.members.account_name(&run.account).await;
             let outcome = reconcile::run(account, reports, &pipeline.notifier, reconcile_settings, &run)
                 .await
                 .inspect_err(|e| {
@@ -172,6 +180,44 @@ async fn main() -> Result<(), Error> {
                 },
                 "alert": published,
             }));
+        }
+        // A member account's daily "audit this account" (organization mode).
+        if let Some(audit) = pipeline
+            .audit_member(&pipeline.members, reports.as_ref(), reconcile_settings, &event.payload)
+            .await
+        {
+            let audit = audit.inspect_err(|e| {
+                tracing::error!(request_id = %event.context.request_id, "member audit: {e}");
+            })?;
+            return Ok(match audit {
+                MemberAudit::Done(outcome) => {
+                    let published = outcome.alert.as_ref().map(|a| a.subject.clone());
+                    tracing::info!(
+                        report = %outcome.json_key,
+                        previous = outcome.previous.as_deref().unwrap_or("none (baseline)"),
+                        findings = outcome.findings,
+                        new = outcome.new,
+                        alert = published.as_deref().unwrap_or("none"),
+                        "member account audit done"
+                    );
+                    serde_json::json!({
+                        "audit": {
+                            "report": outcome.json_key,
+                            "html": outcome.html_key,
+                            "previous": outcome.previous,
+                            "findings": outcome.findings,
+                            "new": outcome.new,
+                        },
+                        "alert": published,
+                    })
+                }
+                MemberAudit::Unprocessable(evaluation) => serde_json::json!({
+                    "event_id": evaluation.event.id,
+                    "audit": null,
+                    "alert": evaluation.alert().map(|a| a.subject.clone()),
+                }),
+                MemberAudit::NoReportBucket => serde_json::json!({"audit": null}),
+            });
         }
         let evaluation = pipeline.handle(&event.payload).await.inspect_err(|e| {
             tracing::error!(request_id = %event.context.request_id, "{e}");

@@ -203,16 +203,36 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
         })
     }
 
-    /// The alert's subject names the member account.
-    fn name_account(&self, member: Option<&str>, mut evaluation: Evaluation) -> Evaluation {
-        if let (
-            Some(account),
-            Verdict::Evaluated {
-                alert: Some(alert), ..
-            },
-        ) = (member, &mut evaluation.verdict)
+    /// The alert carries the account's name (alias) when it is known, and
+    /// for a member account its subject names the account. The name is
+    /// asked for only when there is an alert to send.
+    async fn name_account(
+        &self,
+        member: Option<&str>,
+        account: &str,
+        mut evaluation: Evaluation,
+    ) -> Evaluation {
+        if let Verdict::Evaluated {
+            input,
+            alert: Some(alert),
+            ..
+        } = &mut evaluation.verdict
         {
-            alert.subject = org::subject_with_account(&alert.subject, account);
+            let name = match account {
+                "" => None,
+                account => self.members.account_name(account).await,
+            };
+            if name.is_some() {
+                if let Some(named) =
+                    alert::build_named(input, &self.settings.suppressions, name.as_deref())
+                {
+                    *alert = named;
+                }
+            }
+            if let Some(account) = member {
+                alert.subject =
+                    alert::subject_with_account(&alert.subject, account, name.as_deref());
+            }
         }
         evaluation
     }
@@ -232,15 +252,18 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
             Err(e) => {
                 let account = e.info.account.clone();
                 let evaluation = self.unprocessable(*e.info, &e.reason);
-                return Ok(self.name_account(self.member_of(&account), evaluation));
+                return Ok(self
+                    .name_account(self.member_of(&account), &account, evaluation)
+                    .await);
             }
         };
         let member = self.member_of(&change.info.account);
         let guarded = self.guarded_for(member);
         if let Some(code) = &change.error_code {
-            return Ok(
-                self.name_account(member, self.failed_attempt(&guarded, member, &change, code))
-            );
+            let evaluation = self.failed_attempt(&guarded, member, &change, code);
+            return Ok(self
+                .name_account(member, &change.info.account, evaluation)
+                .await);
         }
         let base = crate::rules::Context {
             trusted_accounts: self.settings.trusted_accounts.clone(),
@@ -262,7 +285,9 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
             },
         };
         let evaluation = self.judged(outcome, &guarded, member, &change)?;
-        Ok(self.name_account(member, evaluation))
+        Ok(self
+            .name_account(member, &change.info.account, evaluation)
+            .await)
     }
 
     /// The evaluation of an assessed change (or why it could not be).

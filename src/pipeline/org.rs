@@ -4,10 +4,22 @@
 //! role), and calls on the member side (member.yaml's rules and roles) are
 //! `guardrail-tampering` there. The central account's own events are judged
 //! as in single-account mode.
+//!
+//! A member's daily "audit this account" event ([`Pipeline::audit_member`])
+//! runs the scheduled audit (`audit::reconcile`) in that account through
+//! the same cached doorman-reader credentials, with the reports under the
+//! account's own prefix and one digest naming the account.
 
 use super::guard::short_name;
-use crate::event::{GuardrailCall, GuardrailTarget};
+use super::{Evaluation, HandlerError, Pipeline};
+use crate::audit::reconcile::{self, Outcome, ReconcileError, ReconcileSettings, ScheduledRun};
+use crate::event::{EventInfo, GuardrailCall, GuardrailTarget};
+use crate::notify::Notifier;
+use crate::resolve::reports::{MemberAccounts, ReportStore};
+use crate::resolve::{ResolveError, Resolver};
+use serde_json::Value;
 
+pub use crate::alert::subject_with_account;
 pub use crate::resolve::{MemberResolvers, NoMembers, READER_ROLE};
 
 /// The organization deployment, as the central stack configures it.
@@ -64,17 +76,130 @@ impl Organization {
     }
 }
 
-/// `subject` (`[doorman] HIGH ...`) with the member account after the tag,
-/// within SNS's 100 characters (the end is clipped, marked `...`).
-pub fn subject_with_account(subject: &str, account: &str) -> String {
-    let rest = subject.strip_prefix("[doorman] ").unwrap_or(subject);
-    let mut out = format!("[doorman] {account} {rest}");
-    if out.len() > 100 {
-        // Subjects are printable ASCII: any byte is a character boundary.
-        out.truncate(97);
-        out.push_str("...");
+/// What a member's "audit this account" event became.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum MemberAudit {
+    /// The audit ran: where its reports are, and its digest (if any).
+    Done(Outcome),
+    /// The event is not member.yaml's audit event, or the account cannot be
+    /// read: an `unprocessable-event` naming the account (published).
+    Unprocessable(Evaluation),
+    /// The stack has no report bucket (`AuditSchedule` is empty): nothing
+    /// is audited, and the log says so.
+    NoReportBucket,
+}
+
+/// Why a member's audit failed the invocation (Lambda retries it, then
+/// keeps the event in the failure queue).
+#[derive(Debug, thiserror::Error)]
+pub enum MemberAuditError {
+    #[error(transparent)]
+    Handler(#[from] HandlerError),
+    #[error("account {account}: {error}")]
+    Audit {
+        account: String,
+        error: ReconcileError,
+    },
+}
+
+impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
+    /// Runs the scheduled audit a member account's daily event asks for
+    /// (SPEC §14), or `None` when `event` is not a member's audit event (or
+    /// doorman is not deployed for an organization). The account is read
+    /// through `accounts` (its doorman-reader, the credentials cached with
+    /// those of change events); its reports go under `audit/<account>/` in
+    /// `store`; one digest names the account.
+    pub async fn audit_member<A: MemberAccounts, S: ReportStore>(
+        &self,
+        accounts: &A,
+        store: Option<&S>,
+        settings: &ReconcileSettings,
+        event: &Value,
+    ) -> Option<Result<MemberAudit, MemberAuditError>> {
+        let org = self.organization.as_ref()?;
+        let run = ScheduledRun::for_member(event, &org.own_account, &org.name_prefix)?;
+        Some(
+            self.run_member_audit(accounts, store, settings, event, run)
+                .await,
+        )
     }
-    out
+
+    async fn run_member_audit<A: MemberAccounts, S: ReportStore>(
+        &self,
+        accounts: &A,
+        store: Option<&S>,
+        settings: &ReconcileSettings,
+        event: &Value,
+        run: Result<ScheduledRun, String>,
+    ) -> Result<MemberAudit, MemberAuditError> {
+        let mut run = match run {
+            Ok(run) => run,
+            // Refused before any role is assumed.
+            Err(reason) => return self.audit_refused(event, &reason).await,
+        };
+        let Some(store) = store else {
+            tracing::warn!(event_id = %run.id, account = %run.account, "member audit event ignored: DOORMAN_REPORT_BUCKET is not set (AuditSchedule is empty)");
+            return Ok(MemberAudit::NoReportBucket);
+        };
+        let source = match accounts.account(&run.account, &run.region).await {
+            Ok(source) => source,
+            Err(ResolveError::Transient(reason)) => {
+                return Err(HandlerError::Transient {
+                    event_id: run.id,
+                    reason,
+                }
+                .into())
+            }
+            Err(e) => return self.audit_refused(event, &e.to_string()).await,
+        };
+        run.account_name = self.members.account_name(&run.account).await;
+        reconcile::run(&source, store, &self.notifier, settings, &run)
+            .await
+            .map(MemberAudit::Done)
+            .map_err(|error| MemberAuditError::Audit {
+                account: run.account.clone(),
+                error,
+            })
+    }
+
+    /// The `unprocessable-event` for an audit event doorman will not (or
+    /// cannot) run, published.
+    async fn audit_refused(
+        &self,
+        event: &Value,
+        reason: &str,
+    ) -> Result<MemberAudit, MemberAuditError> {
+        let text = |k: &str| {
+            event
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let info = EventInfo {
+            id: text("id"),
+            name: reconcile::EVENT_NAME.to_string(),
+            time: text("time"),
+            account: text("account"),
+            region: text("region"),
+            actor: "doorman (scheduled audit)".to_string(),
+            service: "events".to_string(),
+            ..Default::default()
+        };
+        let account = info.account.clone();
+        // The subject names the account only when it is an account id.
+        let member = crate::resolve::is_account_id(&account).then_some(account.as_str());
+        let evaluation = self.unprocessable(info, reason);
+        let evaluation = self.name_account(member, &account, evaluation).await;
+        if let Some(alert) = evaluation.alert() {
+            self.notifier
+                .publish(alert)
+                .await
+                .map_err(HandlerError::from)?;
+        }
+        Ok(MemberAudit::Unprocessable(evaluation))
+    }
 }
 
 #[cfg(test)]
@@ -137,17 +262,5 @@ mod tests {
                 "{resource}"
             );
         }
-    }
-
-    #[test]
-    fn the_subject_names_the_account_within_100_characters() {
-        assert_eq!(
-            subject_with_account("[doorman] CRITICAL public-invoke on f", "111122223333"),
-            "[doorman] 111122223333 CRITICAL public-invoke on f"
-        );
-        let long = format!("[doorman] HIGH x on {}", "n".repeat(80));
-        let s = subject_with_account(&long, "111122223333");
-        assert_eq!(s.len(), 100);
-        assert!(s.starts_with("[doorman] 111122223333 HIGH") && s.ends_with("..."));
     }
 }

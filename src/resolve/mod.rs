@@ -162,6 +162,11 @@ pub trait Resolver: Send + Sync {
 /// assumes (its name is fixed: the central role may assume no other).
 pub const READER_ROLE: &str = "doorman-reader";
 
+/// Twelve ASCII digits: an AWS account id, safe in an ARN.
+pub fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Resolvers that work in a member account, one per account.
 pub trait MemberResolvers: Send + Sync {
     type Resolver: Resolver;
@@ -176,6 +181,14 @@ pub trait MemberResolvers: Send + Sync {
         account: &str,
         region: &str,
     ) -> impl Future<Output = Result<Self::Resolver, ResolveError>> + Send;
+
+    /// The alias of `account` (`iam:ListAccountAliases`) for the alerts,
+    /// when it can be known; cached by the implementation. A failed lookup
+    /// is `None` (and logged there): a name never fails an event.
+    fn account_name(&self, account: &str) -> impl Future<Output = Option<String>> + Send {
+        let _ = account;
+        async { None }
+    }
 }
 
 /// Single-account mode: no member account is ever read.

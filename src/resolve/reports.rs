@@ -3,6 +3,7 @@
 //! so the reconcile runs against the SDK in the Lambda ([`super::s3`]) and
 //! against fakes in tests. No SDK type appears here.
 
+use super::ResolveError;
 use std::future::Future;
 use std::path::Path;
 
@@ -31,4 +32,19 @@ pub trait ReportStore: Send + Sync {
     fn location(&self, key: &str) -> String {
         key.to_string()
     }
+}
+
+/// The accounts of an organization, each read through its `doorman-reader`
+/// (SPEC §14), for the per-account scheduled audit.
+pub trait MemberAccounts: Send + Sync {
+    type Source: AccountSource;
+
+    /// `account` as an [`AccountSource`] (its Lambda functions in
+    /// `region`). A `Transient` error is retried by Lambda; any other (the
+    /// role cannot be assumed) names the account and what is missing.
+    fn account(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> impl Future<Output = Result<Self::Source, ResolveError>> + Send;
 }

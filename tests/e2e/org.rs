@@ -4,7 +4,11 @@
 //! through moto's STS, reads the member's IAM with those credentials and
 //! publishes the alert with the member's account; a second event of the
 //! same account reuses the credentials (one AssumeRole); deleting a
-//! member's forwarding rule is tampering naming the account.
+//! member's forwarding rule is tampering naming the account; the member's
+//! daily "audit this account" event makes the central function audit the
+//! member through the same reader role, write the reports under the
+//! member's prefix in the central bucket and publish a digest naming the
+//! member (id and alias); a forged one assumes nothing.
 //!
 //! moto switches accounts by credentials: keys from an AssumeRole into a
 //! role of account X act in account X. The test sets the member account up
@@ -18,6 +22,8 @@ use serde_json::{json, Value};
 
 use crate::aws::{Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
 use crate::events;
+use crate::reconcile::{object, s3, BUCKET};
+use crate::runtime::Outcome;
 use crate::setup::{self, Stack};
 
 const MEMBER: &str = "111122223333";
@@ -212,4 +218,140 @@ async fn deleting_a_members_forwarding_rule_is_tampering_naming_the_account() {
     s.function.invoke_ok(&event).await;
     s.assert_no_alert("the central rule's name in a member account")
         .await;
+}
+
+/// member.yaml's audit rule's Scheduled Event, as EventBridge forwards it
+/// from the member account to the central bus.
+fn member_audit_event(time: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": format!("e2e-member-audit-{time}"),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": MEMBER,
+        "time": time,
+        "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:{MEMBER}:rule/doorman-audit")],
+        "detail": {}
+    })
+}
+
+#[tokio::test]
+async fn a_members_daily_audit_lands_under_its_prefix_and_the_digest_names_it() {
+    let mut s = Stack::start_with(
+        "org-audit",
+        &[
+            ("DOORMAN_ORGANIZATION_ID", "o-a1b2c3d4e5".to_string()),
+            ("DOORMAN_REPORT_BUCKET", BUCKET.to_string()),
+        ],
+        1,
+    )
+    .await;
+    let endpoint = s.moto.endpoint();
+    let s3 = s3(&endpoint);
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create bucket: {e:?}"));
+    // The member: its reader role, an alias, and a role that may do
+    // anything; the central account has a role of its own that the
+    // member's report must not show.
+    let member = clients_in(&endpoint, MEMBER).await;
+    setup::create_role(&member, "doorman-reader", &[]).await;
+    member
+        .iam
+        .create_account_alias()
+        .account_alias("e2e-member")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create the member's alias: {e:?}"));
+    setup::create_role(&member, "member-admin-role", &[]).await;
+    setup::put_role_policy(
+        &member,
+        "member-admin-role",
+        "everything",
+        &setup::admin_document(),
+    )
+    .await;
+    setup::create_role(&s.aws, "central-only-role", &[]).await;
+
+    let t = "2026-11-30T06:00:00Z";
+    let response = match s.function.invoke(&member_audit_event(t)).await {
+        Outcome::Response(body) => serde_json::from_str::<Value>(&body).expect("JSON response"),
+        Outcome::Error { error_type, body } => panic!(
+            "the member's audit failed ({error_type:?}): {body}\nlambda log:\n{}",
+            s.function.log_tail()
+        ),
+    };
+    let key = format!("audit/{MEMBER}/{t}/report.json");
+    assert_eq!(response["audit"]["report"], json!(key), "{response:#}");
+    assert_eq!(response["audit"]["previous"], Value::Null, "{response:#}");
+    let (report, ct) = object(&s3, &key).await;
+    assert_eq!(ct.as_deref(), Some("application/json"));
+    assert!(
+        report.contains(&format!("arn:aws:iam::{MEMBER}:role/member-admin-role")),
+        "the member's report holds the member's roles: {report:.2000}"
+    );
+    assert!(
+        !report.contains("central-only-role"),
+        "the member's report holds no central role"
+    );
+    let (html, _) = object(&s3, &format!("audit/{MEMBER}/{t}/report.html")).await;
+    assert!(html.contains("<html"), "{html:.200}");
+
+    // One digest, naming the member by id and alias.
+    let digest = &s.alerts.expect(1).await[0];
+    assert_eq!(digest.attribute("account"), MEMBER);
+    assert_eq!(digest.attribute("account_name"), "e2e-member");
+    assert_eq!(digest.attribute("event_name"), "ScheduledAudit");
+    assert_eq!(digest.message["event"]["account"], json!(MEMBER));
+    assert_eq!(digest.message["event"]["account_name"], json!("e2e-member"));
+    let subject = digest.subject.as_deref().expect("subject");
+    assert!(
+        subject.starts_with(&format!("[doorman] {MEMBER} (e2e-member) ")),
+        "{subject}"
+    );
+    assert!(digest.has_rule("admin-access"), "{:#}", digest.message);
+    let log = s.function.log_tail();
+    assert_eq!(
+        log.matches("assumed the member account's reader role")
+            .count(),
+        1,
+        "lambda log:\n{log}"
+    );
+
+    // A Scheduled Event of another of the member's rules asks for nothing:
+    // an unprocessable-event naming the account, and no AssumeRole.
+    let mut forged = member_audit_event("2026-11-30T07:00:00Z");
+    forged["account"] = json!("444455556666");
+    forged["resources"] = json!(["arn:aws:events:us-east-1:444455556666:rule/audit-me"]);
+    s.function.invoke_ok(&forged).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(
+        alert.findings()["unprocessable-event"],
+        "medium",
+        "{alert:#?}"
+    );
+    assert_eq!(alert.attribute("account"), "444455556666");
+    let log = s.function.log_tail();
+    assert!(
+        !log.contains("arn:aws:iam::444455556666:role/doorman-reader"),
+        "no role assumed for a forged event:\n{log}"
+    );
+    let listed = s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("list the bucket");
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            format!("audit/{MEMBER}/{t}/report.html"),
+            format!("audit/{MEMBER}/{t}/report.json"),
+        ],
+        "nothing written for the forged event"
+    );
 }

@@ -18,10 +18,10 @@ use crate::aws::{ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
 use crate::runtime::Outcome;
 use crate::setup::{self, Stack};
 
-const BUCKET: &str = "doorman-reports-e2e";
+pub(crate) const BUCKET: &str = "doorman-reports-e2e";
 const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
-fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+pub(crate) fn s3(endpoint: &str) -> aws_sdk_s3::Client {
     let config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -55,7 +55,7 @@ fn scheduled(time: &str) -> Value {
     })
 }
 
-async fn object(s3: &aws_sdk_s3::Client, key: &str) -> (String, Option<String>) {
+pub(crate) async fn object(s3: &aws_sdk_s3::Client, key: &str) -> (String, Option<String>) {
     let out = s3
         .get_object()
         .bucket(BUCKET)
