@@ -7,18 +7,14 @@
 //! bucket). All four must report exactly the expected findings, the same
 //! ones. The same binary then calls a change to that bucket tampering.
 //!
-//! The cross-account layer: moto 5.2.5 cannot make a function run another
-//! account's layer. `CreateFunction` looks each layer ARN up by layer name
-//! and version in the function's own account, ignoring the ARN's account,
-//! and stores the ARN of the layer it found there (`_get_layers_data` and
-//! `LayerStorage.get_layer_version_by_arn` in moto/awslambda/models.py), so
-//! `cross-account-layer` (a function using another account's layer) cannot
-//! arise in the emulator; tests/audit_cli.rs covers it from AWS CLI output.
-//! What moto does represent is the other side of a layer shared across
-//! accounts, its version policy (`AddLayerVersionPermission`,
-//! `GetLayerVersionPolicy`): one layer granted to every account
-//! (`public-layer`) and one to a single named account (no finding), used by
-//! a function of this account (no `cross-account-layer`).
+//! Layers across accounts, both sides: a function of this account runs a
+//! layer that a partner account published (`cross-account-layer`; moto
+//! resolves the foreign ARN in the partner's account only through
+//! tests/e2e/moto_server.py, as AWS does), and this account shares its own
+//! layers through their version policies (`AddLayerVersionPermission`,
+//! `GetLayerVersionPolicy`): one with every account (`public-layer`) and one
+//! with a single named account (no finding), run by one of its functions
+//! (no `cross-account-layer`).
 //!
 //! Needs the AWS CLI in target/awscli-venv (scripts/test installs it: a
 //! venv of its own, so its botocore pin cannot fight moto's or SAM's).
@@ -162,6 +158,9 @@ async fn role_with_trust(aws: &Aws, name: &str, trust: &Value, boundary: Option<
         .arn
 }
 
+/// The partner account that publishes a layer this account's function runs.
+const PARTNER: &str = "210987654321";
+
 const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 #[tokio::test]
@@ -251,8 +250,22 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     // Layers shared across accounts: with everyone, and with one partner
     // account; a function of this account runs the first.
     let public_layer = shared_layer(&aws, "shared-utils", "*").await;
-    let partner_layer = shared_layer(&aws, "partner-utils", "arn:aws:iam::210987654321:root").await;
+    let partner_layer = shared_layer(
+        &aws,
+        "partner-utils",
+        &format!("arn:aws:iam::{PARTNER}:root"),
+    )
+    .await;
     let f_reports = function_with_layers(&aws, "reports-api", &orders, &[&public_layer]).await;
+    // A layer the partner account published, run by a function of this one.
+    let partner = crate::org::clients_in(&endpoint, PARTNER).await;
+    let foreign_layer = shared_layer(
+        &partner,
+        "partner-plugin",
+        &format!("arn:aws:iam::{ACCOUNT}:root"),
+    )
+    .await;
+    let f_plugin = function_with_layers(&aws, "plugin-host", &orders, &[&foreign_layer]).await;
     aws.lambda
         .create_event_source_mapping()
         .function_name("queue-worker")
@@ -355,6 +368,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         ("public-invoke", f_hook.clone()),
         ("public-function-url", f_hook.clone()),
         ("public-layer", public_layer.clone()),
+        ("cross-account-layer", f_plugin.clone()),
     ]
     .into_iter()
     .map(|(r, s)| (r.to_string(), s))
@@ -472,8 +486,15 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         triples(&live),
         "the scheduled audit's report differs from --live"
     );
-    // Its digest (the baseline) lists the shared layer too.
+    // Its digest (the baseline) lists both layer findings too.
     let digest = stack.alerts.expect(1).await;
+    assert!(
+        digest[0]
+            .rules()
+            .contains(&"cross-account-layer".to_string()),
+        "{:#}",
+        digest[0].message
+    );
     assert!(
         digest[0].rules().contains(&"public-layer".to_string()),
         "{:#}",

@@ -38,7 +38,7 @@ fn config(endpoint: &str, credentials: Credentials) -> SdkConfig {
 }
 
 /// Clients acting in `account`, through an AssumeRole into it.
-async fn clients_in(endpoint: &str, account: &str) -> Aws {
+pub(crate) async fn clients_in(endpoint: &str, account: &str) -> Aws {
     let central = config(
         endpoint,
         Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "e2e"),
