@@ -1,7 +1,8 @@
 //! doorman's own role (`DoormanRole` in `template.yaml`) grants exactly what
 //! its code calls: every AWS API call of `src/resolve/aws.rs`,
-//! `src/notify/sns.rs` and the scheduled audit's `src/resolve/collect.rs`
-//! and `src/resolve/s3.rs` has an action in the role, scoped to the
+//! `src/notify/sns.rs`, the scheduled audit's `src/resolve/collect.rs`
+//! and `src/resolve/s3.rs`, and the AccessDenied dedupe's
+//! `src/resolve/dynamo.rs` has an action in the role, scoped to the
 //! resource type it reads, and the role grants no IAM, Lambda, SNS or S3
 //! action the code never calls (the README's "every action in the role is one that ... calls").
 //! A new SDK call without its statement fails here, not in production with
@@ -170,6 +171,9 @@ fn code_calls() -> BTreeSet<String> {
     );
     calls.extend(calls_in("src/notify/sns.rs", &[("client", "sns")]));
     calls.extend(audit_calls());
+    // The AccessDenied diagnosis's dedupe table (its GetRole is in aws.rs).
+    let dynamo = std::fs::read_to_string("src/resolve/dynamo.rs").expect("dynamo.rs");
+    calls.extend(client_calls(&dynamo, "dynamodb"));
     calls
 }
 
@@ -189,6 +193,8 @@ fn the_code_calls_are_found() {
         "s3:ListBucket",
         "s3:GetObject",
         "s3:PutObject",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
     ] {
         assert!(calls.contains(known), "{known} not found in {calls:?}");
     }
@@ -212,7 +218,7 @@ fn every_call_of_the_code_is_granted_and_nothing_else_of_those_services() {
     }
     for action in &granted {
         let service = action.split(':').next().unwrap_or("");
-        if ["iam", "lambda", "sns", "s3"].contains(&service) {
+        if ["iam", "lambda", "sns", "s3", "dynamodb"].contains(&service) {
             assert!(
                 calls.contains(action),
                 "DoormanRole grants {action}, which doorman's code never calls"
@@ -271,6 +277,10 @@ fn each_read_is_scoped_to_the_resource_type_it_reads() {
         (
             &["s3:GetObject", "s3:PutObject"][..],
             "${ReportBucket.Arn}/audit/*".to_string(),
+        ),
+        (
+            &["dynamodb:PutItem", "dynamodb:DeleteItem"][..],
+            "!GetAtt AccessDeniedTable.Arn".to_string(),
         ),
     ] {
         for action in actions {
