@@ -815,6 +815,21 @@ fn the_access_denied_side_exists_only_when_turned_on_and_rules_agree() {
         codes, known,
         "the rule delivers exactly the codes doorman diagnoses"
     );
+    // The whole pattern, as tests/e2e/access_denied.rs has the emulator's
+    // EventBridge match it; far below EventBridge's 2,048 characters.
+    assert_eq!(
+        pattern,
+        json!({
+            "source": [{"prefix": "aws."}],
+            "account": [CENTRAL],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {
+                "errorCode": doorman::tighten::denied::DENIED_CODES,
+                "userIdentity": {"type": ["AssumedRole"]},
+            },
+        })
+    );
+    assert!(pattern.to_string().len() < 2048);
     assert_eq!(
         on.property("AccessDeniedRule", &["Targets"])[0]["Arn"],
         json!("<DoormanFunction.Arn>")

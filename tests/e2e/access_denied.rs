@@ -203,3 +203,158 @@ async fn without_the_table_a_denied_call_is_ignored_as_before() {
         .await;
     stack.assert_no_alert("DiagnoseAccessDenied is off").await;
 }
+
+// --- the rule's pattern, matched by the emulator's EventBridge ----------------
+
+/// template.yaml's AccessDeniedRule pattern for `account`
+/// (tests/member_template.rs checks the template against the same shape).
+fn rule_pattern(account: &str) -> Value {
+    json!({
+        "source": [{"prefix": "aws."}],
+        "account": [account],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "errorCode": doorman::tighten::denied::DENIED_CODES,
+            "userIdentity": {"type": ["AssumedRole"]},
+        },
+    })
+}
+
+/// One call of the emulator's JSON protocol (EventBridge or SQS).
+async fn call(address: &str, service: &str, action: &str, body: Value) -> Value {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    use hyper_util::rt::TokioIo;
+    let (target, content_type) = match service {
+        "events" => (format!("AWSEvents.{action}"), "application/x-amz-json-1.1"),
+        _ => (format!("AmazonSQS.{action}"), "application/x-amz-json-1.0"),
+    };
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect to moto");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let request = hyper::Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("host", address)
+        .header("content-type", content_type)
+        .header("x-amz-target", target)
+        // moto routes by the credential scope's service.
+        .header(
+            "authorization",
+            format!("AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20261130/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"),
+        )
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(status.is_success(), "{service} {action}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Which of `events` the rule delivers (by CloudTrail event id).
+async fn delivered(address: &str, events: &[Value]) -> Vec<String> {
+    let queue = call(
+        address,
+        "sqs",
+        "CreateQueue",
+        json!({"QueueName": "ad-rule"}),
+    )
+    .await;
+    let url = queue["QueueUrl"].as_str().expect("QueueUrl").to_owned();
+    let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:ad-rule");
+    call(
+        address,
+        "events",
+        "PutRule",
+        json!({"Name": "doorman-access-denied", "EventPattern": rule_pattern(ACCOUNT).to_string(),
+               "State": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"}),
+    )
+    .await;
+    call(
+        address,
+        "events",
+        "PutTargets",
+        json!({"Rule": "doorman-access-denied", "Targets": [{"Id": "q", "Arn": arn}]}),
+    )
+    .await;
+    for event in events {
+        let entry = json!({"Source": event["source"], "DetailType": event["detail-type"],
+            "Detail": event["detail"].to_string(), "Resources": []});
+        let answer = call(address, "events", "PutEvents", json!({"Entries": [entry]})).await;
+        assert_eq!(answer["FailedEntryCount"], 0, "PutEvents: {answer}");
+    }
+    let mut ids = Vec::new();
+    loop {
+        let got = call(
+            address,
+            "sqs",
+            "ReceiveMessage",
+            json!({"QueueUrl": url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 300}),
+        )
+        .await;
+        let messages = got["Messages"].as_array().cloned().unwrap_or_default();
+        if messages.is_empty() {
+            return ids;
+        }
+        for m in messages {
+            let event: Value =
+                serde_json::from_str(m["Body"].as_str().expect("Body")).expect("event");
+            ids.push(
+                event["detail"]["eventID"]
+                    .as_str()
+                    .expect("eventID")
+                    .to_owned(),
+            );
+        }
+    }
+}
+
+/// The rule delivers refused calls of role sessions, in every error code
+/// doorman diagnoses, and nothing else: not a successful or otherwise failed
+/// call, not an IAM user's refusal, not a forged source.
+#[tokio::test]
+async fn the_rule_delivers_refused_calls_of_role_sessions_only() {
+    let moto = crate::moto::Moto::start("e2e-access-denied-rule").unwrap_or_else(|e| panic!("{e}"));
+    let endpoint = moto.endpoint();
+    let address = endpoint.trim_start_matches("http://");
+    let base = denied_create_bucket("any-fn-role", "base");
+    let with = |id: &str, change: &dyn Fn(&mut Value)| {
+        let mut e = base.clone();
+        e["detail"]["eventID"] = json!(id);
+        change(&mut e);
+        e
+    };
+    let mut events = Vec::new();
+    let mut wanted = Vec::new();
+    for code in doorman::tighten::denied::DENIED_CODES {
+        let id = format!("code-{code}");
+        events.push(with(&id, &|e| e["detail"]["errorCode"] = json!(code)));
+        wanted.push(id);
+    }
+    events.push(with("succeeded", &|e| {
+        e["detail"].as_object_mut().unwrap().remove("errorCode");
+    }));
+    events.push(with("other-error", &|e| {
+        e["detail"]["errorCode"] = json!("BucketAlreadyExists")
+    }));
+    events.push(with("iam-user", &|e| {
+        e["detail"]["userIdentity"] = json!({"type": "IAMUser", "userName": "alice",
+            "arn": format!("arn:aws:iam::{ACCOUNT}:user/alice")});
+    }));
+    events.push(with("forged", &|e| e["source"] = json!("my.app")));
+    let mut got = delivered(address, &events).await;
+    got.sort();
+    wanted.sort();
+    assert_eq!(got, wanted);
+}
