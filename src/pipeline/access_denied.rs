@@ -13,7 +13,9 @@
 //! 1. the pipeline judges it as any failed call: an attempt on doorman's
 //!    own doors is `guardrail-tampering` and nothing more is done;
 //! 2. the caller must be a session of a role (`userIdentity.sessionContext
-//!    .sessionIssuer`); an IAM user, a root or service call is not judged;
+//!    .sessionIssuer`); an IAM user, a root or service call is not judged,
+//!    nor are doorman's own roles (a refusal of doorman's own call would
+//!    otherwise be handled by the same call, refused again: a loop);
 //! 3. the alert is built, so that a suppressed one (minimum severity above
 //!    low, `access-denied` ignored, an ignored principal) costs no call;
 //! 4. the role must trust `lambda.amazonaws.com`: one `GetRole` per role,
@@ -173,6 +175,16 @@ impl<D: DedupeStore> AccessDenied<D> {
             .as_ref()
             .and_then(|o| o.member(&info.account))
             .map(str::to_string);
+        if is_doormans_own(&pipeline.settings.guarded, member.as_deref(), &denial.role) {
+            tracing::warn!(event_id = %info.id, role = %denial.role, action = %denial.diagnosis.action, "doorman's own role was refused a call: not diagnosed (the refused invocation fails and alarms)");
+            return Ok(Some(ignored(
+                info,
+                format!(
+                    "`{}` is doorman's own role: diagnosing its refusal could be refused again, each refusal an event for the next",
+                    denial.role
+                ),
+            )));
+        }
         // 3. An alert that would be suppressed costs no call.
         let input = access_denied_input(&info, &denial);
         if alert::build(&input, &pipeline.settings.suppressions).is_none() {
@@ -342,6 +354,18 @@ impl<D: DedupeStore> AccessDenied<D> {
         } else {
             Trust::NotLambda
         }))
+    }
+}
+
+/// Whether `role` is doorman's: its execution role in its own account, or
+/// `doorman-reader` in a member account. Their refusals come from doorman's
+/// own calls (a `GetRole`, the dedupe write), and handling one would make
+/// the same call, be refused again and feed the next event: a loop.
+fn is_doormans_own(guarded: &super::Guarded, member: Option<&str>, role: &str) -> bool {
+    let name = crate::resolve::role_name(role);
+    match member {
+        None => guarded.role_name.as_deref() == Some(name),
+        Some(_) => name.eq_ignore_ascii_case(crate::resolve::READER_ROLE),
     }
 }
 
@@ -787,6 +811,25 @@ mod tests {
         let e = step.handle(&p, &trust, &user).await.unwrap().unwrap();
         assert!(e.alert().is_none());
         assert_eq!(trust.calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn doormans_own_role_is_not_diagnosed() {
+        let mut p = pipeline(Severity::Low);
+        p.settings.guarded.role_name = Some(crate::resolve::role_name(ROLE).to_string());
+        let trust = FakeTrust::new(Ok(trust_of("lambda.amazonaws.com")));
+        let step = AccessDenied::new(FakeStore::default());
+        let e = step
+            .handle(&p, &trust, &cdk_denied("e-1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(&e.verdict, Verdict::Ignored { reason } if reason.contains("doorman's own role"))
+        );
+        assert_eq!(trust.calls(), 0);
+        assert!(step.store.items.lock().unwrap().is_empty());
+        assert!(p.notifier.take().is_empty());
     }
 
     #[test]
