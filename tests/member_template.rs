@@ -860,7 +860,7 @@ fn the_access_denied_side_exists_only_when_turned_on_and_rules_agree() {
     assert_eq!(
         put,
         vec![&json!({"Sid": "DedupeAccessDenied", "Effect": "Allow",
-            "Action": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+            "Action": "dynamodb:PutItem",
             "Resource": "<AccessDeniedTable.Arn>"})]
     );
     let dead_letter = on.property("FailureQueuePolicy", &["PolicyDocument", "Statement"])[0]

@@ -194,7 +194,6 @@ fn the_code_calls_are_found() {
         "s3:GetObject",
         "s3:PutObject",
         "dynamodb:PutItem",
-        "dynamodb:DeleteItem",
     ] {
         assert!(calls.contains(known), "{known} not found in {calls:?}");
     }
@@ -279,7 +278,7 @@ fn each_read_is_scoped_to_the_resource_type_it_reads() {
             "${ReportBucket.Arn}/audit/*".to_string(),
         ),
         (
-            &["dynamodb:PutItem", "dynamodb:DeleteItem"][..],
+            &["dynamodb:PutItem"][..],
             "!GetAtt AccessDeniedTable.Arn".to_string(),
         ),
     ] {

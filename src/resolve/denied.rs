@@ -68,7 +68,7 @@ pub trait DedupeStore: Send + Sync {
     /// the alert.
     fn claim(&self, entry: &DedupeEntry) -> impl Future<Output = Result<Claim, String>> + Send;
 
-    /// Removes `entry`'s claim if this event still holds it: its alert
+    /// Gives up `entry`'s claim if this event still holds it: its alert
     /// could not be published, and Lambda's retry of the event must be
     /// able to claim the key again rather than be taken for a duplicate.
     fn release(&self, entry: &DedupeEntry) -> impl Future<Output = Result<(), String>> + Send;

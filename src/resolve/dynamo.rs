@@ -7,8 +7,8 @@
 //! table's TTL attribute. The put succeeds when no item holds the key, or
 //! when the one that does has expired (DynamoDB deletes expired items only
 //! eventually, up to days later). When the alert then cannot be published,
-//! the claim is deleted again (only if this event still holds it), so that
-//! Lambda's retry publishes instead of falling silent.
+//! the claim is marked expired again (only if this event still holds it),
+//! so that Lambda's retry publishes instead of falling silent.
 
 use super::denied::{Claim, DedupeEntry, DedupeStore};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
@@ -65,14 +65,21 @@ impl DedupeStore for DynamoDedupe {
         }
     }
 
+    /// Marks the claim expired (`expires_at` 0), if this event still holds
+    /// it: the next claim's condition then passes, and DynamoDB's TTL
+    /// deletes the item. A put, not a `DeleteItem`: one operation of the
+    /// SDK in the Lambda package instead of two (its size bar is 12 MB).
     async fn release(&self, e: &DedupeEntry) -> Result<(), String> {
+        let s = |v: &str| AttributeValue::S(v.to_string());
         let result = self
             .client
-            .delete_item()
+            .put_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(e.key.clone()))
+            .item("pk", s(&e.key))
+            .item("event_id", s(&e.event_id))
+            .item("expires_at", AttributeValue::N("0".to_string()))
             .condition_expression("event_id = :event")
-            .expression_attribute_values(":event", AttributeValue::S(e.event_id.clone()))
+            .expression_attribute_values(":event", s(&e.event_id))
             .send()
             .await;
         match result {
@@ -82,7 +89,7 @@ impl DedupeStore for DynamoDedupe {
                 Ok(())
             }
             Err(err) => Err(format!(
-                "dynamodb:DeleteItem on table `{}`: {}",
+                "dynamodb:PutItem (release) on table `{}`: {}",
                 self.table,
                 DisplayErrorContext(&err)
             )),
