@@ -832,6 +832,69 @@ mod tests {
         assert!(p.notifier.take().is_empty());
     }
 
+    /// Member accounts read through a resolver of their own (offline
+    /// here: it cannot read a trust policy), counted per account.
+    #[derive(Default)]
+    struct FakeMembers {
+        asked: Mutex<Vec<String>>,
+    }
+
+    impl MemberResolvers for FakeMembers {
+        type Resolver = OfflineResolver;
+
+        async fn resolver_for(
+            &self,
+            account: &str,
+            region: &str,
+        ) -> Result<OfflineResolver, ResolveError> {
+            self.asked
+                .lock()
+                .unwrap()
+                .push(format!("{account} {region}"));
+            Ok(OfflineResolver)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_member_accounts_role_is_read_in_that_account() {
+        let org = crate::pipeline::Organization {
+            id: "o-a1b2c3d4e5".into(),
+            own_account: "999988887777".into(),
+            name_prefix: "doorman".into(),
+        };
+        let p = pipeline(Severity::Low).for_organization(org, FakeMembers::default());
+        let own = FakeTrust::new(Ok(trust_of("lambda.amazonaws.com")));
+        let step = AccessDenied::new(FakeStore::default());
+        step.handle(&p, &own, &cdk_denied("e-1")).await.unwrap();
+        assert_eq!(own.calls(), 0, "not read with doorman's own account's IAM");
+        assert_eq!(
+            *p.members.asked.lock().unwrap(),
+            vec!["053108159643 us-east-1".to_string()]
+        );
+        // The member's resolver could not tell: one unprocessable-event,
+        // naming the member account in the subject.
+        let alerts = p.notifier.take();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].body.findings[0].rule, RuleId::UnprocessableEvent);
+        assert!(
+            alerts[0].subject.starts_with("[doorman] 053108159643 "),
+            "{}",
+            alerts[0].subject
+        );
+        // doorman-reader's own refusals in a member account are not diagnosed.
+        let mut reader = cdk_denied("e-2");
+        let text = reader.to_string().replace(
+            "IamDeniedCustomResourceSt-CrHandlerServiceRole2D0F6-UlztxgkpoGK1",
+            "doorman-reader",
+        );
+        reader = serde_json::from_str(&text).unwrap();
+        let e = step.handle(&p, &own, &reader).await.unwrap().unwrap();
+        assert!(
+            matches!(&e.verdict, Verdict::Ignored { reason } if reason.contains("doorman's own role"))
+        );
+        assert_eq!(p.members.asked.lock().unwrap().len(), 1);
+    }
+
     #[test]
     fn long_keys_are_clipped_and_hashed_apart() {
         let a = dedupe_key(
