@@ -134,6 +134,8 @@ rule_ids! {
     UnprocessableEvent => "unprocessable-event",
     SuppressionAdded => "suppression-added",
     GuardrailTampering => "guardrail-tampering",
+    // §13 least privilege from evidence (the Lambda's DiagnoseAccessDenied)
+    AccessDenied => "access-denied",
 }
 
 impl fmt::Display for RuleId {
