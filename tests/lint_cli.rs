@@ -6,40 +6,13 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod cli_support;
+use cli_support::{code, doorman, json_of, root, stderr, stdout};
+
 const FIXTURES: &str = "tests/fixtures";
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn doorman(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_doorman"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run doorman")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit status")
-}
-
 fn json(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["lint", "--format", "json"];
-    all.extend_from_slice(args);
-    let o = doorman(&all);
-    let v = serde_json::from_str(&stdout(&o))
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&o), stderr(&o)));
-    (code(&o), v)
+    json_of("lint", args)
 }
 
 fn fixture(rel: &str) -> String {
