@@ -358,6 +358,14 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
+    /// The change `ev` decodes to; the test fails on anything else.
+    fn change(ev: &Value) -> Change {
+        match decode(ev).unwrap() {
+            Decoded::Change(c) => c,
+            other => panic!("not a change: {other:?}"),
+        }
+    }
+
     #[test]
     fn api_version_suffixes_are_stripped() {
         for (raw, name) in [
@@ -420,9 +428,7 @@ mod tests {
             json!({"roleName": "app", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(c.info.actor, "arn:aws:iam::111122223333:user/alice");
         assert_eq!(c.info.actor_issuer, None);
         assert_eq!(c.info.account, "111122223333");
@@ -475,9 +481,7 @@ mod tests {
             json!({"functionName": "f", "statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
             json!({"statement": stmt}),
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!()
-        };
+        let c = change(&ev);
         let What::FunctionPermission {
             document, function, ..
         } = c.what
@@ -495,9 +499,7 @@ mod tests {
             json!({"functionName": "f", "statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!()
-        };
+        let c = change(&ev);
         let What::FunctionPermission { document, .. } = c.what else {
             panic!()
         };
@@ -514,9 +516,7 @@ mod tests {
             json!({"statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
             json!({"statement": stmt}),
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!()
-        };
+        let c = change(&ev);
         let What::FunctionPermission { function, .. } = c.what else {
             panic!()
         };
@@ -539,9 +539,7 @@ mod tests {
             json!({"authType": "NONE"}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!()
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::FunctionUrl {
@@ -581,9 +579,7 @@ mod tests {
             json!({"roleName": "app", "tags": [{"key": "team", "value": "a"}, {"key": "Doorman:Ignore", "value": "admin-access"}]}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::IgnoreTag {
@@ -601,9 +597,7 @@ mod tests {
             json!({"resource": fn_arn, "tags": {"doorman:ignore": "public-invoke"}}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::IgnoreTag {
@@ -643,9 +637,7 @@ mod tests {
             json!({"functionName": "f", "role": "arn:aws:iam::111122223333:role/r", "tags": {"DOORMAN:IGNORE": "missing-logs", "team": "a"}}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.ignore_tags,
             vec![("DOORMAN:IGNORE".to_string(), "missing-logs".to_string())]
@@ -667,9 +659,7 @@ mod tests {
             "detail-type": CLOUDTRAIL_DETAIL_TYPE, "id": 5, "time": [], "region": {},
             "detail": ev
         });
-        let Decoded::Change(c) = decode(&wrapped).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&wrapped);
         assert_eq!(c.info.time, "1767225600");
         assert_eq!(c.info.user_agent, "");
         assert_eq!(c.info.source_ip, "");
@@ -751,9 +741,7 @@ mod tests {
             json!({"roleName": "doorman-role", "policyArn": "arn:aws:iam::111122223333:policy/p"}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::RolePolicyRemoved {
@@ -776,9 +764,7 @@ mod tests {
             }}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         let What::InvokeConfig { destinations, .. } = &c.what else {
             panic!("{:?}", c.what)
         };
@@ -802,9 +788,7 @@ mod tests {
             }}}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         let call = c.guardrail_call().expect("the function door");
         assert_eq!(
             call.detail,
@@ -820,9 +804,7 @@ mod tests {
             json!({"uUID": "u-1", "batchSize": 5}),
             json!({"uUID": "u-1", "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:f", "eventSourceArn": "arn:aws:sqs:us-east-1:111122223333:q"}),
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::EventSourceMapping {
@@ -857,9 +839,7 @@ mod tests {
                 json!({"functionName": "doorman", "environment": environment}),
                 Value::Null,
             );
-            let Decoded::Change(c) = decode(&ev).unwrap() else {
-                panic!("not a change")
-            };
+            let c = change(&ev);
             assert_eq!(
                 c.guardrail_call().map(|g| g.detail.as_str()),
                 Some("replaces its environment variables (the event does not show their values)")

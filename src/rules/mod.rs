@@ -20,6 +20,9 @@ pub mod resource;
 pub mod trust;
 pub mod validity;
 
+#[cfg(test)]
+mod testing;
+
 use crate::policy::{Policy, Principal, PrincipalKind, Statement, StatementRef};
 use serde::Serialize;
 use std::fmt;

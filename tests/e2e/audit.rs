@@ -25,22 +25,16 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{FunctionCode, LayerVersionContentInput, Runtime};
-use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_lambda::types::{LayerVersionContentInput, Runtime};
 
-use crate::aws::{Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
+use crate::aws::{self, Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
+use crate::events;
 use crate::runtime::Outcome;
 use crate::setup::{self, Stack};
 
 /// The scheduled audit's report bucket in the emulator.
 const BUCKET: &str = "doorman-reports-e2e-audit";
-
-/// An empty zip archive: code for functions and layers that never run.
-const EMPTY_ZIP: [u8; 22] = [
-    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-];
 
 /// Publishes layer `name` (version 1) and grants `lambda:GetLayerVersion`
 /// on it to `principal` (an account's root ARN, or `*`); returns the layer
@@ -52,7 +46,7 @@ async fn shared_layer(aws: &Aws, name: &str, principal: &str) -> String {
         .layer_name(name)
         .content(
             LayerVersionContentInput::builder()
-                .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
+                .zip_file(Blob::new(setup::EMPTY_ZIP.to_vec()))
                 .build(),
         )
         .compatible_runtimes(Runtime::Python312)
@@ -72,61 +66,6 @@ async fn shared_layer(aws: &Aws, name: &str, principal: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("add layer version permission to `{name}`: {e:?}"));
     arn
-}
-
-/// A function of this account running `layers`.
-async fn function_with_layers(aws: &Aws, name: &str, role_arn: &str, layers: &[&str]) -> String {
-    aws.lambda
-        .create_function()
-        .function_name(name)
-        .runtime(Runtime::Python312)
-        .role(role_arn)
-        .handler("app.handler")
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
-                .build(),
-        )
-        .set_layers(Some(layers.iter().map(|l| l.to_string()).collect()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create function `{name}`: {e:?}"))
-        .function_arn
-        .expect("function arn")
-}
-
-fn s3(endpoint: &str) -> aws_sdk_s3::Client {
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(REGION))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "doorman-e2e",
-        )))
-        .build();
-    let conf = aws_sdk_s3::config::Builder::from(&config)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// EventBridge's scheduled event, as the reconcile rule sends it.
-fn scheduled(time: &str) -> Value {
-    json!({
-        "version": "0",
-        "id": format!("e2e-audit-schedule-{time}"),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": time,
-        "region": REGION,
-        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/doorman-reconcile")],
-        "detail": {}
-    })
 }
 
 fn aws_cli() -> PathBuf {
@@ -176,7 +115,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         Stack::start_with("audit", &[("DOORMAN_REPORT_BUCKET", BUCKET.to_string())], 1).await;
     let aws = stack.aws.clone();
     let endpoint = stack.moto.endpoint();
-    let s3 = s3(&endpoint);
+    let s3 = aws::s3(&endpoint);
     s3.create_bucket()
         .bucket(BUCKET)
         .send()
@@ -256,7 +195,8 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         &format!("arn:aws:iam::{PARTNER}:root"),
     )
     .await;
-    let f_reports = function_with_layers(&aws, "reports-api", &orders, &[&public_layer]).await;
+    let f_reports =
+        setup::create_function_with_layers(&aws, "reports-api", &orders, &[&public_layer]).await;
     // A layer the partner account published, run by a function of this one.
     let partner = crate::org::clients_in(&endpoint, PARTNER).await;
     let foreign_layer = shared_layer(
@@ -265,7 +205,8 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         &format!("arn:aws:iam::{ACCOUNT}:root"),
     )
     .await;
-    let f_plugin = function_with_layers(&aws, "plugin-host", &orders, &[&foreign_layer]).await;
+    let f_plugin =
+        setup::create_function_with_layers(&aws, "plugin-host", &orders, &[&foreign_layer]).await;
     aws.lambda
         .create_event_source_mapping()
         .function_name("queue-worker")
@@ -377,18 +318,9 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     // The capped administrator is judged as what the boundary leaves: S3.
     assert!(pairs.contains(&("service-wildcard".to_string(), bounded.clone())));
     // Live, and collected by doorman: the same findings, word for word.
-    let env = |c: &mut Command| {
-        c.env("AWS_ENDPOINT_URL", &endpoint)
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-            .env("AWS_REGION", REGION)
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-    };
     let mut live = Command::new(env!("CARGO_BIN_EXE_doorman"));
     live.args(["audit", "--format", "json", "--live"]);
-    env(&mut live);
+    aws::sdk_env(&mut live, &endpoint);
     let live = live.output().expect("run doorman audit --live");
     assert_eq!(
         live.status.code(),
@@ -408,7 +340,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     collect
         .args(["audit", "--format", "json", "--collect"])
         .arg(&own);
-    env(&mut collect);
+    aws::sdk_env(&mut collect, &endpoint);
     let collected = collect.output().expect("run doorman audit --collect");
     assert_eq!(collected.status.code(), Some(1));
     let offline = Command::new(env!("CARGO_BIN_EXE_doorman"))
@@ -459,7 +391,13 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     // The scheduled audit in the Lambda: the report it stores is the live
     // audit's, finding for finding, the shared layer's included.
     let time = "2026-11-30T06:00:00Z";
-    let outcome = stack.function.invoke(&scheduled(time)).await;
+    let outcome = stack
+        .function
+        .invoke(&events::scheduled(
+            &format!("e2e-audit-schedule-{time}"),
+            time,
+        ))
+        .await;
     let response: Value = match outcome {
         Outcome::Response(body) => serde_json::from_str(&body).expect("JSON response"),
         Outcome::Error { error_type, body } => panic!(
