@@ -8,13 +8,15 @@
 //! daily "audit this account" event makes the central function audit the
 //! member through the same reader role, write the reports under the
 //! member's prefix in the central bucket and publish a digest naming the
-//! member (id and alias); a forged one assumes nothing.
+//! member (id and alias); a forged one assumes nothing; a member account
+//! without doorman-reader is an `unprocessable-event` naming the account
+//! and the missing StackSet instance.
 //!
 //! moto switches accounts by credentials: keys from an AssumeRole into a
-//! role of account X act in account X. The test sets the member account up
-//! the same way. (moto's AssumeRole does not check that the role exists, so
-//! "a member without doorman-reader" cannot be shown here; the pipeline
-//! test tests/org_pipeline.rs covers the refused AssumeRole.)
+//! role of account X act in account X. The tests set member accounts up
+//! through `OrganizationAccountAccessRole`, the role AWS Organizations
+//! creates in every account it creates; any other role must exist to be
+//! assumed, as in AWS (tests/e2e/moto_server.py restores that check).
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
@@ -46,7 +48,9 @@ pub(crate) async fn clients_in(endpoint: &str, account: &str) -> Aws {
     );
     let out = aws_sdk_sts::Client::new(&central)
         .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/e2e-setup"))
+        .role_arn(format!(
+            "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+        ))
         .role_session_name("e2e-setup")
         .send()
         .await
@@ -151,6 +155,49 @@ async fn a_member_event_is_judged_in_the_member_account_with_one_assume_role() {
     );
 }
 
+/// A member account whose StackSet instance is missing (no doorman-reader):
+/// its event is one `unprocessable-event` naming the account and what to
+/// restore, and nothing is read there.
+#[tokio::test]
+async fn a_member_without_the_reader_role_is_an_unprocessable_event_naming_it() {
+    const BARE: &str = "555566667777";
+    let mut s = Stack::start_with(
+        "org-no-reader",
+        &[
+            ("DOORMAN_ORGANIZATION_ID", "o-a1b2c3d4e5".to_string()),
+            ("DOORMAN_NAME_PREFIX", "doorman".to_string()),
+        ],
+        1,
+    )
+    .await;
+    let member = clients_in(&s.moto.endpoint(), BARE).await;
+    setup::create_role(&member, "orders-fn-role", &[]).await;
+    let policy = setup::create_policy(&member, "orders-everything", &setup::admin_document()).await;
+    let mut event = in_member(events::attach_role_policy("orders-fn-role", &policy));
+    event["account"] = json!(BARE);
+    event["detail"]["recipientAccountId"] = json!(BARE);
+    event["detail"]["userIdentity"]["accountId"] = json!(BARE);
+    s.function.invoke_ok(&event).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(
+        alert.findings()["unprocessable-event"],
+        "medium",
+        "{alert:#?}"
+    );
+    assert_eq!(alert.attribute("account"), BARE);
+    let text = alert.message.to_string();
+    assert!(
+        text.contains(&format!("doorman cannot read account {BARE}"))
+            && text.contains("StackSet instance of member.yaml")
+            && text.contains("AccessDenied"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("admin-access"),
+        "nothing is judged without the member's documents: {text}"
+    );
+}
+
 /// A malformed organization id stops the function before any event,
 /// naming the variable and the problem.
 #[tokio::test]
@@ -189,6 +236,10 @@ async fn deleting_a_members_forwarding_rule_is_tampering_naming_the_account() {
         1,
     )
     .await;
+    // The member's StackSet instance: its doorman-reader, which doorman
+    // assumes to read the account (the first alert's alias, and the rule).
+    let member = clients_in(&s.moto.endpoint(), MEMBER).await;
+    setup::create_role(&member, "doorman-reader", &[]).await;
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/events/tamper-delete-rule.json"
