@@ -132,6 +132,7 @@ pub(super) fn call(c: &Call) -> Result<Option<GuardrailCall>, String> {
             ("sqs", "PurgeQueue") => ("queueUrl", T::Queue, "purged SQS queue"),
             ("sqs", "DeleteQueue") => ("queueUrl", T::Queue, "deleted SQS queue"),
             ("logs", "DeleteLogGroup") => ("logGroupName", T::LogGroup, "deleted log group"),
+            ("cloudformation", name) => return stack_call(c, name),
             ("s3", name) => match bucket_effect(name) {
                 Some(effect) => ("bucketName", T::Bucket, effect),
                 None => return Ok(None),
@@ -177,6 +178,116 @@ fn bucket_effect(name: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// The CloudFormation calls that remove or reshape doorman's member side
+/// in organization mode: on a member's StackSet instance (recorded in the
+/// member account) and on the StackSet itself (recorded where it lives,
+/// the management or delegated-administrator account).
+///
+/// An `UpdateStack` made by the StackSet's execution role
+/// (`stacksets-exec-*`, the role service-managed StackSets act through in
+/// each member) is the StackSet's own update reaching the instance: it is
+/// judged where it was made (`UpdateStackSet`, `UpdateStackInstances`), and
+/// anything it changes on the member's rules and roles is forwarded and
+/// judged call by call, so it is `Ok(None)` here. A `DeleteStack` is kept
+/// whoever makes it: the account goes dark either way.
+fn stack_call(c: &Call, name: &str) -> Result<Option<GuardrailCall>, String> {
+    use GuardrailTarget as T;
+    let event = format!("`{}`", c.info.name);
+    let (key, target, effect): (&str, GuardrailTarget, &'static str) = match name {
+        "DeleteStack" => ("stackName", T::Stack, "deleted stack"),
+        "UpdateStack" if by_stackset_execution_role(c) => return Ok(None),
+        "UpdateStack" => (
+            "stackName",
+            T::Stack,
+            "updated (template or parameters) stack",
+        ),
+        "DeleteStackSet" => ("stackSetName", T::StackSet, "deleted StackSet"),
+        "DeleteStackInstances" => (
+            "stackSetName",
+            T::StackSet,
+            "deleted stack instances of StackSet",
+        ),
+        "UpdateStackSet" => (
+            "stackSetName",
+            T::StackSet,
+            "updated (template, parameters or targets of every instance) StackSet",
+        ),
+        "UpdateStackInstances" => (
+            "stackSetName",
+            T::StackSet,
+            "overrode the parameters of stack instances of StackSet",
+        ),
+        "StopStackSetOperation" => (
+            "stackSetName",
+            T::StackSet,
+            "stopped an operation (a deployment or a repair) of StackSet",
+        ),
+        _ => return Ok(None),
+    };
+    let mut call = guarded(c.req, key, target, effect, &event)?;
+    if target == T::StackSet {
+        call.detail = stackset_targets(c.req);
+    }
+    Ok(Some(call))
+}
+
+/// Whether the caller is the role a service-managed StackSet acts through
+/// in a member account (`stacksets-exec-<id>`, created by
+/// AWSServiceRoleForCloudFormationStackSetsOrgMember).
+fn by_stackset_execution_role(c: &Call) -> bool {
+    let issuer = c.info.actor_issuer.as_deref().unwrap_or(&c.info.actor);
+    issuer.rsplit_once(":role/").is_some_and(|(_, role)| {
+        role.rsplit('/')
+            .next()
+            .unwrap_or(role)
+            .starts_with("stacksets-exec-")
+    })
+}
+
+/// Where a StackSet call reaches, in words: the accounts or OUs and the
+/// regions it names, whether the stacks are kept, and `callAs`.
+fn stackset_targets(req: &Map<String, Value>) -> String {
+    let list = |v: Option<&Value>| -> Vec<String> {
+        match v {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| format!("`{s}`"))
+                .collect(),
+            Some(Value::String(s)) => vec![format!("`{s}`")],
+            _ => Vec::new(),
+        }
+    };
+    let targets = req.get("deploymentTargets");
+    let mut parts = Vec::new();
+    let accounts = [req.get("accounts"), targets.and_then(|t| t.get("accounts"))]
+        .into_iter()
+        .flat_map(list)
+        .collect::<Vec<_>>();
+    if !accounts.is_empty() {
+        parts.push(format!("accounts {}", accounts.join(", ")));
+    }
+    let units = list(targets.and_then(|t| t.get("organizationalUnitIds")));
+    if !units.is_empty() {
+        parts.push(format!("organizational units {}", units.join(", ")));
+    }
+    let regions = list(req.get("regions"));
+    if !regions.is_empty() {
+        parts.push(format!("regions {}", regions.join(", ")));
+    }
+    if matches!(req.get("retainStacks"), Some(Value::Bool(true))) {
+        parts.push("keeping the stacks (`retainStacks`)".to_string());
+    }
+    if let Some(Value::String(who)) = req.get("callAs") {
+        parts.push(format!("called as `{who}`"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("named {}", parts.join("; "))
+    }
 }
 
 fn guarded(
