@@ -189,7 +189,8 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
     }
 
     /// `guardrail-tampering` for a call on the member side of `member`, or,
-    /// in doorman's own account, on the StackSet that deploys it.
+    /// in doorman's own account, on the StackSet that deploys it (and the
+    /// rule that watches the StackSet).
     fn member_tampering(
         &self,
         member: Option<&str>,
@@ -198,7 +199,7 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
         let org = self.organization.as_ref()?;
         let call = change.guardrail_call()?;
         let Some(account) = member else {
-            let what = org.stack_set_target(call)?;
+            let what = org.own_target(call)?;
             return Some(EventFinding {
                 finding: account::guardrail_tampering(
                     call.effect,
@@ -376,7 +377,7 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
             let org = self.organization.as_ref()?;
             match member {
                 Some(_) => org.member_target(call),
-                None => org.stack_set_target(call),
+                None => org.own_target(call),
             }
             .map(str::to_string)
         };

@@ -87,12 +87,20 @@ impl Organization {
     /// Which part of the organization deployment a call in doorman's own
     /// account is on: the StackSet that puts the member side in every
     /// account (its calls are recorded where it lives, the management or
-    /// delegated-administrator account, which is the central stack's).
-    pub fn stack_set_target(&self, call: &GuardrailCall) -> Option<&'static str> {
+    /// delegated-administrator account, which is the central stack's), or
+    /// the rule that watches it (`<NamePrefix>-stackset-tampering`).
+    pub fn own_target(&self, call: &GuardrailCall) -> Option<&'static str> {
         let name = short_name(&call.resource);
-        let name = name.split_once(':').map_or(name.as_str(), |(n, _)| n);
-        (call.target == GuardrailTarget::StackSet && name == self.stack_set_name())
-            .then_some("the StackSet that deploys doorman's member side to every account")
+        match call.target {
+            GuardrailTarget::StackSet => {
+                let name = name.split_once(':').map_or(name.as_str(), |(n, _)| n);
+                (name == self.stack_set_name())
+                    .then_some("the StackSet that deploys doorman's member side to every account")
+            }
+            GuardrailTarget::EventRule => (name == format!("{}-stackset-tampering", self.name_prefix))
+                .then_some("doorman's StackSet tamper rule (it watches the StackSet that deploys the member side)"),
+            _ => None,
+        }
     }
 
     /// A stack of member.yaml: the StackSet's instance,
@@ -334,27 +342,31 @@ mod tests {
     }
 
     #[test]
-    fn the_stack_set_is_recognised_by_name_id_or_arn_in_doormans_account() {
+    fn the_stack_set_and_its_rule_are_recognised_in_doormans_account() {
         let o = org();
-        for resource in [
-            "doorman-member",
-            "doorman-member:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
-            "arn:aws:cloudformation:us-east-1:999988887777:stackset/doorman-member:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+        for (target, resource) in [
+            (GuardrailTarget::StackSet, "doorman-member"),
+            (
+                GuardrailTarget::StackSet,
+                "doorman-member:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+            ),
+            (
+                GuardrailTarget::StackSet,
+                "arn:aws:cloudformation:us-east-1:999988887777:stackset/doorman-member:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+            ),
+            (GuardrailTarget::EventRule, "doorman-stackset-tampering"),
         ] {
-            assert!(
-                o.stack_set_target(&call(GuardrailTarget::StackSet, resource))
-                    .is_some(),
-                "{resource}"
-            );
+            assert!(o.own_target(&call(target, resource)).is_some(), "{resource}");
         }
         for (target, resource) in [
             (GuardrailTarget::StackSet, "doorman-member-old"),
             (GuardrailTarget::StackSet, "orders"),
             (GuardrailTarget::StackSet, "doorman"),
             (GuardrailTarget::Stack, "doorman-member"),
+            (GuardrailTarget::EventRule, "doorman-stackset-tampering-old"),
         ] {
             assert!(
-                o.stack_set_target(&call(target, resource)).is_none(),
+                o.own_target(&call(target, resource)).is_none(),
                 "{resource}"
             );
         }
