@@ -945,3 +945,30 @@ async fn other_stacksets_a_members_stacksets_and_single_account_mode_are_not_tam
         );
     }
 }
+
+#[tokio::test]
+async fn the_rule_that_watches_the_stackset_is_doormans_in_its_own_account_only() {
+    let p = central(member_resolver());
+    let event = in_account(
+        "tamper-delete-rule.json",
+        CENTRAL,
+        json!({"name": "doorman-stackset-tampering"}),
+    );
+    let alert = one_alert(&p, &event).await;
+    let f = &alert.body.findings[0];
+    assert_eq!(f.rule, RuleId::GuardrailTampering);
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(f.message.contains("StackSet tamper rule"), "{}", f.message);
+    // A member's rule of that name is the member's own business.
+    let event = in_account(
+        "tamper-delete-rule.json",
+        ACCOUNT,
+        json!({"name": "doorman-stackset-tampering"}),
+    );
+    let evaluation = p.handle(&event).await.expect("succeeds");
+    assert!(
+        tampering_findings(&evaluation).is_empty(),
+        "{:?}",
+        evaluation.alert()
+    );
+}
