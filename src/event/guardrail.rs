@@ -281,12 +281,12 @@ fn stackset_targets(req: &Map<String, Value>) -> String {
         parts.push("keeping the stacks (`retainStacks`)".to_string());
     }
     if let Some(Value::String(who)) = req.get("callAs") {
-        parts.push(format!("called as `{who}`"));
+        parts.push(format!("acting as `{who}`"));
     }
     if parts.is_empty() {
         String::new()
     } else {
-        format!("named {}", parts.join("; "))
+        format!("targeted {}", parts.join("; "))
     }
 }
 
@@ -398,4 +398,94 @@ fn function_update(req: &Map<String, Value>) -> String {
         parts.push(format!("changes {}", others.join(", ")));
     }
     parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{decode, Decoded, GuardrailTarget};
+    use serde_json::{json, Value};
+
+    /// A CloudFormation call as CloudTrail records it, by the session of
+    /// role `role`.
+    fn record(name: &str, role: &str, req: Value) -> Value {
+        json!({
+            "eventVersion": "1.10",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "arn": format!("arn:aws:sts::111122223333:assumed-role/{role}/s"),
+                "sessionContext": {"sessionIssuer": {"type": "Role",
+                    "arn": format!("arn:aws:iam::111122223333:role/{role}")}}
+            },
+            "eventTime": "2026-11-30T09:14:27Z",
+            "eventSource": "cloudformation.amazonaws.com",
+            "eventName": name,
+            "awsRegion": "eu-west-1",
+            "requestParameters": req,
+            "responseElements": null,
+            "eventID": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+            "recipientAccountId": "111122223333"
+        })
+    }
+
+    #[test]
+    fn stackset_calls_say_where_they_reach() {
+        let ev = record(
+            "UpdateStackInstances",
+            "admin",
+            json!({"stackSetName": "doorman-member", "deploymentTargets": {"accounts": ["111122223333"]},
+                "regions": ["us-east-1"], "callAs": "SELF"}),
+        );
+        let Decoded::Change(c) = decode(&ev).expect("decodes") else {
+            panic!("a change")
+        };
+        let call = c.guardrail_call().expect("a guardrail call");
+        assert_eq!(call.target, GuardrailTarget::StackSet);
+        assert_eq!(call.resource, "doorman-member");
+        assert_eq!(
+            call.detail,
+            "targeted accounts `111122223333`; regions `us-east-1`; acting as `SELF`"
+        );
+    }
+
+    #[test]
+    fn the_stacksets_own_update_of_an_instance_is_not_a_guardrail_call() {
+        let req =
+            json!({"stackName": "StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"});
+        let by_stackset = record(
+            "UpdateStack",
+            "stacksets-exec-8b1d0c4f6e2a4b7c9d3e5f60718293a4",
+            req.clone(),
+        );
+        assert!(matches!(
+            decode(&by_stackset).expect("decodes"),
+            Decoded::Ignored { .. }
+        ));
+        // Its DeleteStack, and anyone else's UpdateStack, are.
+        for ev in [
+            record(
+                "DeleteStack",
+                "stacksets-exec-8b1d0c4f6e2a4b7c9d3e5f60718293a4",
+                req.clone(),
+            ),
+            record("UpdateStack", "admin", req),
+        ] {
+            let Decoded::Change(c) = decode(&ev).expect("decodes") else {
+                panic!("a change: {ev}")
+            };
+            assert_eq!(
+                c.guardrail_call().map(|g| g.target),
+                Some(GuardrailTarget::Stack)
+            );
+        }
+    }
+
+    #[test]
+    fn a_stack_call_without_its_stack_is_an_error_naming_the_field() {
+        let err = decode(&record("DeleteStack", "admin", json!({}))).expect_err("unreadable");
+        assert!(
+            err.reason.contains("`DeleteStack`") && err.reason.contains("stackName"),
+            "{}",
+            err.reason
+        );
+    }
 }
