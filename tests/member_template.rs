@@ -358,7 +358,10 @@ fn the_member_tamper_rule_watches_its_own_rules_roles_and_trails() {
         .iter()
         .find(|b| b["eventSource"] == json!(["cloudformation.amazonaws.com"]))
         .expect("a branch for the stack");
-    assert_eq!(stack["eventName"], json!(["DeleteStack", "UpdateStack"]));
+    assert_eq!(
+        stack["eventName"],
+        json!(["DeleteStack", "UpdateStack", "ExecuteChangeSet"])
+    );
     assert_eq!(
         stack["requestParameters"]["stackName"],
         json!([d.stack_name(), d.stack_id()])
@@ -638,7 +641,10 @@ fn without_stack_branch(mut pattern: Value) -> (Value, Value) {
         .position(|b| b["eventSource"] == json!(["cloudformation.amazonaws.com"]))
         .expect("a CloudFormation branch");
     let branch = branches.remove(at);
-    assert_eq!(branch["eventName"], json!(["DeleteStack", "UpdateStack"]));
+    assert_eq!(
+        branch["eventName"],
+        json!(["DeleteStack", "UpdateStack", "ExecuteChangeSet"])
+    );
     (pattern, branch["requestParameters"]["stackName"].clone())
 }
 

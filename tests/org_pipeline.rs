@@ -725,6 +725,15 @@ async fn deleting_or_updating_a_members_stackset_instance_is_tampering_naming_th
                 "capabilities": ["CAPABILITY_NAMED_IAM"]
             }),
         ),
+        // The same through a change set (`aws cloudformation deploy`).
+        (
+            "ExecuteChangeSet",
+            "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b",
+            json!({
+                "changeSetName": format!("arn:aws:cloudformation:eu-west-1:{ACCOUNT}:changeSet/awscli-cloudformation-package-deploy-1764493200/0d9c8b7a-6f5e-4d3c-b2a1-0f9e8d7c6b5a"),
+                "stackName": INSTANCE
+            }),
+        ),
     ] {
         let event = cloudformation(ACCOUNT, name, role, "alice", req);
         let alert = one_alert(&p, &event).await;

@@ -190,18 +190,27 @@ fn bucket_effect(name: &str) -> Option<&'static str> {
 /// each member) is the StackSet's own update reaching the instance: it is
 /// judged where it was made (`UpdateStackSet`, `UpdateStackInstances`), and
 /// anything it changes on the member's rules and roles is forwarded and
-/// judged call by call, so it is `Ok(None)` here. A `DeleteStack` is kept
+/// judged call by call, so it is `Ok(None)` here (an `ExecuteChangeSet`
+/// is an update too). A `DeleteStack` is kept
 /// whoever makes it: the account goes dark either way.
 fn stack_call(c: &Call, name: &str) -> Result<Option<GuardrailCall>, String> {
     use GuardrailTarget as T;
     let event = format!("`{}`", c.info.name);
     let (key, target, effect): (&str, GuardrailTarget, &'static str) = match name {
         "DeleteStack" => ("stackName", T::Stack, "deleted stack"),
-        "UpdateStack" if by_stackset_execution_role(c) => return Ok(None),
+        "UpdateStack" | "ExecuteChangeSet" if by_stackset_execution_role(c) => return Ok(None),
         "UpdateStack" => (
             "stackName",
             T::Stack,
             "updated (template or parameters) stack",
+        ),
+        // A change set named by its ARN alone names no stack: nothing to
+        // compare (member.yaml forwards only those that name its stack).
+        "ExecuteChangeSet" if !c.req.contains_key("stackName") => return Ok(None),
+        "ExecuteChangeSet" => (
+            "stackName",
+            T::Stack,
+            "executed a change set (an update) on stack",
         ),
         "DeleteStackSet" => ("stackSetName", T::StackSet, "deleted StackSet"),
         "DeleteStackInstances" => (
@@ -467,7 +476,13 @@ mod tests {
                 "stacksets-exec-8b1d0c4f6e2a4b7c9d3e5f60718293a4",
                 req.clone(),
             ),
-            record("UpdateStack", "admin", req),
+            record("UpdateStack", "admin", req.clone()),
+            record(
+                "ExecuteChangeSet",
+                "admin",
+                json!({"changeSetName": "awscli-cloudformation-package-deploy-1764493200",
+                    "stackName": req["stackName"]}),
+            ),
         ] {
             let Decoded::Change(c) = decode(&ev).expect("decodes") else {
                 panic!("a change: {ev}")

@@ -1678,8 +1678,8 @@ async fn in_organization_mode_the_stackset_tamper_rule_takes_the_stacksets_calls
     assert!(!changes.contains("stackset-tampering"), "{changes}");
 }
 
-/// member.yaml's forwarding tamper rule takes DeleteStack and UpdateStack
-/// of its own stack (the StackSet instance, by name or stack id), failed
+/// member.yaml's forwarding tamper rule takes DeleteStack, UpdateStack and
+/// ExecuteChangeSet of its own stack (the StackSet instance, by name or stack id), failed
 /// ones too, and of no other stack; the central organization bus's tamper
 /// rule takes what it forwards.
 #[tokio::test]
@@ -1756,7 +1756,7 @@ async fn a_member_forwards_calls_on_its_stackset_instance_and_the_central_bus_ta
     let id = md.reference("AWS::StackId").expect("a stack id");
     let other_id = id.replace(&name, "orders-api");
     let mut cases: Vec<(&str, Value, bool, bool)> = Vec::new();
-    for call in ["DeleteStack", "UpdateStack"] {
+    for call in ["DeleteStack", "UpdateStack", "ExecuteChangeSet"] {
         cases.push((call, json!({"stackName": name}), false, true));
         cases.push((call, json!({"stackName": id}), false, true));
         cases.push((call, json!({"stackName": name}), true, true));
