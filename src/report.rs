@@ -6,7 +6,7 @@
 
 use crate::lint::{FileResult, Location, Run, Summary};
 use crate::rules::docs;
-use crate::rules::{RuleId, Severity};
+use crate::rules::{Finding, RuleId, Severity};
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -635,40 +635,40 @@ pub(crate) fn sarif_rules() -> Vec<Value> {
         .collect()
 }
 
-/// One run of the `doorman` driver; findings are `results`, inputs that
-/// could not be checked are tool execution notifications (and make the
-/// invocation unsuccessful), so code scanning shows them instead of
-/// silently reporting a clean file.
-pub fn sarif(results: &[FileResult]) -> String {
-    let rule_index = |id: RuleId| RuleId::ALL.iter().position(|r| *r == id);
-    let mut sarif_results = Vec::new();
-    let mut notifications = Vec::new();
-    for r in results {
-        if let Some(e) = &r.error {
-            notifications.push(json!({
-                "level": "error",
-                "message": { "text": format!("{}: {}", log_safe(&r.source), log_safe(e)) },
-                "locations": [sarif_location(&Location { file: r.source.clone(), ..Location::default() })],
-            }));
-        }
-        for f in &r.findings {
-            // The line break before `Fix:` is doorman's own; any in the
-            // input-quoting message or fix is escaped so it cannot fake one.
-            let message = format!(
-                "{}\nFix: {}",
-                log_safe(&f.finding.message),
-                log_safe(&f.finding.fix)
-            );
-            sarif_results.push(json!({
-                "ruleId": f.finding.rule.as_str(),
-                "ruleIndex": rule_index(f.finding.rule),
-                "level": sarif_level(f.finding.severity),
-                "message": { "text": message },
-                "locations": [sarif_location(&f.location)],
-                "properties": { "severity": f.finding.severity.as_str() },
-            }));
-        }
-    }
+/// One SARIF result for a finding at `location`: its rule (with its index
+/// in [`sarif_rules`]), level, message and fix, and its severity as a
+/// property. Shared by `lint` and `audit` so both read the same in code
+/// scanning.
+pub(crate) fn sarif_result(finding: &Finding, location: Value) -> Value {
+    // The line break before `Fix:` is doorman's own; any in the
+    // input-quoting message or fix is escaped so it cannot fake one.
+    let message = format!(
+        "{}\nFix: {}",
+        log_safe(&finding.message),
+        log_safe(&finding.fix)
+    );
+    json!({
+        "ruleId": finding.rule.as_str(),
+        "ruleIndex": RuleId::ALL.iter().position(|r| *r == finding.rule),
+        "level": sarif_level(finding.severity),
+        "message": { "text": message },
+        "locations": [location],
+        "properties": { "severity": finding.severity.as_str() },
+    })
+}
+
+/// An input doorman could not check, as a tool execution notification.
+pub(crate) fn sarif_notification(source: &str, error: &str) -> Value {
+    json!({
+        "level": "error",
+        "message": { "text": format!("{}: {}", log_safe(source), log_safe(error)) },
+    })
+}
+
+/// The SARIF 2.1.0 document of one run of the `doorman` driver, pretty
+/// printed with a final newline. Any notification makes the invocation
+/// unsuccessful, so code scanning shows it instead of a clean result.
+pub(crate) fn sarif_document(results: Vec<Value>, notifications: Vec<Value>) -> String {
     let doc = json!({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -684,12 +684,35 @@ pub fn sarif(results: &[FileResult]) -> String {
                 "executionSuccessful": notifications.is_empty(),
                 "toolExecutionNotifications": notifications,
             }],
-            "results": sarif_results,
+            "results": results,
         }],
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// One run of the `doorman` driver; findings are `results`, inputs that
+/// could not be checked are tool execution notifications (and make the
+/// invocation unsuccessful), so code scanning shows them instead of
+/// silently reporting a clean file.
+pub fn sarif(results: &[FileResult]) -> String {
+    let mut sarif_results = Vec::new();
+    let mut notifications = Vec::new();
+    for r in results {
+        if let Some(e) = &r.error {
+            let mut notification = sarif_notification(&r.source, e);
+            notification["locations"] = json!([sarif_location(&Location {
+                file: r.source.clone(),
+                ..Location::default()
+            })]);
+            notifications.push(notification);
+        }
+        for f in &r.findings {
+            sarif_results.push(sarif_result(&f.finding, sarif_location(&f.location)));
+        }
+    }
+    sarif_document(sarif_results, notifications)
 }
 
 #[cfg(test)]

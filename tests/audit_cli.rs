@@ -12,38 +12,15 @@
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod cli_support;
+use cli_support::{code, doorman, json_of, root};
 
 const ACCOUNT: &str = "tests/fixtures/audit/account";
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn doorman(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_doorman"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run doorman")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit status")
-}
-
 fn json(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["audit", "--format", "json"];
-    all.extend_from_slice(args);
-    let o = doorman(&all);
-    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (code(&o), v)
+    json_of("audit", args)
 }
 
 /// (rule, source) of every finding.

@@ -6,26 +6,10 @@
 use clap::CommandFactory;
 use doorman::cli::Cli;
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn doorman(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_doorman"))
-        .args(args)
-        .output()
-        .expect("run doorman")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit status")
-}
+mod cli_support;
+use cli_support::{code, doorman, stderr, stdout};
 
 /// The subcommands the parser accepts (clap's own `help` aside).
 /// The subcommands a user sees (hidden ones, such as the bench's

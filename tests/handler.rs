@@ -30,6 +30,22 @@ async fn one_alert(
     alerts.remove(0)
 }
 
+/// The `orders-processor` function of the mapping samples, running as
+/// `orders-processor-role` with these inline and managed policies.
+fn orders_processor(inline: &[(&str, &str)], managed: &[&str]) -> MemoryResolver {
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/orders-processor-role");
+    let fn_arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor";
+    MemoryResolver::default()
+        .with_role(role("orders-processor-role", inline, managed))
+        .with_function("orders-processor", fn_arn, &role_arn)
+}
+
+/// Handles `event` and checks it raises no alert (showing it if it does).
+async fn no_alert(p: &Pipeline<MemoryResolver, MemoryNotifier>, event: &Value) {
+    let ev = p.handle(event).await.expect("the invocation succeeds");
+    assert!(ev.alert().is_none(), "{:?}", ev.alert().map(|a| &a.text));
+}
+
 #[tokio::test]
 async fn attaching_administrator_access_is_one_critical_alert() {
     let p = pipeline(MemoryResolver::default());
@@ -98,11 +114,7 @@ async fn a_function_whose_role_cannot_log_is_missing_logs() {
         &[BASIC],
     ));
     let p = pipeline(r);
-    let ev = p
-        .handle(&sample("create-function-benign.json"))
-        .await
-        .unwrap();
-    assert!(ev.alert().is_none(), "{:?}", ev.alert().map(|a| &a.text));
+    no_alert(&p, &sample("create-function-benign.json")).await;
 }
 
 #[tokio::test]
@@ -126,62 +138,29 @@ async fn a_role_shared_by_functions_and_not_trusting_lambda_is_reported() {
 
 #[tokio::test]
 async fn an_sqs_mapping_whose_role_cannot_receive_is_reported() {
-    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/orders-processor-role");
-    let fn_arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor";
-    let r = MemoryResolver::default()
-        .with_role(role(
-            "orders-processor-role",
-            &[("orders", DYNAMO_ONLY)],
-            &[BASIC],
-        ))
-        .with_function("orders-processor", fn_arn, &role_arn);
-    let p = pipeline(r);
+    let p = pipeline(orders_processor(&[("orders", DYNAMO_ONLY)], &[BASIC]));
     let alert = one_alert(&p, &sample("create-event-source-mapping-sqs.json")).await;
     assert_eq!(rules(&alert), vec![RuleId::EventSourceMissingPermissions]);
     assert!(alert.body.findings[0]
         .message
         .contains("`sqs:ReceiveMessage`"));
 
-    let r = MemoryResolver::default()
-        .with_role(role("orders-processor-role", &[], &[SQS_EXEC]))
-        .with_function("orders-processor", fn_arn, &role_arn);
-    let p = pipeline(r);
-    let ev = p
-        .handle(&sample("create-event-source-mapping-sqs.json"))
-        .await
-        .unwrap();
-    assert!(ev.alert().is_none());
+    let p = pipeline(orders_processor(&[], &[SQS_EXEC]));
+    no_alert(&p, &sample("create-event-source-mapping-sqs.json")).await;
 }
 
 #[tokio::test]
 async fn a_dynamodb_stream_mapping_needs_the_stream_read_actions() {
-    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/orders-processor-role");
-    let fn_arn = "arn:aws:lambda:eu-west-1:111122223333:function:orders-processor";
-    let r = MemoryResolver::default()
-        .with_role(role(
-            "orders-processor-role",
-            &[],
-            &[
-                BASIC,
-                "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole",
-            ],
-        ))
-        .with_function("orders-processor", fn_arn, &role_arn);
-    let p = pipeline(r);
-    let ev = p
-        .handle(&sample("create-event-source-mapping-benign.json"))
-        .await
-        .unwrap();
-    assert!(ev.alert().is_none());
+    let p = pipeline(orders_processor(
+        &[],
+        &[
+            BASIC,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole",
+        ],
+    ));
+    no_alert(&p, &sample("create-event-source-mapping-benign.json")).await;
 
-    let r = MemoryResolver::default()
-        .with_role(role(
-            "orders-processor-role",
-            &[("orders", DYNAMO_ONLY)],
-            &[BASIC],
-        ))
-        .with_function("orders-processor", fn_arn, &role_arn);
-    let p = pipeline(r);
+    let p = pipeline(orders_processor(&[("orders", DYNAMO_ONLY)], &[BASIC]));
     let alert = one_alert(&p, &sample("create-event-source-mapping-benign.json")).await;
     assert_eq!(rules(&alert), vec![RuleId::EventSourceMissingPermissions]);
     assert!(alert.body.findings[0].message.contains("DynamoDB stream"));
@@ -435,15 +414,7 @@ async fn suppressions_by_tag_rule_principal_and_severity() {
         )],
     );
     let p = pipeline(r);
-    let ev = p
-        .handle(&sample("put-role-policy-admin.json"))
-        .await
-        .unwrap();
-    assert!(
-        ev.alert().is_none(),
-        "{:?}",
-        ev.alert().map(|a| a.subject.clone())
-    );
+    no_alert(&p, &sample("put-role-policy-admin.json")).await;
 
     // Ignored principals (break-glass roles) match the session issuer too.
     let settings = Settings {
@@ -463,11 +434,7 @@ async fn suppressions_by_tag_rule_principal_and_severity() {
         MemoryNotifier::new(),
         settings.clone(),
     );
-    let ev = p
-        .handle(&sample("attach-role-policy-admin.json"))
-        .await
-        .unwrap();
-    assert!(ev.alert().is_none());
+    no_alert(&p, &sample("attach-role-policy-admin.json")).await;
     // ... but never for tampering with doorman itself.
     let ev = p.handle(&sample("stop-logging.json")).await.unwrap();
     assert_eq!(
@@ -540,7 +507,7 @@ async fn tampering_with_doormans_own_resources_is_critical() {
     // Another function's concurrency is none of doorman's business.
     event["detail"]["requestParameters"] =
         json!({"functionName": "orders", "reservedConcurrentExecutions": 0});
-    assert!(p.handle(&event).await.unwrap().alert().is_none());
+    no_alert(&p, &event).await;
 
     // Nor is deleting another rule.
     assert!(p
@@ -655,11 +622,7 @@ async fn unprocessable_events_pass_every_filter() {
     let alert = one_alert(&p, &event).await;
     assert_eq!(rules(&alert), vec![RuleId::UnprocessableEvent]);
     // ... while the same filters do silence an ordinary finding.
-    let ev = p
-        .handle(&sample("create-policy-service-wildcard.json"))
-        .await
-        .unwrap();
-    assert!(ev.alert().is_none());
+    no_alert(&p, &sample("create-policy-service-wildcard.json")).await;
 }
 
 #[tokio::test]
@@ -725,11 +688,7 @@ async fn tag_keys_are_compared_as_iam_compares_them() {
         "orders-processor-role".into(),
         vec![("DOORMAN:IGNORE".into(), "admin-access".into())],
     );
-    let ev = pipeline(r)
-        .handle(&sample("put-role-policy-admin.json"))
-        .await
-        .unwrap();
-    assert!(ev.alert().is_none());
+    no_alert(&pipeline(r), &sample("put-role-policy-admin.json")).await;
 }
 
 #[tokio::test]

@@ -6,40 +6,20 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod cli_support;
+use cli_support::{code, doorman, json_of, root, stderr, stdout};
+
 const FIXTURES: &str = "tests/fixtures";
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn doorman(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_doorman"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run doorman")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit status")
-}
-
 fn json(args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["lint", "--format", "json"];
-    all.extend_from_slice(args);
-    let o = doorman(&all);
-    let v = serde_json::from_str(&stdout(&o))
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&o), stderr(&o)));
-    (code(&o), v)
+    json_of("lint", args)
+}
+
+/// Exit status 2 and a report whose first line is the input's error,
+/// starting with `first_line`.
+fn assert_input_error(o: &Output, first_line: &str) {
+    assert_eq!(code(o), 2, "{}", stdout(o));
+    assert!(stdout(o).starts_with(first_line), "{}", stdout(o));
 }
 
 fn fixture(rel: &str) -> String {
@@ -142,13 +122,9 @@ fn text_names_the_malformed_file_and_its_problem() {
 #[test]
 fn a_missing_file_is_an_error_naming_it() {
     let o = doorman(&["lint", "no-such-policy.json"]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        stdout(&o).starts_with(
-            "no-such-policy.json: error: cannot read `no-such-policy.json`: No such file or directory"
-        ),
-        "{}",
-        stdout(&o)
+    assert_input_error(
+        &o,
+        "no-such-policy.json: error: cannot read `no-such-policy.json`: No such file or directory",
     );
 }
 
@@ -643,12 +619,7 @@ fn template_findings_obey_ignore() {
 #[test]
 fn a_named_yaml_file_that_is_not_a_template_is_an_error() {
     let o = doorman(&["lint", &fixture("policies/good/ci-workflow.yml")]);
-    assert_eq!(code(&o), 2, "{}", stdout(&o));
-    assert!(
-        stdout(&o).starts_with("tests/fixtures/policies/good/ci-workflow.yml: error: "),
-        "{}",
-        stdout(&o)
-    );
+    assert_input_error(&o, "tests/fixtures/policies/good/ci-workflow.yml: error: ");
 }
 
 // --- the README ---------------------------------------------------------------
@@ -933,14 +904,10 @@ fn a_named_json_file_that_is_not_a_policy_is_an_error() {
 fn an_empty_folder_is_exit_2_with_a_clear_message() {
     let dir = scratch("empty", &[("README.md", "# nothing here\n")]);
     let o = doorman_within_10s(&["lint", &path_str(&dir)]);
-    assert_eq!(code(&o), 2);
     let shown = path_str(&dir);
-    assert!(
-        stdout(&o).starts_with(&format!(
-            "{shown}: error: nothing to check in folder `{shown}`: no policy"
-        )),
-        "{}",
-        stdout(&o)
+    assert_input_error(
+        &o,
+        &format!("{shown}: error: nothing to check in folder `{shown}`: no policy"),
     );
     // With JSON output too: an error result naming the folder.
     let (status, v) = json(&[&shown]);
@@ -1056,13 +1023,9 @@ fn a_fifo_is_refused_without_hanging() {
 #[test]
 fn a_device_is_refused_without_reading_it() {
     let o = doorman_within_10s(&["lint", "/dev/zero"]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        stdout(&o).starts_with(
-            "/dev/zero: error: cannot read `/dev/zero`: it is a character device, not a regular file"
-        ),
-        "{}",
-        stdout(&o)
+    assert_input_error(
+        &o,
+        "/dev/zero: error: cannot read `/dev/zero`: it is a character device, not a regular file",
     );
 }
 
@@ -1076,14 +1039,12 @@ fn a_file_over_the_size_cap_is_refused_unread() {
         .set_len(10 * 1024 * 1024 + 1)
         .unwrap();
     let o = doorman_within_10s(&["lint", &path_str(&big)]);
-    assert_eq!(code(&o), 2);
     let shown = path_str(&big);
-    assert!(
-        stdout(&o).starts_with(&format!(
+    assert_input_error(
+        &o,
+        &format!(
             "{shown}: error: `{shown}` is over the 10 MiB limit on one input (10485761 bytes)"
-        )),
-        "{}",
-        stdout(&o)
+        ),
     );
     // Exactly at the cap is read (and found to be no policy).
     std::fs::File::create(&big)
@@ -1116,11 +1077,9 @@ fn standard_input_is_bounded_too() {
     });
     let o = child.wait_with_output().unwrap();
     writer.join().unwrap();
-    assert_eq!(code(&o), 2);
-    assert!(
-        stdout(&o).starts_with("-: error: standard input is over the 10 MiB limit on one input"),
-        "{}",
-        stdout(&o)
+    assert_input_error(
+        &o,
+        "-: error: standard input is over the 10 MiB limit on one input",
     );
 }
 

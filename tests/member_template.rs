@@ -898,3 +898,140 @@ fn names_and_patterns_fit_the_service_limits_with_the_longest_prefix() {
     let bus = cd.property("OrganizationBus", &["Name"]);
     assert!(bus.as_str().expect("name").len() <= 256);
 }
+
+// --- the AccessDenied diagnosis (DiagnoseAccessDenied / ForwardAccessDenied) ---
+
+#[test]
+fn the_access_denied_side_exists_only_when_turned_on_and_rules_agree() {
+    let (m, c) = (member(), central());
+    let with = |on: bool| -> Vec<(&str, &str)> {
+        vec![("DiagnoseAccessDenied", if on { "true" } else { "false" })]
+    };
+    // Off (the default): no rule, table, permission or table name.
+    let off = Deployment::new(&c, CENTRAL, "us-east-1", &[]);
+    for id in [
+        "AccessDeniedRule",
+        "AccessDeniedRuleInvoke",
+        "AccessDeniedTable",
+        "OrganizationAccessDeniedRule",
+    ] {
+        assert!(!off.exists(id), "{id} exists with DiagnoseAccessDenied off");
+    }
+    let env = off.property("DoormanFunction", &["Environment", "Variables"]);
+    assert_eq!(env["DOORMAN_ACCESS_DENIED_TABLE"], json!(""));
+    let role = off.property("DoormanRole", &["Policies"]).to_string();
+    assert!(
+        !role.contains("dynamodb:") && !role.contains("AccessDeniedTable"),
+        "{role}"
+    );
+    let md = Deployment::new(&m, MEMBER, "us-east-1", MEMBER_PARAMETERS);
+    assert!(!md.exists("ForwardAccessDeniedRule"));
+
+    // On, single account: the rule (read-only calls included), the table
+    // (on demand, TTL, doorman's key), PutItem on the table only.
+    let on = Deployment::new(&c, CENTRAL, "us-east-1", &with(true));
+    assert!(!on.exists("OrganizationAccessDeniedRule"));
+    assert_eq!(
+        on.property("AccessDeniedRule", &["State"]),
+        json!("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
+    );
+    let pattern = on.property("AccessDeniedRule", &["EventPattern"]);
+    assert_eq!(pattern["account"], json!([CENTRAL]));
+    assert_eq!(pattern["source"], json!([{"prefix": "aws."}]));
+    let codes: BTreeSet<&str> = pattern["detail"]["errorCode"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|c| c.as_str().expect("code"))
+        .collect();
+    let known: BTreeSet<&str> = doorman::tighten::denied::DENIED_CODES
+        .iter()
+        .copied()
+        .collect();
+    assert_eq!(
+        codes, known,
+        "the rule delivers exactly the codes doorman diagnoses"
+    );
+    // The whole pattern, as tests/e2e/access_denied.rs has the emulator's
+    // EventBridge match it; far below EventBridge's 2,048 characters.
+    assert_eq!(
+        pattern,
+        json!({
+            "source": [{"prefix": "aws."}],
+            "account": [CENTRAL],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {
+                "errorCode": doorman::tighten::denied::DENIED_CODES,
+                "userIdentity": {"type": ["AssumedRole"]},
+            },
+        })
+    );
+    assert!(pattern.to_string().len() < 2048);
+    assert_eq!(
+        on.property("AccessDeniedRule", &["Targets"])[0]["Arn"],
+        json!("<DoormanFunction.Arn>")
+    );
+    let table = on.property("AccessDeniedTable", &[]);
+    assert_eq!(table["BillingMode"], json!("PAY_PER_REQUEST"));
+    assert_eq!(
+        table["TimeToLiveSpecification"],
+        json!({"AttributeName": "expires_at", "Enabled": "true"})
+    );
+    assert_eq!(
+        table["SSESpecification"]["KMSMasterKeyId"],
+        json!("<DoormanKey.Arn>")
+    );
+    let env = on.property("DoormanFunction", &["Environment", "Variables"]);
+    assert_eq!(
+        env["DOORMAN_ACCESS_DENIED_TABLE"],
+        json!("<AccessDeniedTable>")
+    );
+    let statements =
+        on.property("DoormanRole", &["Policies"])[0]["PolicyDocument"]["Statement"].clone();
+    let put: Vec<&Value> = statements
+        .as_array()
+        .expect("statements")
+        .iter()
+        .filter(|s| s.to_string().contains("dynamodb:"))
+        .collect();
+    assert_eq!(
+        put,
+        vec![&json!({"Sid": "DedupeAccessDenied", "Effect": "Allow",
+            "Action": "dynamodb:PutItem",
+            "Resource": "<AccessDeniedTable.Arn>"})]
+    );
+    let dead_letter = on.property("FailureQueuePolicy", &["PolicyDocument", "Statement"])[0]
+        ["Condition"]["ArnEquals"]["aws:SourceArn"]
+        .clone();
+    assert!(
+        dead_letter
+            .as_array()
+            .expect("arns")
+            .contains(&json!("<AccessDeniedRule.Arn>")),
+        "{dead_letter}"
+    );
+
+    // Organization: the bus rule takes exactly what members forward, and
+    // the same events as the default-bus rule, from any account.
+    let org = [with(true), ORGANIZATION.to_vec()].concat();
+    let cd = Deployment::new(&c, CENTRAL, "us-east-1", &org);
+    let fwd = Deployment::new(
+        &m,
+        MEMBER,
+        "us-east-1",
+        &[MEMBER_PARAMETERS, &[("ForwardAccessDenied", "true")]].concat(),
+    );
+    let on_bus = cd.property("OrganizationAccessDeniedRule", &["EventPattern"]);
+    assert_eq!(
+        on_bus,
+        any_account(fwd.property("ForwardAccessDeniedRule", &["EventPattern"]))
+    );
+    assert_eq!(on_bus, any_account(pattern));
+    assert_eq!(
+        fwd.property("ForwardAccessDeniedRule", &["State"]),
+        json!("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
+    );
+    let targets = fwd.property("ForwardAccessDeniedRule", &["Targets"]);
+    assert_eq!(targets[0]["Arn"], json!(MEMBER_PARAMETERS[0].1));
+    assert_eq!(targets[0]["RoleArn"], json!("<ForwardRole.Arn>"));
+}

@@ -35,10 +35,18 @@ fn summary(findings: &[LocatedFinding]) -> Vec<(String, String, usize)> {
         .collect()
 }
 
+/// The findings are exactly `want` (rule, logical id, line), in order.
+fn assert_summary(findings: &[LocatedFinding], want: &[(&str, &str, usize)]) {
+    let want: Vec<(String, String, usize)> = want
+        .iter()
+        .map(|(r, id, l)| (r.to_string(), id.to_string(), *l))
+        .collect();
+    assert_eq!(summary(findings), want, "{findings:#?}");
+}
+
 #[test]
 fn acceptance_template_gives_exactly_its_six_findings() {
     let findings = lint_fixture("acceptance.yaml");
-    let got = summary(&findings);
     let want = [
         // (a) Policies: [AdministratorAccess]
         ("broad-managed-policy", "AdminFunction", 14),
@@ -53,11 +61,7 @@ fn acceptance_template_gives_exactly_its_six_findings() {
         // (f) a role without logs permissions
         ("missing-logs", "SilentFunction", 101),
     ];
-    let want: Vec<(String, String, usize)> = want
-        .iter()
-        .map(|(r, id, l)| (r.to_string(), id.to_string(), *l))
-        .collect();
-    assert_eq!(got, want, "{findings:#?}");
+    assert_summary(&findings, &want);
     for f in &findings {
         assert_eq!(f.location.file, "acceptance.yaml");
     }
@@ -495,7 +499,6 @@ fn duplicate_keys_are_an_error_naming_both_lines() {
 #[test]
 fn intrinsics_are_judged_as_cloudformation_resolves_them() {
     let findings = lint_fixture("intrinsics-judged.yaml");
-    let got = summary(&findings);
     let want = [
         // Globals layers: on each function that inherits them, at their line.
         ("cross-account-layer", "First", 22),
@@ -512,11 +515,7 @@ fn intrinsics_are_judged_as_cloudformation_resolves_them() {
         // `!If [IsProd, AWS_IAM, NONE]`: public when the condition is false.
         ("public-function-url", "Second", 102),
     ];
-    let want: Vec<(String, String, usize)> = want
-        .iter()
-        .map(|(r, id, l)| (r.to_string(), id.to_string(), *l))
-        .collect();
-    assert_eq!(got, want, "{findings:#?}");
+    assert_summary(&findings, &want);
     let message = |rule: &str, id: &str| {
         findings
             .iter()

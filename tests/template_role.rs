@@ -1,10 +1,11 @@
 //! doorman's own role (`DoormanRole` in `template.yaml`) grants exactly what
 //! its code calls: every AWS API call of `src/resolve/aws.rs`,
 //! `src/notify/sns.rs`, the scheduled audit's `src/resolve/collect.rs`
-//! and `src/resolve/s3.rs`, and organization mode's `src/resolve/assume.rs`
-//! (STS `AssumeRole`, in `OrganizationReadPolicy`; the account alias) has an
-//! action in the role, scoped to the resource type it reads, and the role
-//! grants no IAM, Lambda, SNS, S3 or STS action the code never calls (the README's "every action in the role is one that ... calls").
+//! and `src/resolve/s3.rs`, organization mode's `src/resolve/assume.rs`
+//! (STS `AssumeRole`, in `OrganizationReadPolicy`; the account alias) and the
+//! AccessDenied dedupe's `src/resolve/dynamo.rs` has an action in the role,
+//! scoped to the resource type it reads, and the role grants no IAM, Lambda,
+//! SNS, S3, STS or DynamoDB action the code never calls (the README's "every action in the role is one that ... calls").
 //! A new SDK call without its statement fails here, not in production with
 //! `AccessDenied`.
 
@@ -187,6 +188,9 @@ fn code_calls() -> BTreeSet<String> {
     calls.extend(calls_in("src/resolve/assume.rs", &[("sts", "sts")]));
     let assume = std::fs::read_to_string("src/resolve/assume.rs").expect("assume.rs");
     calls.extend(client_calls(&assume, "iam"));
+    // The AccessDenied diagnosis's dedupe table (its GetRole is in aws.rs).
+    let dynamo = std::fs::read_to_string("src/resolve/dynamo.rs").expect("dynamo.rs");
+    calls.extend(client_calls(&dynamo, "dynamodb"));
     calls
 }
 
@@ -208,6 +212,7 @@ fn the_code_calls_are_found() {
         "s3:PutObject",
         "sts:AssumeRole",
         "iam:ListAccountAliases",
+        "dynamodb:PutItem",
     ] {
         assert!(calls.contains(known), "{known} not found in {calls:?}");
     }
@@ -231,7 +236,7 @@ fn every_call_of_the_code_is_granted_and_nothing_else_of_those_services() {
     }
     for action in &granted {
         let service = action.split(':').next().unwrap_or("");
-        if ["iam", "lambda", "sns", "s3", "sts"].contains(&service) {
+        if ["iam", "lambda", "sns", "s3", "sts", "dynamodb"].contains(&service) {
             assert!(
                 calls.contains(action),
                 "DoormanRole grants {action}, which doorman's code never calls"
@@ -290,6 +295,10 @@ fn each_read_is_scoped_to_the_resource_type_it_reads() {
         (
             &["s3:GetObject", "s3:PutObject"][..],
             "${ReportBucket.Arn}/audit/*".to_string(),
+        ),
+        (
+            &["dynamodb:PutItem"][..],
+            "!GetAtt AccessDeniedTable.Arn".to_string(),
         ),
     ] {
         for action in actions {

@@ -4,10 +4,10 @@
 //! [`log_safe`] in text, so no role name can forge a line of a CI log.
 
 use super::{Door, Kind, Located, Report, Subject};
-use crate::report::{artifact_uri, log_safe, sarif_level, sarif_rules, SARIF_SCHEMA};
+use crate::report::{artifact_uri, log_safe, sarif_document, sarif_notification, sarif_result};
 use crate::rules::{RuleId, Severity};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -410,7 +410,6 @@ pub fn json(report: &Report) -> String {
 /// document, the statement), with the inventory file as its artifact so
 /// code scanning can place it.
 pub fn sarif(report: &Report) -> String {
-    let rule_index = |id: RuleId| RuleId::ALL.iter().position(|r| *r == id);
     let mut results = Vec::new();
     for s in &report.subjects {
         for l in &s.findings {
@@ -429,53 +428,24 @@ pub fn sarif(report: &Report) -> String {
             if let Some(st) = &l.finding.statement {
                 logical.push(json!({ "name": st.to_string(), "kind": "object" }));
             }
-            results.push(json!({
-                "ruleId": l.finding.rule.as_str(),
-                "ruleIndex": rule_index(l.finding.rule),
-                "level": sarif_level(l.finding.severity),
-                "message": { "text": format!("{}\nFix: {}", log_safe(&l.finding.message), log_safe(&l.finding.fix)) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": artifact_uri(&s.file) },
-                        "region": { "startLine": 1 },
-                    },
-                    "logicalLocations": logical,
-                }],
-                "properties": { "severity": l.finding.severity.as_str(), "source": s.arn },
-            }));
+            let location = json!({
+                "physicalLocation": {
+                    "artifactLocation": { "uri": artifact_uri(&s.file) },
+                    "region": { "startLine": 1 },
+                },
+                "logicalLocations": logical,
+            });
+            let mut result = sarif_result(&l.finding, location);
+            result["properties"]["source"] = json!(s.arn);
+            results.push(result);
         }
     }
-    let notifications: Vec<Value> = report
+    let notifications = report
         .errors
         .iter()
-        .map(|e| {
-            json!({
-                "level": "error",
-                "message": { "text": format!("{}: {}", log_safe(&e.file), log_safe(&e.message)) },
-            })
-        })
+        .map(|e| sarif_notification(&e.file, &e.message))
         .collect();
-    let doc = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "doorman",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                "rules": sarif_rules(),
-            }},
-            "invocations": [{
-                "executionSuccessful": notifications.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }],
-    });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    sarif_document(results, notifications)
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@
 //! organization mode a member's forwarded "audit this account" event runs
 //! the same audit in that account (`Pipeline::audit_member`).
 //!
+//! With `DiagnoseAccessDenied` on (`DOORMAN_ACCESS_DENIED_TABLE` set), a
+//! denied call goes through `pipeline::access_denied` (SPEC §13): one
+//! `access-denied` alert per Lambda role, action and resource a day.
+//!
 //! Configuration is read and checked once, before the first event; SDK
 //! clients are built once and reused by every invocation. The SDK honours
 //! `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_IAM`, `_LAMBDA`, `_SNS`), so the
@@ -17,10 +21,12 @@ use doorman::audit::reconcile::{self, ReconcileSettings, ScheduledRun};
 use doorman::config::LambdaConfig;
 use doorman::lint::Options;
 use doorman::notify::sns::SnsNotifier;
+use doorman::pipeline::access_denied::AccessDenied;
 use doorman::pipeline::org::MemberAudit;
 use doorman::pipeline::{MemberResolvers, Organization, Pipeline};
 use doorman::resolve::assume::MemberReaders;
 use doorman::resolve::aws::AwsResolver;
+use doorman::resolve::dynamo::DynamoDedupe;
 use doorman::resolve::s3::{LiveAccount, S3Reports};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -111,6 +117,14 @@ async fn main() -> Result<(), Error> {
         .map(|b| b.trim().to_string())
         .filter(|b| !b.is_empty())
         .map(|bucket| S3Reports::new(&sdk, bucket));
+    // The AccessDenied diagnosis: set by the template only when
+    // `DiagnoseAccessDenied` is "true" (its dedupe table).
+    let access_denied = std::env::var("DOORMAN_ACCESS_DENIED_TABLE")
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .map(|table| AccessDenied::new(DynamoDedupe::new(&sdk, table)));
+    let access_denied = &access_denied;
     let account = LiveAccount::new(&sdk);
     let reconcile_settings = ReconcileSettings {
         options: Options {
@@ -219,9 +233,21 @@ async fn main() -> Result<(), Error> {
                 MemberAudit::NoReportBucket => serde_json::json!({"audit": null}),
             });
         }
-        let evaluation = pipeline.handle(&event.payload).await.inspect_err(|e| {
-            tracing::error!(request_id = %event.context.request_id, "{e}");
-        })?;
+        let denied = match access_denied {
+            Some(step) => step
+                .handle(pipeline, &pipeline.resolver, &event.payload)
+                .await
+                .inspect_err(|e| {
+                    tracing::error!(request_id = %event.context.request_id, "{e}");
+                })?,
+            None => None,
+        };
+        let evaluation = match denied {
+            Some(evaluation) => evaluation,
+            None => pipeline.handle(&event.payload).await.inspect_err(|e| {
+                tracing::error!(request_id = %event.context.request_id, "{e}");
+            })?,
+        };
         let published = evaluation.alert().map(|a| a.subject.clone());
         tracing::info!(
             event_id = %evaluation.event.id,

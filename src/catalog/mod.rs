@@ -514,7 +514,7 @@ fn resource_part_matches(arn: &str, pattern: &str) -> bool {
 
 /// The type pattern with each `${...}` placeholder a `*`, and how many `/`
 /// and `:` separators it has outside the placeholders.
-fn placeholders_as_stars(pattern: &str) -> (Vec<u8>, usize) {
+pub(crate) fn placeholders_as_stars(pattern: &str) -> (Vec<u8>, usize) {
     let bytes = pattern.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut fixed = 0;

@@ -1,8 +1,8 @@
 //! `doorman audit`: argument parsing and printing around [`crate::audit`].
-use super::lint::OutputFormat;
+use super::lint::{config_options, parse_account, parse_rule, parse_severity, OutputFormat};
 use super::{write_stdout, EXIT_ERROR};
 use crate::audit::{self, html, output};
-use crate::lint::{Options, CONFIG_FILE};
+use crate::lint::Options;
 use crate::report::log_safe;
 use crate::rules::{RuleId, Severity};
 use std::path::PathBuf;
@@ -107,43 +107,14 @@ A folder with only the authorization details is valid: the report says the
 Lambda inventory was not provided. README \"Audit an account\" has a script
 that collects the folder with the AWS CLI.";
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    s.parse()
-}
-
-fn parse_rule(s: &str) -> Result<RuleId, String> {
-    s.parse()
-}
-
-fn parse_account(s: &str) -> Result<String, String> {
-    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(s.to_string())
-    } else {
-        Err(format!(
-            "`{s}` is not an AWS account id; it has 12 digits, e.g. `111122223333`"
-        ))
-    }
-}
-
+/// The settings `audit` shares with `lint` (config file, then flags).
 fn options(args: &AuditArgs) -> Result<Options, String> {
-    let default_file = std::path::Path::new(CONFIG_FILE);
-    let mut opts = match &args.config {
-        Some(path) => Options::from_config_file(path)?,
-        None if default_file.is_file() => Options::from_config_file(default_file)?,
-        None => Options::default(),
-    };
-    if let Some(s) = args.min_severity {
-        opts.min_severity = s;
-    }
-    for rule in &args.ignore {
-        if !opts.ignore.contains(rule) {
-            opts.ignore.push(*rule);
-        }
-    }
-    if args.account.is_some() {
-        opts.account_id.clone_from(&args.account);
-    }
-    Ok(opts)
+    config_options(
+        args.config.as_deref(),
+        args.min_severity,
+        &args.ignore,
+        args.account.as_deref(),
+    )
 }
 
 pub fn run(args: AuditArgs) -> u8 {

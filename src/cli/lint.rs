@@ -4,6 +4,7 @@ use crate::lint::{lint_run, Options, Summary, CONFIG_FILE};
 use crate::report::{self, Format};
 use crate::rules::{PolicyKind, RuleId, Severity};
 use std::io::IsTerminal;
+use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -58,11 +59,11 @@ pub struct LintArgs {
     pub paths: Vec<std::path::PathBuf>,
 }
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
+pub(super) fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-fn parse_rule(s: &str) -> Result<RuleId, String> {
+pub(super) fn parse_rule(s: &str) -> Result<RuleId, String> {
     s.parse()
 }
 
@@ -70,7 +71,7 @@ fn parse_kind(s: &str) -> Result<PolicyKind, String> {
     s.parse()
 }
 
-fn parse_account(s: &str) -> Result<String, String> {
+pub(super) fn parse_account(s: &str) -> Result<String, String> {
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_string())
     } else {
@@ -113,24 +114,42 @@ pub fn run(args: LintArgs) -> u8 {
 /// The options of a run: the config file's (explicit, or `doorman.toml`
 /// in the current folder), overridden by the command line.
 fn options(args: &LintArgs) -> Result<Options, String> {
-    let default_file = std::path::Path::new(CONFIG_FILE);
-    let mut opts = match &args.config {
+    let mut opts = config_options(
+        args.config.as_deref(),
+        args.min_severity,
+        &args.ignore,
+        args.account.as_deref(),
+    )?;
+    opts.kind = args.kind;
+    Ok(opts)
+}
+
+/// The settings `lint` and `audit` share: the config file's (explicit, or
+/// `doorman.toml` in the current folder), overridden by the command line;
+/// `ignore` adds to the file's list.
+pub(super) fn config_options(
+    config: Option<&Path>,
+    min_severity: Option<Severity>,
+    ignore: &[RuleId],
+    account: Option<&str>,
+) -> Result<Options, String> {
+    let default_file = Path::new(CONFIG_FILE);
+    let mut opts = match config {
         Some(path) => Options::from_config_file(path)?,
         None if default_file.is_file() => Options::from_config_file(default_file)?,
         None => Options::default(),
     };
-    if let Some(s) = args.min_severity {
+    if let Some(s) = min_severity {
         opts.min_severity = s;
     }
-    for rule in &args.ignore {
+    for rule in ignore {
         if !opts.ignore.contains(rule) {
             opts.ignore.push(*rule);
         }
     }
-    if args.account.is_some() {
-        opts.account_id.clone_from(&args.account);
+    if let Some(account) = account {
+        opts.account_id = Some(account.to_string());
     }
-    opts.kind = args.kind;
     Ok(opts)
 }
 

@@ -5,6 +5,7 @@
 //! AWS managed policies built into doorman: checks that need a role or a
 //! policy fetched from IAM are skipped, and the text output says which.
 
+use super::lint::parse_severity;
 use super::{write_stdout, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::alert::Alert;
 use crate::config::guarded_from_lookup;
@@ -42,10 +43,6 @@ pub struct ReplayArgs {
     /// CloudTrail log file with `Records`) or folders (every `*.json` inside).
     #[arg(required = true, value_name = "EVENT")]
     pub paths: Vec<PathBuf>,
-}
-
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    s.parse()
 }
 
 /// One event read from an input, or why an input could not be read.

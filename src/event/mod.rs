@@ -364,6 +364,14 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
+    /// The change `ev` decodes to; the test fails on anything else.
+    fn change(ev: &Value) -> Change {
+        match decode(ev).unwrap() {
+            Decoded::Change(c) => c,
+            other => panic!("not a change: {other:?}"),
+        }
+    }
+
     #[test]
     fn api_version_suffixes_are_stripped() {
         for (raw, name) in [
@@ -426,9 +434,7 @@ mod tests {
             json!({"roleName": "app", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(c.info.actor, "arn:aws:iam::111122223333:user/alice");
         assert_eq!(c.info.actor_issuer, None);
         assert_eq!(c.info.account, "111122223333");
@@ -481,9 +487,7 @@ mod tests {
             json!({"functionName": "f", "statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
             json!({"statement": stmt}),
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!()
-        };
+        let c = change(&ev);
         let What::FunctionPermission {
             document, function, ..
         } = c.what
@@ -501,9 +505,7 @@ mod tests {
             json!({"functionName": "f", "statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!()
-        };
+        let c = change(&ev);
         let What::FunctionPermission { document, .. } = c.what else {
             panic!()
         };
@@ -520,9 +522,7 @@ mod tests {
             json!({"statementId": "pub", "action": "lambda:InvokeFunction", "principal": "*"}),
             json!({"statement": stmt}),
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!()
-        };
+        let c = change(&ev);
         let What::FunctionPermission { function, .. } = c.what else {
             panic!()
         };
@@ -545,9 +545,7 @@ mod tests {
             json!({"authType": "NONE"}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!()
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::FunctionUrl {
@@ -587,9 +585,7 @@ mod tests {
             json!({"roleName": "app", "tags": [{"key": "team", "value": "a"}, {"key": "Doorman:Ignore", "value": "admin-access"}]}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::IgnoreTag {
@@ -607,9 +603,7 @@ mod tests {
             json!({"resource": fn_arn, "tags": {"doorman:ignore": "public-invoke"}}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::IgnoreTag {
@@ -649,9 +643,7 @@ mod tests {
             json!({"functionName": "f", "role": "arn:aws:iam::111122223333:role/r", "tags": {"DOORMAN:IGNORE": "missing-logs", "team": "a"}}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.ignore_tags,
             vec![("DOORMAN:IGNORE".to_string(), "missing-logs".to_string())]
@@ -673,9 +665,7 @@ mod tests {
             "detail-type": CLOUDTRAIL_DETAIL_TYPE, "id": 5, "time": [], "region": {},
             "detail": ev
         });
-        let Decoded::Change(c) = decode(&wrapped).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&wrapped);
         assert_eq!(c.info.time, "1767225600");
         assert_eq!(c.info.user_agent, "");
         assert_eq!(c.info.source_ip, "");
@@ -757,9 +747,7 @@ mod tests {
             json!({"roleName": "doorman-role", "policyArn": "arn:aws:iam::111122223333:policy/p"}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::RolePolicyRemoved {
@@ -782,9 +770,7 @@ mod tests {
             }}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         let What::InvokeConfig { destinations, .. } = &c.what else {
             panic!("{:?}", c.what)
         };
@@ -808,9 +794,7 @@ mod tests {
             }}}),
             Value::Null,
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         let call = c.guardrail_call().expect("the function door");
         assert_eq!(
             call.detail,
@@ -826,9 +810,7 @@ mod tests {
             json!({"uUID": "u-1", "batchSize": 5}),
             json!({"uUID": "u-1", "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:f", "eventSourceArn": "arn:aws:sqs:us-east-1:111122223333:q"}),
         );
-        let Decoded::Change(c) = decode(&ev).unwrap() else {
-            panic!("not a change")
-        };
+        let c = change(&ev);
         assert_eq!(
             c.what,
             What::EventSourceMapping {
@@ -863,9 +845,7 @@ mod tests {
                 json!({"functionName": "doorman", "environment": environment}),
                 Value::Null,
             );
-            let Decoded::Change(c) = decode(&ev).unwrap() else {
-                panic!("not a change")
-            };
+            let c = change(&ev);
             assert_eq!(
                 c.guardrail_call().map(|g| g.detail.as_str()),
                 Some("replaces its environment variables (the event does not show their values)")

@@ -23,6 +23,7 @@
 //! `doorman replay` runs [`Pipeline::evaluate`] with the offline resolver;
 //! the Lambda runs [`Pipeline::handle`], which also publishes.
 
+pub mod access_denied;
 mod checks;
 mod guard;
 pub mod org;

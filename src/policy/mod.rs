@@ -19,6 +19,7 @@ mod tree;
 
 pub(crate) use parse::type_name;
 pub use parse::{parse_document, parse_value, ParseError};
+pub(crate) use tree::Key;
 
 use std::fmt;
 

@@ -256,8 +256,9 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
-/// An object key, borrowed from the text when it holds no escape.
-struct Key<'a>(Cow<'a, str>);
+/// An object key, borrowed from the text when it holds no escape (serde's
+/// own `Cow` always copies). Also read by `tighten::evidence`.
+pub(crate) struct Key<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -379,6 +379,27 @@ impl Resolver for AwsResolver {
     }
 }
 
+/// The AccessDenied step's one call per role (SPEC §13): `GetRole`, for
+/// whether the role trusts Lambda. Nothing else of the role is read.
+impl super::denied::RoleTrust for AwsResolver {
+    async fn trust_policy(&self, name: &str) -> Result<String, ResolveError> {
+        let what = format!("GetRole `{name}`");
+        let out = self
+            .iam
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| classify(&what, e))?;
+        out.role()
+            .and_then(|r| r.assume_role_policy_document())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ResolveError::Permanent(format!("{what}: no trust policy in the answer"))
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! Documents are returned as the text AWS gives (URL-encoded JSON for most
 //! IAM read APIs); `policy::parse_document` decodes both forms.
 
+pub mod denied;
 pub mod offline;
 pub mod reports;
 
@@ -17,6 +18,8 @@ pub mod assume;
 pub mod aws;
 #[cfg(feature = "aws")]
 pub mod collect;
+#[cfg(feature = "aws")]
+pub mod dynamo;
 #[cfg(feature = "aws")]
 pub mod s3;
 

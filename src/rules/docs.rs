@@ -501,6 +501,18 @@ pub fn doc(id: RuleId) -> RuleDoc {
         aws s3api delete-public-access-block --bucket doorman-reportbucket-1q2w3e4r5t6y"#,
             fix: "Restore the resource (redeploy doorman, `aws cloudtrail start-logging`, `aws kms enable-key`), find out who changed it, and deny these actions to everyone but deployment roles with an SCP.",
         ),
+        AccessDenied => page!(AccessDenied, Low, "low", None,
+            title: "Lambda role refused a call",
+            summary: "the Lambda (`DiagnoseAccessDenied`): a role that trusts `lambda.amazonaws.com` was refused a call (`AccessDenied`, `UnauthorizedOperation`, ...); the alert names the policy type that refused it and the one statement to add, once per role, action and resource a day",
+            why: "A function that gets AccessDenied is usually fixed in a hurry, and the hurried fix is `AdministratorAccess` or `Action: \"*\"`. The denied call itself says exactly what is missing: the action, the resource and, in AWS's message, which policy refused it (\"no identity-based policy allows\", \"with an explicit deny in a service control policy\"). doorman turns it into the one statement to add, scoped to that resource, so the narrow fix is the quick one. A function retrying the call a thousand times makes one alert: the role, action and resource are remembered for 24 hours in the stack's DynamoDB table.",
+            example: r#"A function whose role `orders-fn-role` may only read its table calls PutItem:
+        errorCode: AccessDeniedException
+        errorMessage: User: arn:aws:sts::111122223333:assumed-role/orders-fn-role/orders is not
+          authorized to perform: dynamodb:PutItem on resource:
+          arn:aws:dynamodb:us-east-1:111122223333:table/Orders because no identity-based
+          policy allows the dynamodb:PutItem action"#,
+            fix: "Add the statement the alert gives to a policy of the role (`{\"Effect\": \"Allow\", \"Action\": \"dynamodb:PutItem\", \"Resource\": \"arn:aws:dynamodb:us-east-1:111122223333:table/Orders\"}`), or to the resource-based policy, boundary or organization policy it names; for an explicit Deny, change the policy it points at, or do without the call. `doorman tighten` gives the same diagnosis from CloudTrail log files.",
+        ),
     }
 }
 

@@ -20,6 +20,9 @@ pub mod resource;
 pub mod trust;
 pub mod validity;
 
+#[cfg(test)]
+mod testing;
+
 use crate::policy::{Policy, Principal, PrincipalKind, Statement, StatementRef};
 use serde::Serialize;
 use std::fmt;
@@ -134,6 +137,8 @@ rule_ids! {
     UnprocessableEvent => "unprocessable-event",
     SuppressionAdded => "suppression-added",
     GuardrailTampering => "guardrail-tampering",
+    // §13 least privilege from evidence (the Lambda's DiagnoseAccessDenied)
+    AccessDenied => "access-denied",
 }
 
 impl fmt::Display for RuleId {

@@ -485,6 +485,7 @@ fn cross_account(
 mod tests {
     use super::*;
     use crate::policy::parse_document;
+    use crate::rules::testing::{of, only};
     use crate::rules::{evaluate, PolicyKind};
 
     const FN: &str = "arn:aws:lambda:us-east-1:111122223333:function:orders";
@@ -511,10 +512,6 @@ mod tests {
         run_in(&Context::default(), statements)
     }
 
-    fn of(findings: &[Finding], rule: RuleId) -> Vec<&Finding> {
-        findings.iter().filter(|f| f.rule == rule).collect()
-    }
-
     #[test]
     fn api_gateway_scoped_by_source_arn_is_clean_at_medium_and_above() {
         let policy = doc(&invoke(
@@ -536,14 +533,13 @@ mod tests {
             PolicyKind::Resource,
             &Context::default(),
         );
-        let hits = of(&f, RuleId::PublicInvoke);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::Critical);
+        let hit = only(&f, RuleId::PublicInvoke);
+        assert_eq!(hit.severity, Severity::Critical);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0] (Sid `s1`): `*` (anyone) may invoke the function (`lambda:InvokeFunction`) with no condition on the caller"
         );
-        assert!(hits[0].fix.contains("aws:SourceArn"));
+        assert!(hit.fix.contains("aws:SourceArn"));
         // `{"AWS": "*"}`, a wildcard action and a non-scoping condition change nothing.
         let f = run(&invoke(
             r#"{"AWS":"*"}"#,
@@ -621,9 +617,8 @@ mod tests {
             "lambda:InvokeFunctionUrl",
             "{}",
         ));
-        let hits = of(&f, RuleId::ServiceInvokeNoSource);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert!(hits[0]
+        let hit = only(&f, RuleId::ServiceInvokeNoSource);
+        assert!(hit
             .fix
             .contains("arn:aws:cloudfront::ACCOUNT:distribution/DISTRIBUTION_ID"));
         let f = run(&invoke(
@@ -672,11 +667,10 @@ mod tests {
             PolicyKind::Resource,
             &Context::default(),
         );
-        let hits = of(&f, RuleId::ServiceInvokeNoSource);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::High);
+        let hit = only(&f, RuleId::ServiceInvokeNoSource);
+        assert_eq!(hit.severity, Severity::High);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0] (Sid `s1`): Service `s3.amazonaws.com` may invoke the function (`lambda:InvokeFunction`) with no `aws:SourceArn` or `aws:SourceAccount` condition: any `s3.amazonaws.com` resource, in any account, can trigger it"
         );
         let f = run(&invoke(
@@ -702,14 +696,9 @@ mod tests {
             "lambda:InvokeFunction",
             r#"{"StringEquals":{"aws:SourceAccount":"111122223333"}}"#,
         ));
-        let hits = of(&f, RuleId::ServiceInvokeNoSource);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert!(hits[0]
-            .message
-            .contains("with no `aws:SourceArn` condition"));
-        assert!(hits[0]
-            .fix
-            .contains("arn:aws:sns:REGION:ACCOUNT:TOPIC_NAME"));
+        let hit = only(&f, RuleId::ServiceInvokeNoSource);
+        assert!(hit.message.contains("with no `aws:SourceArn` condition"));
+        assert!(hit.fix.contains("arn:aws:sns:REGION:ACCOUNT:TOPIC_NAME"));
         let f = run(&invoke(
             r#"{"Service":"events.amazonaws.com"}"#,
             "lambda:InvokeFunction",
@@ -749,11 +738,10 @@ mod tests {
             "lambda:*",
             r#"{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}"#,
         ));
-        let hits = of(&f, RuleId::ResourcePolicyBroadAction);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::Critical);
+        let hit = only(&f, RuleId::ResourcePolicyBroadAction);
+        assert_eq!(hit.severity, Severity::Critical);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0] (Sid `s1`): AWS `arn:aws:iam::444455556666:root` is granted `lambda:*` on the function, more than invoking it"
         );
         let f = run(&invoke(
@@ -793,13 +781,8 @@ mod tests {
                 r#"{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}"#,
             ),
         );
-        let hits = of(&f, RuleId::CrossAccountInvoke);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert!(
-            hits[0].message.contains("`444455556666`"),
-            "{}",
-            hits[0].message
-        );
+        let hit = only(&f, RuleId::CrossAccountInvoke);
+        assert!(hit.message.contains("`444455556666`"), "{}", hit.message);
     }
 
     #[test]
@@ -812,11 +795,10 @@ mod tests {
             &ctx,
             &invoke(r#"{"AWS":"444455556666"}"#, "lambda:InvokeFunction", "{}"),
         );
-        let hits = of(&f, RuleId::CrossAccountInvoke);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::Medium);
+        let hit = only(&f, RuleId::CrossAccountInvoke);
+        assert_eq!(hit.severity, Severity::Medium);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0] (Sid `s1`): AWS `444455556666` (account `444455556666`, not the function's account `111122223333`) may invoke the function (`lambda:InvokeFunction`) without an `aws:PrincipalOrgID` condition"
         );
         let f = run_in(
@@ -921,9 +903,8 @@ mod tests {
         let ctx = trusting(&[], &["o-a1b2c3d4e5"]);
         assert!(run_in(&ctx, &org("o-a1b2c3d4e5")).is_empty());
         let f = run_in(&ctx, &org("o-zzzzzzzzzz"));
-        let hits = of(&f, RuleId::CrossAccountInvoke);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert!(hits[0].message.ends_with(
+        let hit = only(&f, RuleId::CrossAccountInvoke);
+        assert!(hit.message.ends_with(
             "and its organization condition names `o-zzzzzzzzzz`, not one of `trusted-orgs`"
         ));
         // Anyone, limited to an organization the user does not trust.
@@ -935,9 +916,8 @@ mod tests {
                 r#"{"StringEquals":{"aws:PrincipalOrgID":"o-zzzzzzzzzz"}}"#,
             ),
         );
-        let hits = of(&f, RuleId::CrossAccountInvoke);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert!(hits[0]
+        let hit = only(&f, RuleId::CrossAccountInvoke);
+        assert!(hit
             .message
             .contains("from any account of organization `o-zzzzzzzzzz`"));
         assert!(of(&f, RuleId::PublicInvoke).is_empty());

@@ -499,6 +499,7 @@ fn extra_principals(trust: &[&Statement], out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::policy::parse_document;
+    use crate::rules::testing::{of, only};
     use crate::rules::{evaluate, PolicyKind};
 
     fn trust_doc(statements: &str) -> Policy {
@@ -514,10 +515,6 @@ mod tests {
 
     fn run(statements: &str) -> Vec<Finding> {
         run_in(&Context::default(), statements)
-    }
-
-    fn of(findings: &[Finding], rule: RuleId) -> Vec<&Finding> {
-        findings.iter().filter(|f| f.rule == rule).collect()
     }
 
     fn own_account() -> Context {
@@ -547,14 +544,13 @@ mod tests {
             PolicyKind::Trust,
             &Context::default(),
         );
-        let hits = of(&f, RuleId::TrustAnyPrincipal);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::Critical);
+        let hit = only(&f, RuleId::TrustAnyPrincipal);
+        assert_eq!(hit.severity, Severity::Critical);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0] (Sid `Open`): AWS `*` may assume the role with no condition restricting it to an account or organization"
         );
-        assert!(hits[0].fix.contains("aws:PrincipalOrgID"));
+        assert!(hit.fix.contains("aws:PrincipalOrgID"));
     }
 
     #[test]
@@ -604,14 +600,13 @@ mod tests {
             &own_account(),
             r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}"#,
         );
-        let hits = of(&f, RuleId::TrustCrossAccount);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::High);
+        let hit = only(&f, RuleId::TrustCrossAccount);
+        assert_eq!(hit.severity, Severity::High);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0]: AWS `arn:aws:iam::444455556666:root` (account `444455556666`, not the role's account `111122223333`) may assume the role without an `sts:ExternalId`, `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths` condition"
         );
-        assert!(hits[0].fix.contains("sts:ExternalId"));
+        assert!(hit.fix.contains("sts:ExternalId"));
     }
 
     #[test]
@@ -693,18 +688,17 @@ mod tests {
             PolicyKind::Trust,
             &own_account(),
         );
-        let hits = of(&f, RuleId::TrustOidcUnrestricted);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::Critical);
+        let hit = only(&f, RuleId::TrustOidcUnrestricted);
+        assert_eq!(hit.severity, Severity::Critical);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0]: Federated `arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com` may assume the role with no condition on `token.actions.githubusercontent.com:sub`: any GitHub Actions workflow that passes the other checks gets in"
         );
-        assert!(hits[0].fix.contains(
+        assert!(hit.fix.contains(
             r#""token.actions.githubusercontent.com:sub": "repo:OWNER/REPO:ref:refs/heads/main""#
         ));
         // The `aud` condition is there already: the fix asks only for `sub`.
-        assert!(!hits[0].fix.contains(":aud"), "{}", hits[0].fix);
+        assert!(!hit.fix.contains(":aud"), "{}", hit.fix);
     }
 
     #[test]
@@ -817,14 +811,13 @@ mod tests {
         let f = run(
             r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:*"}"#,
         );
-        let hits = of(&f, RuleId::TrustWildcardAction);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::Medium);
+        let hit = only(&f, RuleId::TrustWildcardAction);
+        assert_eq!(hit.severity, Severity::Medium);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0]: trust action `sts:*` is a wildcard: the trusted principals get every way into the role, including ones added later"
         );
-        assert!(hits[0].fix.contains(r#"`"Action": "sts:AssumeRole"`"#));
+        assert!(hit.fix.contains(r#"`"Action": "sts:AssumeRole"`"#));
         for action in [r#""*""#, r#""sts:AssumeRole*""#] {
             let f = run(&format!(
                 r#"{{"Effect":"Allow","Principal":{{"Service":"lambda.amazonaws.com"}},"Action":{action}}}"#
@@ -850,11 +843,10 @@ mod tests {
         let f = run(
             r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::444455556666:user/mallory"},"Action":"sts:AssumeRole"}"#,
         );
-        let hits = of(&f, RuleId::TrustNotPrincipal);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::High);
+        let hit = only(&f, RuleId::TrustNotPrincipal);
+        assert_eq!(hit.severity, Severity::High);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0]: `Allow` with `NotPrincipal` lets everyone except AWS `arn:aws:iam::444455556666:user/mallory` assume the role"
         );
         assert_eq!(of(&f, RuleId::TrustAnyPrincipal).len(), 1);
@@ -869,11 +861,10 @@ mod tests {
                 r#"{LAMBDA},{{"Sid":"Dev","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:role/developer"}},"Action":"sts:AssumeRole"}}"#
             ),
         );
-        let hits = of(&f, RuleId::TrustExtraPrincipals);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert_eq!(hits[0].severity, Severity::Medium);
+        let hit = only(&f, RuleId::TrustExtraPrincipals);
+        assert_eq!(hit.severity, Severity::Medium);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[1] (Sid `Dev`): AWS `arn:aws:iam::111122223333:role/developer` may also assume this Lambda execution role (it trusts `lambda.amazonaws.com`) and use the function's permissions"
         );
         // Same statement, two principals.
@@ -908,9 +899,8 @@ mod tests {
     fn trusted_accounts_are_not_cross_account() {
         let doc = r#"{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/ci","777788889999"]},"Action":"sts:AssumeRole"}"#;
         let f = run_in(&trusting(&["444455556666"], &[]), doc);
-        let hits = of(&f, RuleId::TrustCrossAccount);
-        assert_eq!(hits.len(), 1, "{f:#?}");
-        assert!(hits[0].message.contains("`777788889999`"));
+        let hit = only(&f, RuleId::TrustCrossAccount);
+        assert!(hit.message.contains("`777788889999`"));
         let f = run_in(&trusting(&["444455556666", "777788889999"], &[]), doc);
         assert!(f.is_empty(), "{f:#?}");
     }
@@ -941,10 +931,9 @@ mod tests {
             &ctx,
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-zzzzzzzzzz"}}}"#,
         );
-        let hits = of(&f, RuleId::TrustCrossAccount);
-        assert_eq!(hits.len(), 1, "{f:#?}");
+        let hit = only(&f, RuleId::TrustCrossAccount);
         assert_eq!(
-            hits[0].message,
+            hit.message,
             "Statement[0]: AWS `*` may assume the role from any account of organization `o-zzzzzzzzzz`, which is not one of `trusted-orgs`"
         );
         let f = run_in(

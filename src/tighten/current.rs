@@ -77,23 +77,10 @@ pub fn from_template(path: &Path, logical_id: &str) -> Result<RolePolicies, Stri
 #[cfg(feature = "cli")]
 fn deployed(pattern: &str) -> String {
     let p = pattern.replace(crate::template::TEMPLATE_ACCOUNT, "*");
-    let mut out = String::with_capacity(p.len());
-    let mut rest = p.as_str();
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        match rest[start..].find('}') {
-            Some(end) => {
-                out.push('*');
-                rest = &rest[start + end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    let (glob, _) = crate::catalog::placeholders_as_stars(&p);
+    // Only whole ASCII `${...}` spans were replaced: the bytes are still
+    // the UTF-8 they were.
+    String::from_utf8_lossy(&glob).into_owned()
 }
 
 fn read(p: &Path) -> Result<String, String> {

@@ -278,6 +278,28 @@ pub fn diagnose(
     }
 }
 
+/// Diagnoses a denied call of `role_arn` from its record: the action is
+/// `mapping` (the record's `eventSource`/`eventName`) unless the message
+/// names one, the resource the first the record touched. `doorman tighten`
+/// and the Lambda's `access-denied` alert both diagnose through here.
+pub fn diagnose_call(
+    r: &Record<'_>,
+    role_arn: &str,
+    mapping: super::actions::Mapping,
+    current: Option<&[NamedPolicy]>,
+    boundary: Option<&NamedPolicy>,
+) -> Diagnosis {
+    let (action, resource) = match mapping {
+        super::actions::Mapping::Action(id) => {
+            let info = id.info();
+            let res = super::resources::touched(r, &info).into_iter().next();
+            (Some(info.to_string()), res)
+        }
+        super::actions::Mapping::Unmapped => (None, None),
+    };
+    diagnose(r, role_arn, action, resource, current, boundary)
+}
+
 /// The ARN of a resource a message names only by name.
 fn named_arn(action: &str, name: &str, region: &str, account: &str) -> Option<String> {
     let service = action.split_once(':')?.0;

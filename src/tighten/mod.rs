@@ -205,15 +205,7 @@ impl Tightener {
         }
         let time = r.event_time.as_deref().unwrap_or_default();
         if r.error_code.as_deref().is_some_and(denied::is_denied) {
-            let (action, resource) = match mapping {
-                Mapping::Action(id) => {
-                    let info = id.info();
-                    let res = resources::touched(r, &info).into_iter().next();
-                    (Some(info.to_string()), res)
-                }
-                Mapping::Unmapped => (None, None),
-            };
-            let d = denied::diagnose(r, role, action, resource, current, boundary);
+            let d = denied::diagnose_call(r, role, mapping, current, boundary);
             let key = (d.action.clone(), d.resource.clone(), d.door);
             if let Some(seen) = entry.denied.get_mut(&key) {
                 seen.calls += 1;

@@ -7,18 +7,14 @@
 //! bucket). All four must report exactly the expected findings, the same
 //! ones. The same binary then calls a change to that bucket tampering.
 //!
-//! The cross-account layer: moto 5.2.5 cannot make a function run another
-//! account's layer. `CreateFunction` looks each layer ARN up by layer name
-//! and version in the function's own account, ignoring the ARN's account,
-//! and stores the ARN of the layer it found there (`_get_layers_data` and
-//! `LayerStorage.get_layer_version_by_arn` in moto/awslambda/models.py), so
-//! `cross-account-layer` (a function using another account's layer) cannot
-//! arise in the emulator; tests/audit_cli.rs covers it from AWS CLI output.
-//! What moto does represent is the other side of a layer shared across
-//! accounts, its version policy (`AddLayerVersionPermission`,
-//! `GetLayerVersionPolicy`): one layer granted to every account
-//! (`public-layer`) and one to a single named account (no finding), used by
-//! a function of this account (no `cross-account-layer`).
+//! Layers across accounts, both sides: a function of this account runs a
+//! layer that a partner account published (`cross-account-layer`; moto
+//! resolves the foreign ARN in the partner's account only through
+//! tests/e2e/moto_server.py, as AWS does), and this account shares its own
+//! layers through their version policies (`AddLayerVersionPermission`,
+//! `GetLayerVersionPolicy`): one with every account (`public-layer`) and one
+//! with a single named account (no finding), run by one of its functions
+//! (no `cross-account-layer`).
 //!
 //! Needs the AWS CLI in target/awscli-venv (scripts/test installs it: a
 //! venv of its own, so its botocore pin cannot fight moto's or SAM's).
@@ -29,22 +25,16 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{FunctionCode, LayerVersionContentInput, Runtime};
-use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_lambda::types::{LayerVersionContentInput, Runtime};
 
-use crate::aws::{Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
+use crate::aws::{self, Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
+use crate::events;
 use crate::runtime::Outcome;
 use crate::setup::{self, Stack};
 
 /// The scheduled audit's report bucket in the emulator.
 const BUCKET: &str = "doorman-reports-e2e-audit";
-
-/// An empty zip archive: code for functions and layers that never run.
-const EMPTY_ZIP: [u8; 22] = [
-    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-];
 
 /// Publishes layer `name` (version 1) and grants `lambda:GetLayerVersion`
 /// on it to `principal` (an account's root ARN, or `*`); returns the layer
@@ -56,7 +46,7 @@ async fn shared_layer(aws: &Aws, name: &str, principal: &str) -> String {
         .layer_name(name)
         .content(
             LayerVersionContentInput::builder()
-                .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
+                .zip_file(Blob::new(setup::EMPTY_ZIP.to_vec()))
                 .build(),
         )
         .compatible_runtimes(Runtime::Python312)
@@ -76,61 +66,6 @@ async fn shared_layer(aws: &Aws, name: &str, principal: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("add layer version permission to `{name}`: {e:?}"));
     arn
-}
-
-/// A function of this account running `layers`.
-async fn function_with_layers(aws: &Aws, name: &str, role_arn: &str, layers: &[&str]) -> String {
-    aws.lambda
-        .create_function()
-        .function_name(name)
-        .runtime(Runtime::Python312)
-        .role(role_arn)
-        .handler("app.handler")
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
-                .build(),
-        )
-        .set_layers(Some(layers.iter().map(|l| l.to_string()).collect()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create function `{name}`: {e:?}"))
-        .function_arn
-        .expect("function arn")
-}
-
-fn s3(endpoint: &str) -> aws_sdk_s3::Client {
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(REGION))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "doorman-e2e",
-        )))
-        .build();
-    let conf = aws_sdk_s3::config::Builder::from(&config)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// EventBridge's scheduled event, as the reconcile rule sends it.
-fn scheduled(time: &str) -> Value {
-    json!({
-        "version": "0",
-        "id": format!("e2e-audit-schedule-{time}"),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": time,
-        "region": REGION,
-        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/doorman-reconcile")],
-        "detail": {}
-    })
 }
 
 fn aws_cli() -> PathBuf {
@@ -162,6 +97,9 @@ async fn role_with_trust(aws: &Aws, name: &str, trust: &Value, boundary: Option<
         .arn
 }
 
+/// The partner account that publishes a layer this account's function runs.
+const PARTNER: &str = "210987654321";
+
 const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 #[tokio::test]
@@ -177,7 +115,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         Stack::start_with("audit", &[("DOORMAN_REPORT_BUCKET", BUCKET.to_string())], 1).await;
     let aws = stack.aws.clone();
     let endpoint = stack.moto.endpoint();
-    let s3 = s3(&endpoint);
+    let s3 = aws::s3(&endpoint);
     s3.create_bucket()
         .bucket(BUCKET)
         .send()
@@ -251,8 +189,24 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     // Layers shared across accounts: with everyone, and with one partner
     // account; a function of this account runs the first.
     let public_layer = shared_layer(&aws, "shared-utils", "*").await;
-    let partner_layer = shared_layer(&aws, "partner-utils", "arn:aws:iam::210987654321:root").await;
-    let f_reports = function_with_layers(&aws, "reports-api", &orders, &[&public_layer]).await;
+    let partner_layer = shared_layer(
+        &aws,
+        "partner-utils",
+        &format!("arn:aws:iam::{PARTNER}:root"),
+    )
+    .await;
+    let f_reports =
+        setup::create_function_with_layers(&aws, "reports-api", &orders, &[&public_layer]).await;
+    // A layer the partner account published, run by a function of this one.
+    let partner = crate::org::clients_in(&endpoint, PARTNER).await;
+    let foreign_layer = shared_layer(
+        &partner,
+        "partner-plugin",
+        &format!("arn:aws:iam::{ACCOUNT}:root"),
+    )
+    .await;
+    let f_plugin =
+        setup::create_function_with_layers(&aws, "plugin-host", &orders, &[&foreign_layer]).await;
     aws.lambda
         .create_event_source_mapping()
         .function_name("queue-worker")
@@ -355,6 +309,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         ("public-invoke", f_hook.clone()),
         ("public-function-url", f_hook.clone()),
         ("public-layer", public_layer.clone()),
+        ("cross-account-layer", f_plugin.clone()),
     ]
     .into_iter()
     .map(|(r, s)| (r.to_string(), s))
@@ -363,18 +318,9 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     // The capped administrator is judged as what the boundary leaves: S3.
     assert!(pairs.contains(&("service-wildcard".to_string(), bounded.clone())));
     // Live, and collected by doorman: the same findings, word for word.
-    let env = |c: &mut Command| {
-        c.env("AWS_ENDPOINT_URL", &endpoint)
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-            .env("AWS_REGION", REGION)
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-    };
     let mut live = Command::new(env!("CARGO_BIN_EXE_doorman"));
     live.args(["audit", "--format", "json", "--live"]);
-    env(&mut live);
+    aws::sdk_env(&mut live, &endpoint);
     let live = live.output().expect("run doorman audit --live");
     assert_eq!(
         live.status.code(),
@@ -394,7 +340,7 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     collect
         .args(["audit", "--format", "json", "--collect"])
         .arg(&own);
-    env(&mut collect);
+    aws::sdk_env(&mut collect, &endpoint);
     let collected = collect.output().expect("run doorman audit --collect");
     assert_eq!(collected.status.code(), Some(1));
     let offline = Command::new(env!("CARGO_BIN_EXE_doorman"))
@@ -445,7 +391,13 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
     // The scheduled audit in the Lambda: the report it stores is the live
     // audit's, finding for finding, the shared layer's included.
     let time = "2026-11-30T06:00:00Z";
-    let outcome = stack.function.invoke(&scheduled(time)).await;
+    let outcome = stack
+        .function
+        .invoke(&events::scheduled(
+            &format!("e2e-audit-schedule-{time}"),
+            time,
+        ))
+        .await;
     let response: Value = match outcome {
         Outcome::Response(body) => serde_json::from_str(&body).expect("JSON response"),
         Outcome::Error { error_type, body } => panic!(
@@ -472,8 +424,15 @@ async fn live_collected_and_cli_collected_audits_get_exactly_the_expected_findin
         triples(&live),
         "the scheduled audit's report differs from --live"
     );
-    // Its digest (the baseline) lists the shared layer too.
+    // Its digest (the baseline) lists both layer findings too.
     let digest = stack.alerts.expect(1).await;
+    assert!(
+        digest[0]
+            .rules()
+            .contains(&"cross-account-layer".to_string()),
+        "{:#}",
+        digest[0].message
+    );
     assert!(
         digest[0].rules().contains(&"public-layer".to_string()),
         "{:#}",

@@ -6,6 +6,7 @@
 //! environment, and nothing here can reach a real AWS account.
 
 use std::collections::{BTreeMap, HashMap};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -27,20 +28,48 @@ pub struct Aws {
     pub sqs: aws_sdk_sqs::Client,
 }
 
+/// The SDK config for the emulator at `endpoint`: its region, the static
+/// test credentials.
+pub fn sdk_config(endpoint: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "doorman-e2e",
+        )))
+        .build()
+}
+
+/// An S3 client for the emulator; path-style, as moto serves buckets
+/// under its one endpoint.
+pub fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&sdk_config(endpoint))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// Points a process using the AWS SDK (`doorman audit --live`) at the
+/// emulator: its endpoint, the test credentials and region, and none of
+/// the machine's config or credentials files or instance metadata.
+pub fn sdk_env<'c>(c: &'c mut Command, endpoint: &str) -> &'c mut Command {
+    c.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
 impl Aws {
     pub fn new(endpoint: &str) -> Self {
-        let config = SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(Region::new(REGION))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                ACCESS_KEY_ID,
-                SECRET_ACCESS_KEY,
-                None,
-                None,
-                "doorman-e2e",
-            )))
-            .build();
+        let config = sdk_config(endpoint);
         Self {
             iam: aws_sdk_iam::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),

@@ -229,3 +229,18 @@ pub fn put_function_concurrency(function_name: &str, reserved: u32) -> Value {
         json!({ "reservedConcurrentExecutions": reserved }),
     )
 }
+
+/// EventBridge's "Scheduled Event", as the daily reconcile rule sends it.
+pub fn scheduled(id: &str, time: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": time,
+        "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/doorman-reconcile")],
+        "detail": {}
+    })
+}

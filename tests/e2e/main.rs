@@ -14,6 +14,7 @@ mod moto;
 mod runtime;
 mod setup;
 
+mod access_denied;
 mod audit;
 mod harness;
 mod load;

@@ -1,5 +1,8 @@
 //! The moto server (pinned in scripts/requirements-test.txt, installed by
-//! scripts/test into target/venv) as a child process on 127.0.0.1.
+//! scripts/test into target/venv) as a child process on 127.0.0.1, started
+//! through `tests/e2e/moto_server.py`, which corrects the one place where
+//! moto departs from AWS that doorman's rules depend on (layers shared from
+//! another account; see that file).
 //!
 //! Each test gets its own server: state never leaks between tests running
 //! in parallel, `/moto-api/reset` is never needed, and the outage scenario
@@ -21,6 +24,15 @@ pub struct Moto {
 /// Where scripts/test installs moto.
 pub fn moto_server_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/venv/bin/moto_server")
+}
+
+/// The Python of that venv, which runs `tests/e2e/moto_server.py`.
+fn venv_python() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/venv/bin/python")
+}
+
+fn launcher() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/moto_server.py")
 }
 
 impl Moto {
@@ -98,7 +110,8 @@ impl Moto {
         let log_err = log
             .try_clone()
             .map_err(|e| format!("cannot open moto log `{}`: {e}", self.log.display()))?;
-        let child = Command::new(&program)
+        let child = Command::new(venv_python())
+            .arg(launcher())
             .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
             // AWS managed policies (AdministratorAccess, ...) exist as in AWS.
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -106,7 +119,13 @@ impl Moto {
             .stdout(log)
             .stderr(log_err)
             .spawn()
-            .map_err(|e| format!("cannot start `{}`: {e}", program.display()))?;
+            .map_err(|e| {
+                format!(
+                    "cannot start `{} {}`: {e}",
+                    venv_python().display(),
+                    launcher().display()
+                )
+            })?;
         self.child = Some(child);
         self.wait_ready(announced_before, Duration::from_secs(30))
     }

@@ -20,9 +20,10 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
 use serde_json::{json, Value};
 
+use crate::aws::s3;
 use crate::aws::{Aws, ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
 use crate::events;
-use crate::reconcile::{object, s3, BUCKET};
+use crate::reconcile::{object, BUCKET};
 use crate::runtime::Outcome;
 use crate::setup::{self, Stack};
 
@@ -38,7 +39,7 @@ fn config(endpoint: &str, credentials: Credentials) -> SdkConfig {
 }
 
 /// Clients acting in `account`, through an AssumeRole into it.
-async fn clients_in(endpoint: &str, account: &str) -> Aws {
+pub(crate) async fn clients_in(endpoint: &str, account: &str) -> Aws {
     let central = config(
         endpoint,
         Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "e2e"),

@@ -10,50 +10,15 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::aws::{ACCESS_KEY_ID, ACCOUNT, REGION, SECRET_ACCESS_KEY};
+use crate::aws;
+use crate::events;
 use crate::runtime::Outcome;
 use crate::setup::{self, Stack};
 
 pub(crate) const BUCKET: &str = "doorman-reports-e2e";
 const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
-
-pub(crate) fn s3(endpoint: &str) -> aws_sdk_s3::Client {
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(REGION))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "doorman-e2e",
-        )))
-        .build();
-    let conf = aws_sdk_s3::config::Builder::from(&config)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// EventBridge's scheduled event, as the AuditRule sends it.
-fn scheduled(time: &str) -> Value {
-    json!({
-        "version": "0",
-        "id": format!("e2e-schedule-{time}"),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": time,
-        "region": REGION,
-        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/doorman-reconcile")],
-        "detail": {}
-    })
-}
 
 pub(crate) async fn object(s3: &aws_sdk_s3::Client, key: &str) -> (String, Option<String>) {
     let out = s3
@@ -73,7 +38,10 @@ pub(crate) async fn object(s3: &aws_sdk_s3::Client, key: &str) -> (String, Optio
 
 async fn run(stack: &mut Stack, time: &str) -> (Value, Duration) {
     let started = Instant::now();
-    let outcome = stack.function.invoke(&scheduled(time)).await;
+    let outcome = stack
+        .function
+        .invoke(&events::scheduled(&format!("e2e-schedule-{time}"), time))
+        .await;
     let took = started.elapsed();
     match outcome {
         Outcome::Response(body) => (serde_json::from_str(&body).expect("JSON response"), took),
@@ -115,7 +83,7 @@ async fn scheduled_audit_stores_reports_and_publishes_only_what_is_new() {
     )
     .await;
     let endpoint = stack.moto.endpoint();
-    let s3 = s3(&endpoint);
+    let s3 = aws::s3(&endpoint);
     s3.create_bucket()
         .bucket(BUCKET)
         .send()
@@ -157,17 +125,12 @@ async fn scheduled_audit_stores_reports_and_publishes_only_what_is_new() {
     let stored: Value = serde_json::from_str(&json_text).expect("stored JSON report");
 
     // The stored report is the live audit's, finding for finding.
-    let live = Command::new(env!("CARGO_BIN_EXE_doorman"))
-        .args(["audit", "--format", "json", "--live"])
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run doorman audit --live");
+    let live = aws::sdk_env(
+        Command::new(env!("CARGO_BIN_EXE_doorman")).args(["audit", "--format", "json", "--live"]),
+        &endpoint,
+    )
+    .output()
+    .expect("run doorman audit --live");
     let live: Value = serde_json::from_slice(&live.stdout).unwrap_or_else(|e| {
         panic!(
             "doorman audit --live: {e}: {}",

@@ -183,12 +183,24 @@ pub async fn put_role_policy(aws: &Aws, role: &str, name: &str, document: &Value
 
 /// The smallest valid zip archive (an empty one): moto stores the code
 /// without running it.
-const EMPTY_ZIP: [u8; 22] = [
+pub const EMPTY_ZIP: [u8; 22] = [
     0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
 
 /// Creates a function with the given execution role; returns its ARN.
 pub async fn create_function(aws: &Aws, name: &str, role_arn: &str) -> String {
+    create_function_with_layers(aws, name, role_arn, &[]).await
+}
+
+/// Creates a function with the given execution role running `layers`
+/// (none: the request names no layers); returns its ARN.
+pub async fn create_function_with_layers(
+    aws: &Aws,
+    name: &str,
+    role_arn: &str,
+    layers: &[&str],
+) -> String {
+    let layers = (!layers.is_empty()).then(|| layers.iter().map(|l| l.to_string()).collect());
     aws.lambda
         .create_function()
         .function_name(name)
@@ -200,6 +212,7 @@ pub async fn create_function(aws: &Aws, name: &str, role_arn: &str) -> String {
                 .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
                 .build(),
         )
+        .set_layers(layers)
         .send()
         .await
         .unwrap_or_else(|e| panic!("create function `{name}`: {e:?}"))
