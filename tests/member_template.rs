@@ -119,12 +119,34 @@ impl<'t> Deployment<'t> {
         }
     }
 
+    /// The stack's name: a member's is the StackSet instance's,
+    /// `StackSet-<StackSet name>-<uuid>`, the StackSet being
+    /// `<NamePrefix>-member` (README).
+    fn stack_name(&self) -> String {
+        let prefix = self
+            .parameters
+            .get("NamePrefix")
+            .map_or("doorman", String::as_str);
+        format!("StackSet-{prefix}-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9")
+    }
+
+    fn stack_id(&self) -> String {
+        format!(
+            "arn:aws:cloudformation:{}:{}:stack/{}/5e6f7a80-91a2-11ef-b3c4-0a1b2c3d4e5f",
+            self.region,
+            self.account,
+            self.stack_name()
+        )
+    }
+
     fn reference(&self, name: &str) -> Option<String> {
         Some(match name {
             "AWS::NoValue" => return None,
             "AWS::AccountId" => self.account.into(),
             "AWS::Region" => self.region.into(),
             "AWS::Partition" => "aws".into(),
+            "AWS::StackName" => self.stack_name(),
+            "AWS::StackId" => self.stack_id(),
             other => match self.parameters.get(other) {
                 Some(v) => v.clone(),
                 None => {
@@ -330,6 +352,24 @@ fn the_member_tamper_rule_watches_its_own_rules_roles_and_trails() {
     ] {
         assert!(text.contains(watched), "{watched} not in {text}");
     }
+    // This stack itself, by name and by stack id, exactly: deleted or
+    // updated.
+    let stack = branches
+        .iter()
+        .find(|b| b["eventSource"] == json!(["cloudformation.amazonaws.com"]))
+        .expect("a branch for the stack");
+    assert_eq!(
+        stack["eventName"],
+        json!(["DeleteStack", "UpdateStack", "ExecuteChangeSet"])
+    );
+    assert_eq!(
+        stack["requestParameters"]["stackName"],
+        json!([d.stack_name(), d.stack_id()])
+    );
+    assert!(pattern["source"]
+        .as_array()
+        .expect("sources")
+        .contains(&json!("aws.cloudformation")));
     // And the change rule watches the tamper rule.
     let changes = d
         .property("ForwardChangesRule", &["EventPattern"])
@@ -591,6 +631,79 @@ fn any_account(mut pattern: Value) -> Value {
     pattern
 }
 
+/// `pattern` without its CloudFormation branch (which the member writes
+/// for its own stack and the central bus for every member's), and that
+/// branch's `stackName` values.
+fn without_stack_branch(mut pattern: Value) -> (Value, Value) {
+    let branches = pattern["detail"]["$or"].as_array_mut().expect("branches");
+    let at = branches
+        .iter()
+        .position(|b| b["eventSource"] == json!(["cloudformation.amazonaws.com"]))
+        .expect("a CloudFormation branch");
+    let branch = branches.remove(at);
+    assert_eq!(
+        branch["eventName"],
+        json!(["DeleteStack", "UpdateStack", "ExecuteChangeSet"])
+    );
+    (pattern, branch["requestParameters"]["stackName"].clone())
+}
+
+/// Whether a value list of an event pattern matches `value` (exact,
+/// `prefix` and `wildcard` matching, the forms these rules use).
+fn matches_any(values: &Value, value: &str) -> bool {
+    values
+        .as_array()
+        .expect("a value list")
+        .iter()
+        .any(|v| match v {
+            Value::String(s) => s == value,
+            _ => match (v.get("prefix"), v.get("wildcard")) {
+                (Some(p), _) => value.starts_with(p.as_str().expect("prefix")),
+                (_, Some(w)) => {
+                    doorman::catalog::glob_match_by(w.as_str().expect("wildcard"), value, |a, b| {
+                        a == b
+                    })
+                }
+                _ => panic!("unexpected matcher {v}"),
+            },
+        })
+}
+
+#[test]
+fn the_organization_bus_takes_every_members_stackset_instance_and_no_other_stack() {
+    let (m, c) = (member(), central());
+    let cd = Deployment::new(&c, CENTRAL, "us-east-1", ORGANIZATION);
+    let (_, central_names) =
+        without_stack_branch(cd.property("OrganizationTamperRule", &["EventPattern"]));
+    for region in ["us-east-1", "eu-west-1"] {
+        let md = Deployment::new(&m, MEMBER, region, MEMBER_PARAMETERS);
+        let (_, member_names) =
+            without_stack_branch(md.property("ForwardTamperRule", &["EventPattern"]));
+        for forwarded in member_names.as_array().expect("names") {
+            let name = forwarded.as_str().expect("a name");
+            assert!(
+                matches_any(&central_names, name),
+                "{name} not taken by {central_names}"
+            );
+        }
+    }
+    // Deployed by hand (the management account): `<NamePrefix>-member`.
+    assert!(matches_any(&central_names, "doorman-member"));
+    assert!(matches_any(
+        &central_names,
+        "arn:aws:cloudformation:us-east-1:111122223333:stack/doorman-member/5e6f7a80-91a2-11ef-b3c4-0a1b2c3d4e5f"
+    ));
+    for other in [
+        "orders-api",
+        "doorman",
+        "doorman-member-old",
+        "StackSet-orders-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+        "arn:aws:cloudformation:us-east-1:111122223333:stack/orders-api/5e6f7a80-91a2-11ef-b3c4-0a1b2c3d4e5f",
+    ] {
+        assert!(!matches_any(&central_names, other), "{other}");
+    }
+}
+
 #[test]
 fn the_organization_bus_rules_take_exactly_what_the_members_forward() {
     let (m, c) = (member(), central());
@@ -605,9 +718,20 @@ fn the_organization_bus_rules_take_exactly_what_the_members_forward() {
         ] {
             let on_bus = cd.property(central_rule, &["EventPattern"]);
             assert!(on_bus.get("account").is_none(), "{central_rule}");
+            let forwarded = any_account(md.property(member_rule, &["EventPattern"]));
+            // The tamper rules' stack branches differ in form (the
+            // member's own stack; every member's):
+            // the_organization_bus_takes_every_members_stackset_instance...
+            let (on_bus, forwarded) = if central_rule == "OrganizationTamperRule" {
+                (
+                    without_stack_branch(on_bus).0,
+                    without_stack_branch(forwarded).0,
+                )
+            } else {
+                (on_bus, forwarded)
+            };
             assert_eq!(
-                on_bus,
-                any_account(md.property(member_rule, &["EventPattern"])),
+                on_bus, forwarded,
                 "{central_rule} ({region}) vs {member_rule}"
             );
             assert_eq!(

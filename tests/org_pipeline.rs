@@ -596,3 +596,388 @@ async fn change_alerts_carry_the_accounts_alias_when_known() {
     assert!(!alert.attributes.contains_key("account_name"));
     assert!(!alert.message.contains("account_name"));
 }
+
+// --- the StackSet and its instances (issue 14 point 3) -----------------------
+
+/// The StackSet instance's stack in `ACCOUNT`, eu-west-1, by name and by id
+/// (CloudFormation names it `StackSet-<StackSet name>-<uuid>`).
+const INSTANCE: &str = "StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
+fn instance_id() -> String {
+    format!("arn:aws:cloudformation:eu-west-1:{ACCOUNT}:stack/{INSTANCE}/5e6f7a80-91a2-11ef-b3c4-0a1b2c3d4e5f")
+}
+
+/// The role a service-managed StackSet acts through in a member account.
+const STACKSETS_EXEC: &str = "stacksets-exec-8b1d0c4f6e2a4b7c9d3e5f60718293a4";
+
+/// A CloudFormation call in `account` (eu-west-1) by role `role` (session
+/// `session`), as CloudTrail records it and EventBridge delivers it.
+fn cloudformation(account: &str, name: &str, role: &str, session: &str, req: Value) -> Value {
+    let by_service = role.starts_with("stacksets-exec-");
+    let mut identity = json!({
+        "type": "AssumedRole",
+        "principalId": format!("AROAY4EXAMPLE7ROLEID:{session}"),
+        "arn": format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+        "accountId": account,
+        "accessKeyId": "ASIAY4EXAMPLEKEYID01",
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": "AROAY4EXAMPLE7ROLEID",
+                "arn": format!("arn:aws:iam::{account}:role/{role}"),
+                "accountId": account,
+                "userName": role
+            },
+            "attributes": {"creationDate": "2026-11-30T09:12:03Z", "mfaAuthenticated": "false"}
+        }
+    });
+    if by_service {
+        identity["invokedBy"] = json!("cloudformation.amazonaws.com");
+    }
+    let (ip, agent) = if by_service {
+        (
+            "cloudformation.amazonaws.com",
+            "cloudformation.amazonaws.com",
+        )
+    } else {
+        (
+            "198.51.100.23",
+            "aws-cli/2.22.4 md/command#cloudformation.delete-stack",
+        )
+    };
+    json!({
+        "version": "0",
+        "id": "9b2c4e7a-0d1f-4c3b-a5e6-7f8091a2b3c4",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.cloudformation",
+        "account": account,
+        "time": "2026-11-30T09:14:27Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": {
+            "eventVersion": "1.10",
+            "userIdentity": identity,
+            "eventTime": "2026-11-30T09:14:27Z",
+            "eventSource": "cloudformation.amazonaws.com",
+            "eventName": name,
+            "awsRegion": "eu-west-1",
+            "sourceIPAddress": ip,
+            "userAgent": agent,
+            "requestParameters": req,
+            "responseElements": null,
+            "requestID": "3f6a2b1c-5d4e-4f70-8a9b-0c1d2e3f4a5b",
+            "eventID": format!("c1d2e3f4-a5b6-4c7d-8e9f-{name:0>12.12}"),
+            "readOnly": false,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": account,
+            "eventCategory": "Management",
+            "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                "clientProvidedHostHeader": "cloudformation.eu-west-1.amazonaws.com"}
+        }
+    })
+}
+
+/// The messages of the evaluation's `guardrail-tampering` findings.
+fn tampering_findings(evaluation: &doorman::pipeline::Evaluation) -> Vec<String> {
+    evaluation
+        .alert()
+        .map(|a| {
+            a.body
+                .findings
+                .iter()
+                .filter(|f| f.rule == RuleId::GuardrailTampering)
+                .map(|f| f.message.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn deleting_or_updating_a_members_stackset_instance_is_tampering_naming_the_account() {
+    let p = central(member_resolver());
+    for (name, role, req) in [
+        // An administrator of the member removes the instance by hand...
+        (
+            "DeleteStack",
+            "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b",
+            json!({"stackName": INSTANCE}),
+        ),
+        // ...or the StackSet does (DeleteStackInstances, or the account
+        // left the targets): the account goes dark either way.
+        (
+            "DeleteStack",
+            STACKSETS_EXEC,
+            json!({"stackName": instance_id()}),
+        ),
+        // An update by anyone but the StackSet: e.g. pointing the
+        // forwarding at another bus.
+        (
+            "UpdateStack",
+            "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b",
+            json!({
+                "stackName": instance_id(),
+                "usePreviousTemplate": true,
+                "parameters": [
+                    {"parameterKey": "CentralBusArn", "parameterValue": "arn:aws:events:eu-west-1:111122223333:event-bus/default"},
+                    {"parameterKey": "CentralRoleArn", "usePreviousValue": true},
+                    {"parameterKey": "OrganizationId", "usePreviousValue": true}
+                ],
+                "capabilities": ["CAPABILITY_NAMED_IAM"]
+            }),
+        ),
+        // The same through a change set (`aws cloudformation deploy`).
+        (
+            "ExecuteChangeSet",
+            "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b",
+            json!({
+                "changeSetName": format!("arn:aws:cloudformation:eu-west-1:{ACCOUNT}:changeSet/awscli-cloudformation-package-deploy-1764493200/0d9c8b7a-6f5e-4d3c-b2a1-0f9e8d7c6b5a"),
+                "stackName": INSTANCE
+            }),
+        ),
+    ] {
+        let event = cloudformation(ACCOUNT, name, role, "alice", req);
+        let alert = one_alert(&p, &event).await;
+        let f = &alert.body.findings[0];
+        assert_eq!(f.rule, RuleId::GuardrailTampering, "{name} by {role}");
+        assert_eq!(f.severity, Severity::Critical, "{name} by {role}");
+        assert!(
+            f.message.contains(&format!("in account {ACCOUNT}")),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("StackSet instance"), "{}", f.message);
+        // (SNS's subject limit clips the long name.)
+        assert!(
+            alert.subject.starts_with(&format!(
+                "[doorman] {ACCOUNT} CRITICAL guardrail-tampering on StackSet-doorman-member-"
+            )),
+            "{}",
+            alert.subject
+        );
+    }
+    // Only tampering was judged: no member resolver was needed to read a
+    // role or function.
+    assert!(p.notifier.take().is_empty());
+}
+
+#[tokio::test]
+async fn the_stacksets_own_update_of_an_instance_and_other_stacks_are_not_tampering() {
+    let p = central(member_resolver());
+    // The StackSet rolling an update out: judged where it was made
+    // (UpdateStackSet), and each rule or role it changes is forwarded too.
+    let update = cloudformation(
+        ACCOUNT,
+        "UpdateStack",
+        STACKSETS_EXEC,
+        "b3c1f2d4-stacksets",
+        json!({
+            "stackName": instance_id(),
+            "templateURL": "https://s3.eu-west-1.amazonaws.com/cf-templates-stacksets/member.yaml",
+            "capabilities": ["CAPABILITY_NAMED_IAM"]
+        }),
+    );
+    let evaluation = p.handle(&update).await.expect("succeeds");
+    assert!(evaluation.alert().is_none(), "{:?}", evaluation.alert());
+    // Someone else's stacks, and near misses of the instance's name.
+    for stack in [
+        "orders-api",
+        "StackSet-doorman-member-old-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+        "StackSet-orders-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+    ] {
+        let event = cloudformation(
+            ACCOUNT,
+            "DeleteStack",
+            "admin",
+            "alice",
+            json!({"stackName": stack}),
+        );
+        let evaluation = p.handle(&event).await.expect("succeeds");
+        assert!(
+            tampering_findings(&evaluation).is_empty(),
+            "{stack}: {:?}",
+            evaluation.alert()
+        );
+    }
+    // A denied delete of the instance: someone tried (low).
+    let mut denied = cloudformation(
+        ACCOUNT,
+        "DeleteStack",
+        "developer",
+        "mallory",
+        json!({"stackName": INSTANCE}),
+    );
+    denied["detail"]["errorCode"] = json!("AccessDenied");
+    denied["detail"]["errorMessage"] = json!("User: arn:aws:sts::111122223333:assumed-role/developer/mallory is not authorized to perform: cloudformation:DeleteStack");
+    let alert = one_alert(&p, &denied).await;
+    assert_eq!(alert.body.findings[0].rule, RuleId::GuardrailTampering);
+    assert_eq!(alert.highest_severity(), Severity::Low);
+    assert!(alert.subject.contains(ACCOUNT), "{}", alert.subject);
+}
+
+/// What CloudTrail records in the account the StackSet lives in (the
+/// central stack's: the delegated administrator, `callAs`).
+fn stackset_calls() -> Vec<(&'static str, Value)> {
+    let set = "doorman-member";
+    vec![
+        (
+            "DeleteStackInstances",
+            json!({
+                "stackSetName": set,
+                "deploymentTargets": {"organizationalUnitIds": ["ou-ab12-cdef3456"]},
+                "regions": ["eu-west-1", "eu-central-1"],
+                "retainStacks": false,
+                "operationId": "4d5e6f70-8192-4a3b-bc4d-5e6f708192a3",
+                "callAs": "DELEGATED_ADMIN"
+            }),
+        ),
+        (
+            "UpdateStackInstances",
+            json!({
+                "stackSetName": format!("{set}:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6"),
+                "deploymentTargets": {"accounts": [ACCOUNT]},
+                "regions": ["us-east-1"],
+                "parameterOverrides": [{"parameterKey": "ReaderRegion", "parameterValue": "ap-south-1"}],
+                "callAs": "DELEGATED_ADMIN"
+            }),
+        ),
+        (
+            "UpdateStackSet",
+            json!({
+                "stackSetName": set,
+                "usePreviousTemplate": true,
+                "parameters": [{"parameterKey": "CentralBusArn", "parameterValue": "arn:aws:events:us-east-1:444455556666:event-bus/elsewhere"}],
+                "permissionModel": "SERVICE_MANAGED",
+                "callAs": "DELEGATED_ADMIN"
+            }),
+        ),
+        (
+            "StopStackSetOperation",
+            json!({
+                "stackSetName": set,
+                "operationId": "4d5e6f70-8192-4a3b-bc4d-5e6f708192a3",
+                "callAs": "DELEGATED_ADMIN"
+            }),
+        ),
+        (
+            "DeleteStackSet",
+            json!({"stackSetName": set, "callAs": "DELEGATED_ADMIN"}),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn calls_on_the_stackset_in_doormans_account_are_critical_tampering() {
+    let p = central(member_resolver());
+    for (name, req) in stackset_calls() {
+        let event = cloudformation(
+            CENTRAL,
+            name,
+            "AWSReservedSSO_AdministratorAccess_9f8e7d6c5b4a3928",
+            "bob",
+            req,
+        );
+        let alert = one_alert(&p, &event).await;
+        let f = &alert.body.findings[0];
+        assert_eq!(f.rule, RuleId::GuardrailTampering, "{name}");
+        assert_eq!(f.severity, Severity::Critical, "{name}");
+        assert!(
+            f.message
+                .contains("the StackSet that deploys doorman's member side"),
+            "{}",
+            f.message
+        );
+        // doorman's own account: the subject names no member.
+        assert!(!alert.subject.contains(CENTRAL), "{}", alert.subject);
+        assert!(
+            alert
+                .subject
+                .contains("guardrail-tampering on doorman-member"),
+            "{}",
+            alert.subject
+        );
+    }
+    // Where a call reaches is in the message.
+    let (name, req) = stackset_calls().remove(0);
+    let alert = one_alert(&p, &cloudformation(CENTRAL, name, "admin", "bob", req)).await;
+    let m = &alert.body.findings[0].message;
+    for part in [
+        "`ou-ab12-cdef3456`",
+        "`eu-west-1`",
+        "`eu-central-1`",
+        "`DELEGATED_ADMIN`",
+    ] {
+        assert!(m.contains(part), "{part} not in {m}");
+    }
+    // A failed attempt is low.
+    let (name, req) = stackset_calls().remove(4);
+    let mut denied = cloudformation(CENTRAL, name, "developer", "mallory", req);
+    denied["detail"]["errorCode"] = json!("AccessDenied");
+    let alert = one_alert(&p, &denied).await;
+    assert_eq!(alert.body.findings[0].rule, RuleId::GuardrailTampering);
+    assert_eq!(alert.highest_severity(), Severity::Low);
+}
+
+#[tokio::test]
+async fn other_stacksets_a_members_stacksets_and_single_account_mode_are_not_tampering() {
+    let p = central(member_resolver());
+    for (name, mut req) in stackset_calls() {
+        // Another StackSet of doorman's account.
+        req["stackSetName"] = json!("landing-zone-baseline");
+        let evaluation = p
+            .handle(&cloudformation(CENTRAL, name, "admin", "bob", req.clone()))
+            .await
+            .expect("succeeds");
+        assert!(tampering_findings(&evaluation).is_empty(), "{name}");
+        // A member's own StackSet of the same name is not doorman's.
+        req["stackSetName"] = json!("doorman-member");
+        let evaluation = p
+            .handle(&cloudformation(ACCOUNT, name, "admin", "bob", req.clone()))
+            .await
+            .expect("succeeds");
+        assert!(
+            tampering_findings(&evaluation).is_empty(),
+            "{name} in a member"
+        );
+        // Without an organization there is no StackSet to guard.
+        let single = Pipeline::new(
+            MemoryResolver::default(),
+            MemoryNotifier::new(),
+            Settings::default(),
+        );
+        let evaluation = single
+            .handle(&cloudformation(ACCOUNT, name, "admin", "bob", req))
+            .await
+            .expect("succeeds");
+        assert!(
+            evaluation.alert().is_none(),
+            "{name} in single-account mode"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_rule_that_watches_the_stackset_is_doormans_in_its_own_account_only() {
+    let p = central(member_resolver());
+    let event = in_account(
+        "tamper-delete-rule.json",
+        CENTRAL,
+        json!({"name": "doorman-stackset-tampering"}),
+    );
+    let alert = one_alert(&p, &event).await;
+    let f = &alert.body.findings[0];
+    assert_eq!(f.rule, RuleId::GuardrailTampering);
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(f.message.contains("StackSet tamper rule"), "{}", f.message);
+    // A member's rule of that name is the member's own business.
+    let event = in_account(
+        "tamper-delete-rule.json",
+        ACCOUNT,
+        json!({"name": "doorman-stackset-tampering"}),
+    );
+    let evaluation = p.handle(&event).await.expect("succeeds");
+    assert!(
+        tampering_findings(&evaluation).is_empty(),
+        "{:?}",
+        evaluation.alert()
+    );
+}

@@ -132,6 +132,7 @@ pub(super) fn call(c: &Call) -> Result<Option<GuardrailCall>, String> {
             ("sqs", "PurgeQueue") => ("queueUrl", T::Queue, "purged SQS queue"),
             ("sqs", "DeleteQueue") => ("queueUrl", T::Queue, "deleted SQS queue"),
             ("logs", "DeleteLogGroup") => ("logGroupName", T::LogGroup, "deleted log group"),
+            ("cloudformation", name) => return stack_call(c, name),
             ("s3", name) => match bucket_effect(name) {
                 Some(effect) => ("bucketName", T::Bucket, effect),
                 None => return Ok(None),
@@ -177,6 +178,125 @@ fn bucket_effect(name: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// The CloudFormation calls that remove or reshape doorman's member side
+/// in organization mode: on a member's StackSet instance (recorded in the
+/// member account) and on the StackSet itself (recorded where it lives,
+/// the management or delegated-administrator account).
+///
+/// An `UpdateStack` made by the StackSet's execution role
+/// (`stacksets-exec-*`, the role service-managed StackSets act through in
+/// each member) is the StackSet's own update reaching the instance: it is
+/// judged where it was made (`UpdateStackSet`, `UpdateStackInstances`), and
+/// anything it changes on the member's rules and roles is forwarded and
+/// judged call by call, so it is `Ok(None)` here (an `ExecuteChangeSet`
+/// is an update too). A `DeleteStack` is kept
+/// whoever makes it: the account goes dark either way.
+fn stack_call(c: &Call, name: &str) -> Result<Option<GuardrailCall>, String> {
+    use GuardrailTarget as T;
+    let event = format!("`{}`", c.info.name);
+    let (key, target, effect): (&str, GuardrailTarget, &'static str) = match name {
+        "DeleteStack" => ("stackName", T::Stack, "deleted stack"),
+        "UpdateStack" | "ExecuteChangeSet" if by_stackset_execution_role(c) => return Ok(None),
+        "UpdateStack" => (
+            "stackName",
+            T::Stack,
+            "updated (template or parameters) stack",
+        ),
+        // A change set named by its ARN alone names no stack: nothing to
+        // compare (member.yaml forwards only those that name its stack).
+        "ExecuteChangeSet" if !c.req.contains_key("stackName") => return Ok(None),
+        "ExecuteChangeSet" => (
+            "stackName",
+            T::Stack,
+            "executed a change set (an update) on stack",
+        ),
+        "DeleteStackSet" => ("stackSetName", T::StackSet, "deleted StackSet"),
+        "DeleteStackInstances" => (
+            "stackSetName",
+            T::StackSet,
+            "deleted stack instances of StackSet",
+        ),
+        "UpdateStackSet" => (
+            "stackSetName",
+            T::StackSet,
+            "updated (template, parameters or targets of every instance) StackSet",
+        ),
+        "UpdateStackInstances" => (
+            "stackSetName",
+            T::StackSet,
+            "overrode the parameters of stack instances of StackSet",
+        ),
+        "StopStackSetOperation" => (
+            "stackSetName",
+            T::StackSet,
+            "stopped an operation (a deployment or a repair) of StackSet",
+        ),
+        _ => return Ok(None),
+    };
+    let mut call = guarded(c.req, key, target, effect, &event)?;
+    if target == T::StackSet {
+        call.detail = stackset_targets(c.req);
+    }
+    Ok(Some(call))
+}
+
+/// Whether the caller is the role a service-managed StackSet acts through
+/// in a member account (`stacksets-exec-<id>`, created by
+/// AWSServiceRoleForCloudFormationStackSetsOrgMember).
+fn by_stackset_execution_role(c: &Call) -> bool {
+    let issuer = c.info.actor_issuer.as_deref().unwrap_or(&c.info.actor);
+    issuer.rsplit_once(":role/").is_some_and(|(_, role)| {
+        role.rsplit('/')
+            .next()
+            .unwrap_or(role)
+            .starts_with("stacksets-exec-")
+    })
+}
+
+/// Where a StackSet call reaches, in words: the accounts or OUs and the
+/// regions it names, whether the stacks are kept, and `callAs`.
+fn stackset_targets(req: &Map<String, Value>) -> String {
+    let list = |v: Option<&Value>| -> Vec<String> {
+        match v {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| format!("`{s}`"))
+                .collect(),
+            Some(Value::String(s)) => vec![format!("`{s}`")],
+            _ => Vec::new(),
+        }
+    };
+    let targets = req.get("deploymentTargets");
+    let mut parts = Vec::new();
+    let accounts = [req.get("accounts"), targets.and_then(|t| t.get("accounts"))]
+        .into_iter()
+        .flat_map(list)
+        .collect::<Vec<_>>();
+    if !accounts.is_empty() {
+        parts.push(format!("accounts {}", accounts.join(", ")));
+    }
+    let units = list(targets.and_then(|t| t.get("organizationalUnitIds")));
+    if !units.is_empty() {
+        parts.push(format!("organizational units {}", units.join(", ")));
+    }
+    let regions = list(req.get("regions"));
+    if !regions.is_empty() {
+        parts.push(format!("regions {}", regions.join(", ")));
+    }
+    if matches!(req.get("retainStacks"), Some(Value::Bool(true))) {
+        parts.push("keeping the stacks (`retainStacks`)".to_string());
+    }
+    if let Some(Value::String(who)) = req.get("callAs") {
+        parts.push(format!("acting as `{who}`"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("targeted {}", parts.join("; "))
+    }
 }
 
 fn guarded(
@@ -287,4 +407,100 @@ fn function_update(req: &Map<String, Value>) -> String {
         parts.push(format!("changes {}", others.join(", ")));
     }
     parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{decode, Decoded, GuardrailTarget};
+    use serde_json::{json, Value};
+
+    /// A CloudFormation call as CloudTrail records it, by the session of
+    /// role `role`.
+    fn record(name: &str, role: &str, req: Value) -> Value {
+        json!({
+            "eventVersion": "1.10",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "arn": format!("arn:aws:sts::111122223333:assumed-role/{role}/s"),
+                "sessionContext": {"sessionIssuer": {"type": "Role",
+                    "arn": format!("arn:aws:iam::111122223333:role/{role}")}}
+            },
+            "eventTime": "2026-11-30T09:14:27Z",
+            "eventSource": "cloudformation.amazonaws.com",
+            "eventName": name,
+            "awsRegion": "eu-west-1",
+            "requestParameters": req,
+            "responseElements": null,
+            "eventID": "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f",
+            "recipientAccountId": "111122223333"
+        })
+    }
+
+    #[test]
+    fn stackset_calls_say_where_they_reach() {
+        let ev = record(
+            "UpdateStackInstances",
+            "admin",
+            json!({"stackSetName": "doorman-member", "deploymentTargets": {"accounts": ["111122223333"]},
+                "regions": ["us-east-1"], "callAs": "SELF"}),
+        );
+        let Decoded::Change(c) = decode(&ev).expect("decodes") else {
+            panic!("a change")
+        };
+        let call = c.guardrail_call().expect("a guardrail call");
+        assert_eq!(call.target, GuardrailTarget::StackSet);
+        assert_eq!(call.resource, "doorman-member");
+        assert_eq!(
+            call.detail,
+            "targeted accounts `111122223333`; regions `us-east-1`; acting as `SELF`"
+        );
+    }
+
+    #[test]
+    fn the_stacksets_own_update_of_an_instance_is_not_a_guardrail_call() {
+        let req =
+            json!({"stackName": "StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"});
+        let by_stackset = record(
+            "UpdateStack",
+            "stacksets-exec-8b1d0c4f6e2a4b7c9d3e5f60718293a4",
+            req.clone(),
+        );
+        assert!(matches!(
+            decode(&by_stackset).expect("decodes"),
+            Decoded::Ignored { .. }
+        ));
+        // Its DeleteStack, and anyone else's UpdateStack, are.
+        for ev in [
+            record(
+                "DeleteStack",
+                "stacksets-exec-8b1d0c4f6e2a4b7c9d3e5f60718293a4",
+                req.clone(),
+            ),
+            record("UpdateStack", "admin", req.clone()),
+            record(
+                "ExecuteChangeSet",
+                "admin",
+                json!({"changeSetName": "awscli-cloudformation-package-deploy-1764493200",
+                    "stackName": req["stackName"]}),
+            ),
+        ] {
+            let Decoded::Change(c) = decode(&ev).expect("decodes") else {
+                panic!("a change: {ev}")
+            };
+            assert_eq!(
+                c.guardrail_call().map(|g| g.target),
+                Some(GuardrailTarget::Stack)
+            );
+        }
+    }
+
+    #[test]
+    fn a_stack_call_without_its_stack_is_an_error_naming_the_field() {
+        let err = decode(&record("DeleteStack", "admin", json!({}))).expect_err("unreadable");
+        assert!(
+            err.reason.contains("`DeleteStack`") && err.reason.contains("stackName"),
+            "{}",
+            err.reason
+        );
+    }
 }

@@ -293,6 +293,12 @@ pub enum GuardrailTarget {
     /// The bucket of the scheduled audit's reports: its policy (TLS only),
     /// encryption, public access block, lifecycle, the bucket itself.
     Bucket,
+    /// A CloudFormation stack (by name or stack id): in organization mode,
+    /// a member account's StackSet instance of member.yaml.
+    Stack,
+    /// A CloudFormation StackSet (by name or `name:id`): in organization
+    /// mode, the StackSet that deploys member.yaml.
+    StackSet,
 }
 
 /// A decoded event.

@@ -20,12 +20,22 @@ pub(super) fn guardrail_kind(target: GuardrailTarget) -> &'static str {
         GuardrailTarget::Queue => "queue",
         GuardrailTarget::LogGroup => "log group",
         GuardrailTarget::Bucket => "bucket",
+        GuardrailTarget::Stack => "stack",
+        GuardrailTarget::StackSet => "StackSet",
     }
 }
 
 /// The last name in an ARN or URL (`...:trail/main` → `main`,
-/// `https://sqs.../1/q` → `q`), or the input.
+/// `https://sqs.../1/q` → `q`), or the input. A stack id names the stack
+/// before its unique id (`...:stack/name/guid` → `name`), a StackSet ARN
+/// before its own (`...:stackset/name:guid` → `name`).
 pub(super) fn short_name(resource: &str) -> String {
+    if let Some((_, rest)) = resource.split_once(":stack/") {
+        return rest.split('/').next().unwrap_or(rest).to_string();
+    }
+    if let Some((_, rest)) = resource.split_once(":stackset/") {
+        return rest.split(':').next().unwrap_or(rest).to_string();
+    }
     if resource.starts_with("https://") {
         return resource
             .trim_end_matches('/')
@@ -142,6 +152,9 @@ pub(super) fn guarded_target(g: &Guarded, call: &GuardrailCall) -> Option<String
             same_name(&g.report_bucket),
             "the bucket of doorman's audit reports (kept private, encrypted and expiring)",
         ),
+        // Only organization mode has stacks and a StackSet to guard
+        // (`Organization::member_target`, `Organization::stack_set_target`).
+        GuardrailTarget::Stack | GuardrailTarget::StackSet => None,
     }
 }
 
@@ -254,6 +267,24 @@ mod tests {
         )
         .is_some());
         assert!(guarded_target(&g, &call(T::Trail, "other")).is_none());
+    }
+
+    #[test]
+    fn stacks_and_stack_sets_are_named_without_their_unique_ids() {
+        assert_eq!(
+            short_name("arn:aws:cloudformation:eu-west-1:111122223333:stack/StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9/5e6f7a80-91a2-11ef-b3c4-0a1b2c3d4e5f"),
+            "StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+        );
+        assert_eq!(
+            short_name("arn:aws:cloudformation:us-east-1:999988887777:stackset/doorman-member:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6"),
+            "doorman-member"
+        );
+        // Single-account mode guards no stack: the central stack's own
+        // updates are judged by the calls they make.
+        let g = guarded();
+        for t in [GuardrailTarget::Stack, GuardrailTarget::StackSet] {
+            assert!(guarded_target(&g, &call(t, "doorman")).is_none());
+        }
     }
 
     #[test]

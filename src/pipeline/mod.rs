@@ -189,14 +189,28 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
         }
     }
 
-    /// `guardrail-tampering` for a call on the member side of `member`.
+    /// `guardrail-tampering` for a call on the member side of `member`, or,
+    /// in doorman's own account, on the StackSet that deploys it (and the
+    /// rule that watches the StackSet).
     fn member_tampering(
         &self,
         member: Option<&str>,
         change: &event::Change,
     ) -> Option<EventFinding> {
-        let (org, account) = (self.organization.as_ref()?, member?);
+        let org = self.organization.as_ref()?;
         let call = change.guardrail_call()?;
+        let Some(account) = member else {
+            let what = org.own_target(call)?;
+            return Some(EventFinding {
+                finding: account::guardrail_tampering(
+                    call.effect,
+                    &call.resource,
+                    what,
+                    &call.detail,
+                ),
+                document: None,
+            });
+        };
         let what = org.member_target(call)?;
         Some(EventFinding {
             finding: account::member_tampering(call.effect, &call.resource, what, account),
@@ -361,8 +375,12 @@ impl<R: Resolver, N: Notifier, M: MemberResolvers> Pipeline<R, N, M> {
         code: &str,
     ) -> Evaluation {
         let member_side = |call| {
-            let org = self.organization.as_ref().filter(|_| member.is_some())?;
-            org.member_target(call).map(str::to_string)
+            let org = self.organization.as_ref()?;
+            match member {
+                Some(_) => org.member_target(call),
+                None => org.own_target(call),
+            }
+            .map(str::to_string)
         };
         let ours = change.guardrail_call().and_then(|call| {
             Some((

@@ -71,9 +71,62 @@ impl Organization {
                     None
                 }
             }
+            GuardrailTarget::Stack => self
+                .is_member_stack(&short_name(&call.resource))
+                .then_some("the StackSet instance that deploys doorman's member side here"),
             _ => None,
         }
     }
+
+    /// The StackSet that deploys member.yaml: `<NamePrefix>-member` (README
+    /// "Deploy for an organization"), by name, `name:id` or ARN.
+    pub fn stack_set_name(&self) -> String {
+        format!("{}-member", self.name_prefix)
+    }
+
+    /// Which part of the organization deployment a call in doorman's own
+    /// account is on: the StackSet that puts the member side in every
+    /// account (its calls are recorded where it lives, the management or
+    /// delegated-administrator account, which is the central stack's), or
+    /// the rule that watches it (`<NamePrefix>-stackset-tampering`).
+    pub fn own_target(&self, call: &GuardrailCall) -> Option<&'static str> {
+        let name = short_name(&call.resource);
+        match call.target {
+            GuardrailTarget::StackSet => {
+                let name = name.split_once(':').map_or(name.as_str(), |(n, _)| n);
+                (name == self.stack_set_name())
+                    .then_some("the StackSet that deploys doorman's member side to every account")
+            }
+            GuardrailTarget::EventRule => (name == format!("{}-stackset-tampering", self.name_prefix))
+                .then_some("doorman's StackSet tamper rule (it watches the StackSet that deploys the member side)"),
+            _ => None,
+        }
+    }
+
+    /// A stack of member.yaml: the StackSet's instance,
+    /// `StackSet-<NamePrefix>-member-<uuid>` (CloudFormation names each
+    /// instance's stack so), or one deployed by hand as `<NamePrefix>-member`
+    /// (the management account, which service-managed StackSets skip).
+    /// Stack names are case-sensitive.
+    fn is_member_stack(&self, stack: &str) -> bool {
+        let set = self.stack_set_name();
+        stack == set
+            || stack
+                .strip_prefix("StackSet-")
+                .and_then(|rest| rest.strip_prefix(set.as_str()))
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(is_uuid)
+    }
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// What a member's "audit this account" event became.
@@ -244,6 +297,15 @@ mod tests {
             (GuardrailTarget::Role, "doorman-reader"),
             (GuardrailTarget::Role, "Doorman-Reader"),
             (GuardrailTarget::Role, "doorman-forward-eu-west-1"),
+            (
+                GuardrailTarget::Stack,
+                "StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+            ),
+            (
+                GuardrailTarget::Stack,
+                "arn:aws:cloudformation:eu-west-1:111122223333:stack/StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9/5e6f7a80-91a2-11ef-b3c4-0a1b2c3d4e5f",
+            ),
+            (GuardrailTarget::Stack, "doorman-member"),
         ] {
             assert!(
                 o.member_target(&call(target, resource)).is_some(),
@@ -256,9 +318,55 @@ mod tests {
             (GuardrailTarget::Role, "doorman-readers"),
             (GuardrailTarget::Role, "app"),
             (GuardrailTarget::Function, "doorman-reader"),
+            // Another StackSet's instance, a near miss, another case.
+            (
+                GuardrailTarget::Stack,
+                "StackSet-orders-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+            ),
+            (
+                GuardrailTarget::Stack,
+                "StackSet-doorman-member-old-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+            ),
+            (
+                GuardrailTarget::Stack,
+                "StackSet-Doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+            ),
+            (GuardrailTarget::Stack, "doorman"),
+            (GuardrailTarget::StackSet, "doorman-member"),
         ] {
             assert!(
                 o.member_target(&call(target, resource)).is_none(),
+                "{resource}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_stack_set_and_its_rule_are_recognised_in_doormans_account() {
+        let o = org();
+        for (target, resource) in [
+            (GuardrailTarget::StackSet, "doorman-member"),
+            (
+                GuardrailTarget::StackSet,
+                "doorman-member:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+            ),
+            (
+                GuardrailTarget::StackSet,
+                "arn:aws:cloudformation:us-east-1:999988887777:stackset/doorman-member:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+            ),
+            (GuardrailTarget::EventRule, "doorman-stackset-tampering"),
+        ] {
+            assert!(o.own_target(&call(target, resource)).is_some(), "{resource}");
+        }
+        for (target, resource) in [
+            (GuardrailTarget::StackSet, "doorman-member-old"),
+            (GuardrailTarget::StackSet, "orders"),
+            (GuardrailTarget::StackSet, "doorman"),
+            (GuardrailTarget::Stack, "doorman-member"),
+            (GuardrailTarget::EventRule, "doorman-stackset-tampering-old"),
+        ] {
+            assert!(
+                o.own_target(&call(target, resource)).is_none(),
                 "{resource}"
             );
         }

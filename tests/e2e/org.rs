@@ -272,6 +272,91 @@ async fn deleting_a_members_forwarding_rule_is_tampering_naming_the_account() {
         .await;
 }
 
+/// `tamper-delete-rule.json` turned into a CloudFormation call: `name`
+/// with `request`.
+fn cloudformation_call(mut event: Value, name: &str, request: Value) -> Value {
+    event["source"] = json!("aws.cloudformation");
+    event["detail"]["eventSource"] = json!("cloudformation.amazonaws.com");
+    event["detail"]["eventName"] = json!(name);
+    event["detail"]["requestParameters"] = request;
+    event["detail"]["eventID"] = json!(events::new_id());
+    event
+}
+
+/// Issue 14 point 3 through the real function: a member's StackSet
+/// instance deleted (forwarded by member.yaml) is critical tampering naming
+/// the account; the StackSet's instances removed in doorman's own account
+/// (the delegated administrator's) is critical tampering naming the
+/// StackSet.
+#[tokio::test]
+async fn removing_the_stackset_instance_or_its_instances_is_tampering() {
+    let mut s = Stack::start_with(
+        "org-stackset",
+        &[("DOORMAN_ORGANIZATION_ID", "o-a1b2c3d4e5".to_string())],
+        1,
+    )
+    .await;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/tamper-delete-rule.json"
+    );
+    let sample: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the sample")).expect("JSON");
+    let instance = format!(
+        "arn:aws:cloudformation:{REGION}:{MEMBER}:stack/StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9/5e6f7a80-91a2-11ef-b3c4-0a1b2c3d4e5f"
+    );
+    let event = cloudformation_call(
+        in_member(sample.clone()),
+        "DeleteStack",
+        json!({"stackName": instance}),
+    );
+    s.function.invoke_ok(&event).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(
+        alert.findings()["guardrail-tampering"],
+        "critical",
+        "{alert:#?}"
+    );
+    assert_eq!(alert.attribute("account"), MEMBER);
+    let message = alert.message["findings"][0]["message"]
+        .as_str()
+        .expect("a message");
+    assert!(
+        message.contains(&format!("in account {MEMBER}")) && message.contains("StackSet instance"),
+        "{message}"
+    );
+
+    let mut own = sample;
+    own["account"] = json!(ACCOUNT);
+    own["detail"]["recipientAccountId"] = json!(ACCOUNT);
+    let event = cloudformation_call(
+        own,
+        "DeleteStackInstances",
+        json!({
+            "stackSetName": "doorman-member",
+            "deploymentTargets": {"organizationalUnitIds": ["ou-ab12-cdef3456"]},
+            "regions": [REGION],
+            "retainStacks": false,
+            "callAs": "DELEGATED_ADMIN"
+        }),
+    );
+    s.function.invoke_ok(&event).await;
+    let alert = &s.alerts.expect(1).await[0];
+    assert_eq!(
+        alert.findings()["guardrail-tampering"],
+        "critical",
+        "{alert:#?}"
+    );
+    let message = alert.message["findings"][0]["message"]
+        .as_str()
+        .expect("a message");
+    assert!(
+        message.contains("the StackSet that deploys doorman's member side")
+            && message.contains("`ou-ab12-cdef3456`"),
+        "{message}"
+    );
+}
+
 /// member.yaml's audit rule's Scheduled Event, as EventBridge forwards it
 /// from the member account to the central bus.
 fn member_audit_event(time: &str) -> Value {

@@ -160,6 +160,10 @@ impl Deployment {
             "AWS::Region" => self.region.clone(),
             "AWS::Partition" => "aws".into(),
             "AWS::StackName" => self.stack.clone(),
+            "AWS::StackId" => format!(
+                "arn:aws:cloudformation:{}:{}:stack/{}/5e6f7a80-91a2-11ef-b3c4-0a1b2c3d4e5f",
+                self.region, self.account, self.stack
+            ),
             "DoormanRole" => self.role(),
             "DoormanFunction" => self.function(),
             "DoormanKey" => self.key_id().into(),
@@ -175,6 +179,7 @@ impl Deployment {
             "TamperRule" => format!("{}-tampering", self.prefix()),
             "AuditRule" => format!("{}-reconcile", self.prefix()),
             "AuditTamperRule" => format!("{}-audit-tampering", self.prefix()),
+            "StackSetTamperRule" => format!("{}-stackset-tampering", self.prefix()),
             // A generated bucket name is lower case.
             "ReportBucket" => self
                 .generated("ReportBucket", "q1w2e3r4t5y6", 63)
@@ -988,11 +993,19 @@ fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
         .expect("NamePrefix has a MaxLength") as usize;
     let prefix = "p".repeat(max_prefix);
     let trail = "t".repeat(128);
-    for (region, schedule) in [
-        ("us-east-1", "rate(1 day)"),
-        ("us-east-1", ""),
-        ("ap-southeast-2", "rate(1 day)"),
-        ("ap-southeast-2", ""),
+    for (region, schedule, organization) in [
+        ("us-east-1", "rate(1 day)", ""),
+        ("us-east-1", "", ""),
+        ("ap-southeast-2", "rate(1 day)", ""),
+        ("ap-southeast-2", "", ""),
+        // Organization mode: the StackSet tamper rule, and its name in the
+        // change rule.
+        (
+            "us-east-1",
+            "rate(1 day)",
+            "o-a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6",
+        ),
+        ("ap-southeast-2", "", "o-a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6"),
     ] {
         let mut d = Deployment::new(
             &template,
@@ -1002,6 +1015,7 @@ fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
                 ("NamePrefix", &prefix),
                 ("TrailName", &trail),
                 ("AuditSchedule", schedule),
+                ("OrganizationId", organization),
             ],
         );
         d.stack = "s".repeat(128);
@@ -1009,12 +1023,14 @@ fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
             .as_str()
             .is_some_and(|c| d.condition(c));
         assert_eq!(audit_tamper, !schedule.is_empty(), "{region} {schedule:?}");
-        let rules: &[&str] = if audit_tamper {
-            &["ChangeRule", "TamperRule", "AuditTamperRule"]
-        } else {
-            &["ChangeRule", "TamperRule"]
-        };
-        for &logical_id in rules {
+        let mut rules = vec!["ChangeRule", "TamperRule"];
+        if audit_tamper {
+            rules.push("AuditTamperRule");
+        }
+        if !organization.is_empty() {
+            rules.push("StackSetTamperRule");
+        }
+        for logical_id in rules {
             let name = d.reference(logical_id).expect("name");
             assert!(
                 name.len() <= 64,
@@ -1473,4 +1489,322 @@ async fn the_audit_tamper_rule_takes_calls_on_the_schedule_and_the_report_bucket
             .unwrap_or_default();
         assert_eq!(&got, meant, "{service} {call} {request} (failed: {failed})");
     }
+}
+
+// --- organization mode: the StackSet and its instances (issue 14) -------------
+
+/// A CloudTrail record of `service`'s `call` in `account`, as EventBridge
+/// delivers it, with event id `id`.
+fn recorded(
+    account: &str,
+    id: &str,
+    service: &str,
+    call: &str,
+    request: &Value,
+    failed: bool,
+) -> Value {
+    let mut detail = json!({
+        "eventVersion": "1.10",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROA4EXAMPLEOPSADMIN:mallory",
+            "arn": format!("arn:aws:sts::{account}:assumed-role/OpsAdmin/mallory"),
+            "accountId": account,
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{account}:role/OpsAdmin")}}
+        },
+        "eventTime": "2026-11-30T09:14:27Z",
+        "eventSource": format!("{service}.amazonaws.com"),
+        "eventName": call,
+        "awsRegion": REGION,
+        "sourceIPAddress": "203.0.113.45",
+        "userAgent": "aws-cli/2.22.4",
+        "requestParameters": request,
+        "responseElements": null,
+        "eventID": id,
+        "readOnly": false,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": account,
+        "eventCategory": "Management"
+    });
+    if failed {
+        detail["errorCode"] = json!("AccessDenied");
+        detail["errorMessage"] = json!("User is not authorized to perform this operation");
+    }
+    json!({
+        "version": "0",
+        "id": format!("eb-{id}"),
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": format!("aws.{service}"),
+        "account": account,
+        "time": "2026-11-30T09:14:27Z",
+        "region": REGION,
+        "resources": [],
+        "detail": detail
+    })
+}
+
+/// In organization mode the StackSet tamper rule of doorman's account
+/// takes every call, failed ones too, that removes or reshapes the
+/// `<NamePrefix>-member` StackSet (by name or `name:id`), and no other
+/// StackSet's; the change rule takes the calls on that rule; the tamper
+/// rule takes none of them. Without an organization the rule does not
+/// exist and the change rule does not name it.
+#[tokio::test]
+async fn in_organization_mode_the_stackset_tamper_rule_takes_the_stacksets_calls() {
+    const STACKSET: &str = "stackset-tampering";
+    let (_moto, emulator) = start("template-stackset").await;
+    let template = load_template();
+    let account = "123456789012";
+    let d = Deployment::new(
+        &template,
+        account,
+        REGION,
+        &[("OrganizationId", "o-a1b2c3d4e5")],
+    );
+    let mut queues = deploy_rules(&emulator, &template, &d, account).await;
+    let (url, arn) = emulator.queue(account, STACKSET).await;
+    let name = d.reference("StackSetTamperRule").expect("a rule name");
+    assert_eq!(name, "doorman-stackset-tampering");
+    emulator
+        .rule(
+            account,
+            &name,
+            &rule_pattern(&template, &d, "StackSetTamperRule"),
+            &arn,
+        )
+        .await;
+    queues.insert(STACKSET, url);
+
+    let set_id = "doorman-member:7c1d1f6a-2b3c-4d5e-8f90-a1b2c3d4e5f6";
+    let only = |r: &'static str| BTreeSet::from([r]);
+    // (service, call, request, failed, the rules meant to take it)
+    let mut cases: Vec<(&str, &str, Value, bool, BTreeSet<&str>)> = Vec::new();
+    for call in [
+        "DeleteStackInstances",
+        "DeleteStackSet",
+        "UpdateStackSet",
+        "UpdateStackInstances",
+        "StopStackSetOperation",
+    ] {
+        let request = json!({"stackSetName": "doorman-member", "regions": ["eu-west-1"], "callAs": "DELEGATED_ADMIN"});
+        cases.push((
+            "cloudformation",
+            call,
+            request.clone(),
+            false,
+            only(STACKSET),
+        ));
+        cases.push(("cloudformation", call, request, true, only(STACKSET)));
+        cases.push((
+            "cloudformation",
+            call,
+            json!({"stackSetName": set_id}),
+            false,
+            only(STACKSET),
+        ));
+        for other in ["landing-zone-baseline", "doorman-member-old", "doorman"] {
+            cases.push((
+                "cloudformation",
+                call,
+                json!({"stackSetName": other}),
+                false,
+                BTreeSet::new(),
+            ));
+        }
+    }
+    // Adding instances blinds nothing.
+    cases.push((
+        "cloudformation",
+        "CreateStackInstances",
+        json!({"stackSetName": "doorman-member"}),
+        false,
+        BTreeSet::new(),
+    ));
+    // The rule itself is watched by the change rule, attempts included.
+    cases.push((
+        "events",
+        "DeleteRule",
+        json!({"name": name}),
+        false,
+        only(CHANGES),
+    ));
+    cases.push((
+        "events",
+        "DisableRule",
+        json!({"name": name}),
+        true,
+        only(CHANGES),
+    ));
+    cases.push((
+        "events",
+        "RemoveTargets",
+        json!({"rule": name, "ids": ["doorman"]}),
+        false,
+        only(CHANGES),
+    ));
+
+    let events: Vec<Value> = cases
+        .iter()
+        .enumerate()
+        .map(|(n, (service, call, request, failed, _))| {
+            recorded(
+                account,
+                &format!("stackset-{n}"),
+                service,
+                call,
+                request,
+                *failed,
+            )
+        })
+        .collect();
+    let delivered = deliveries(&emulator, &queues, account, &events).await;
+    for (n, (service, call, request, failed, meant)) in cases.iter().enumerate() {
+        let got = delivered
+            .get(&format!("stackset-{n}"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(&got, meant, "{service} {call} {request} (failed: {failed})");
+    }
+
+    // Single-account mode: no such rule, and the change rule names none.
+    let single = Deployment::new(&template, account, REGION, &[]);
+    assert!(!single.condition(
+        template["Resources"]["StackSetTamperRule"]["Condition"]
+            .as_str()
+            .expect("a condition")
+    ));
+    let changes = rule_pattern(&template, &single, "ChangeRule").to_string();
+    assert!(!changes.contains("stackset-tampering"), "{changes}");
+}
+
+/// member.yaml's forwarding tamper rule takes DeleteStack, UpdateStack and
+/// ExecuteChangeSet of its own stack (the StackSet instance, by name or stack id), failed
+/// ones too, and of no other stack; the central organization bus's tamper
+/// rule takes what it forwards.
+#[tokio::test]
+async fn a_member_forwards_calls_on_its_stackset_instance_and_the_central_bus_takes_them() {
+    const FORWARD: &str = "forward-tampering";
+    const ORG: &str = "org-tampering";
+    let (_moto, emulator) = start("member-stack").await;
+    let member_template = {
+        let python = moto_server_path().with_file_name("python");
+        let output = std::process::Command::new(&python)
+            .arg("-c")
+            .arg("import json,sys; from cfnlint.decode import decode; t,_=decode(sys.argv[1]); print(json.dumps(t))")
+            .arg(root().join("member.yaml"))
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", python.display()));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).expect("cfn-lint's JSON")
+    };
+    let (member, central) = ("111122223333", "123456789012");
+    let mut md = Deployment::new(
+        &member_template,
+        member,
+        REGION,
+        &[
+            (
+                "CentralBusArn",
+                "arn:aws:events:us-east-1:123456789012:event-bus/doorman-organization",
+            ),
+            (
+                "CentralRoleArn",
+                "arn:aws:iam::123456789012:role/doorman-DoormanRole-Q1W2E3R4T5Y6",
+            ),
+            ("OrganizationId", "o-a1b2c3d4e5"),
+        ],
+    );
+    md.stack = "StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9".to_owned();
+    let template = load_template();
+    let cd = Deployment::new(
+        &template,
+        central,
+        REGION,
+        &[("OrganizationId", "o-a1b2c3d4e5")],
+    );
+    let mut forward = BTreeMap::new();
+    let (url, arn) = emulator.queue(member, FORWARD).await;
+    emulator
+        .rule(
+            member,
+            "doorman-forward-tampering",
+            &rule_pattern(&member_template, &md, "ForwardTamperRule"),
+            &arn,
+        )
+        .await;
+    forward.insert(FORWARD, url);
+    // The organization bus's rule, on a bus of its own account (moto's
+    // default bus: the pattern has no account filter).
+    let mut org = BTreeMap::new();
+    let (url, arn) = emulator.queue(central, ORG).await;
+    emulator
+        .rule(
+            central,
+            "doorman-org-tampering",
+            &rule_pattern(&template, &cd, "OrganizationTamperRule"),
+            &arn,
+        )
+        .await;
+    org.insert(ORG, url);
+
+    let name = md.stack.clone();
+    let id = md.reference("AWS::StackId").expect("a stack id");
+    let other_id = id.replace(&name, "orders-api");
+    let mut cases: Vec<(&str, Value, bool, bool)> = Vec::new();
+    for call in ["DeleteStack", "UpdateStack", "ExecuteChangeSet"] {
+        cases.push((call, json!({"stackName": name}), false, true));
+        cases.push((call, json!({"stackName": id}), false, true));
+        cases.push((call, json!({"stackName": name}), true, true));
+        cases.push((call, json!({"stackName": "orders-api"}), false, false));
+        cases.push((call, json!({"stackName": other_id}), false, false));
+        cases.push((
+            call,
+            json!({"stackName": "StackSet-doorman-member-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f8"}),
+            false,
+            false,
+        ));
+    }
+    cases.push(("CreateStack", json!({"stackName": name}), false, false));
+    cases.push((
+        "CancelUpdateStack",
+        json!({"stackName": name}),
+        false,
+        false,
+    ));
+    let events: Vec<Value> = cases
+        .iter()
+        .enumerate()
+        .map(|(n, (call, request, failed, _))| {
+            recorded(
+                member,
+                &format!("member-stack-{n}"),
+                "cloudformation",
+                call,
+                request,
+                *failed,
+            )
+        })
+        .collect();
+    let forwarded = deliveries(&emulator, &forward, member, &events).await;
+    for (n, (call, request, failed, meant)) in cases.iter().enumerate() {
+        let got = forwarded.contains_key(&format!("member-stack-{n}"));
+        assert_eq!(
+            got, *meant,
+            "forwarded: {call} {request} (failed: {failed})"
+        );
+    }
+    // What the member forwards reaches the organization bus's rule.
+    let taken: Vec<Value> = events
+        .iter()
+        .zip(&cases)
+        .filter(|(_, case)| case.3)
+        .map(|(e, _)| e.clone())
+        .collect();
+    let on_bus = deliveries(&emulator, &org, central, &taken).await;
+    assert_eq!(on_bus.len(), taken.len(), "{on_bus:?}");
 }
