@@ -490,7 +490,7 @@ pub fn doc(id: RuleId) -> RuleDoc {
         ),
         GuardrailTampering => page!(GuardrailTampering, Critical, "critical", None,
             title: "Guardrail tampering",
-            summary: "doorman's own role, KMS key, rules, function, topic or subscriptions, failure queue or log group, the CloudTrail trail that feeds it, or the scheduled audit's rule or report bucket (its policy, encryption, public access block, lifecycle), were disabled, deleted or changed (critical); a failed attempt is reported at low, and the README's self-test event at info, labelled SELF-TEST",
+            summary: "doorman's own role, KMS key, rules, function, topic or subscriptions, failure queue or log group, the CloudTrail trail that feeds it, the scheduled audit's rule or report bucket (its policy, encryption, public access block, lifecycle), or in an organization a member's forwarding rules, reader role or stack and the member StackSet, were disabled, deleted or changed (critical); a failed attempt is reported at low, and the README's self-test event at info, labelled SELF-TEST",
             why: "Switching off the alarm is the first step of an attack that wants to stay unseen. This alert is the last one doorman may be able to send, so it is never suppressed: not by `IgnoredRules`, a `doorman:ignore` tag, an ignored principal or the minimum severity, even when the change itself sets them. A call that failed (an `errorCode`) changed nothing but shows someone trying, and is reported at low.",
             example: r#"aws cloudtrail stop-logging --name management-events
         aws events disable-rule --name doorman-changes
