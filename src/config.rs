@@ -17,6 +17,7 @@
 //! | `DOORMAN_LOG_GROUP` | its log group name |
 //! | `DOORMAN_REPORT_BUCKET` | the scheduled audit's report bucket: its policy, encryption, public access block and lifecycle changes are tampering |
 //! | `DOORMAN_RECONCILE_RULE_NAME`, `DOORMAN_AUDIT_TAMPER_RULE_NAME` | the audit's schedule rule and the rule that watches it and the bucket |
+//! | `DOORMAN_ACCESS_DENIED_RULE_NAME` | the rule that delivers denied calls to the AccessDenied diagnosis |
 //! | `DOORMAN_TRUSTED_ACCOUNTS` | comma-separated 12-digit account ids every cross-account rule treats as your own |
 //! | `DOORMAN_TRUSTED_ORGS` | comma-separated organization ids (`o-...`); set: only conditions naming these guard a cross-account grant |
 
@@ -132,6 +133,7 @@ pub fn guarded_from_lookup(get: impl Fn(&str) -> Option<String>) -> Guarded {
         log_group: var("DOORMAN_LOG_GROUP"),
         reconcile_rule_name: var("DOORMAN_RECONCILE_RULE_NAME"),
         audit_tamper_rule_name: var("DOORMAN_AUDIT_TAMPER_RULE_NAME"),
+        access_denied_rule_name: var("DOORMAN_ACCESS_DENIED_RULE_NAME"),
         report_bucket: var("DOORMAN_REPORT_BUCKET"),
     }
 }

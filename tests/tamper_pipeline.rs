@@ -1061,3 +1061,39 @@ async fn the_audit_schedule_and_report_bucket_are_watched_only_when_the_audit_is
     );
     assert!(published(&p, &disable).await.is_none());
 }
+
+/// With `DiagnoseAccessDenied` on, disabling or retargeting its rule
+/// (`<NamePrefix>-access-denied`, from `DOORMAN_ACCESS_DENIED_RULE_NAME`)
+/// is critical tampering; with it off (the variable empty) the same name is
+/// nobody's rule.
+#[tokio::test]
+async fn the_access_denied_rule_is_watched_only_when_the_diagnosis_is_on() {
+    let mut env = environment();
+    env.insert(
+        "DOORMAN_ACCESS_DENIED_RULE_NAME".into(),
+        "doorman-access-denied".into(),
+    );
+    let p = pipeline(MemoryResolver::default(), settings(&env));
+    let disable = event(
+        "events.amazonaws.com",
+        "DisableRule",
+        json!({"name": "doorman-access-denied"}),
+        OLD,
+    );
+    let alert = published(&p, &disable).await.expect("an alert");
+    assert_eq!(rules(&alert), vec![RuleId::GuardrailTampering]);
+    assert_eq!(alert.highest_severity(), Severity::Critical);
+    let message = &alert.body.findings[0].message;
+    assert!(message.contains("AccessDenied rule"), "{message}");
+    let retarget = event(
+        "events.amazonaws.com",
+        "RemoveTargets",
+        json!({"rule": "doorman-access-denied", "ids": ["doorman"]}),
+        OLD,
+    );
+    assert!(published(&p, &retarget).await.is_some());
+
+    env.insert("DOORMAN_ACCESS_DENIED_RULE_NAME".into(), String::new());
+    let p = pipeline(MemoryResolver::default(), settings(&env));
+    assert!(published(&p, &disable).await.is_none());
+}

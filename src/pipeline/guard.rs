@@ -100,6 +100,8 @@ pub(super) fn guarded_target(g: &Guarded, call: &GuardrailCall) -> Option<String
                 Some("doorman's audit tamper rule (it watches the audit's schedule and report bucket)".to_string())
             } else if same_name(&g.reconcile_rule_name) {
                 Some("the schedule of doorman's daily audit (the reconcile rule)".to_string())
+            } else if same_name(&g.access_denied_rule_name) {
+                Some("doorman's AccessDenied rule (it delivers the calls refused to Lambda roles)".to_string())
             } else {
                 None
             }
@@ -188,6 +190,7 @@ mod tests {
             log_group: Some("/aws/lambda/doorman".into()),
             reconcile_rule_name: Some("doorman-reconcile".into()),
             audit_tamper_rule_name: Some("doorman-audit-tampering".into()),
+            access_denied_rule_name: Some("doorman-access-denied".into()),
             report_bucket: Some("doorman-reportbucket-q1w2e3r4t5y6".into()),
         }
     }
@@ -206,6 +209,12 @@ mod tests {
         assert!(!ours(T::Function, "orders"));
         assert!(ours(T::EventRule, "doorman-tamper"));
         assert!(!ours(T::EventRule, "doorman-tamper-old"));
+        assert!(ours(T::EventRule, "doorman-access-denied"));
+        assert!(ours(
+            T::EventRule,
+            "arn:aws:events:us-east-1:111122223333:rule/doorman-access-denied"
+        ));
+        assert!(!ours(T::EventRule, "orders-access-denied"));
         assert!(ours(T::Subscription, "arn:aws:sns:us-east-1:111122223333:doorman-alerts:0b6941c3-f04d-4d3e-a31d-0123456789ab"));
         assert!(!ours(
             T::Subscription,

@@ -69,6 +69,9 @@ pub struct Guarded {
     /// The rule that watches the reconcile rule and the report bucket
     /// (`DOORMAN_AUDIT_TAMPER_RULE_NAME`).
     pub audit_tamper_rule_name: Option<String>,
+    /// The rule that delivers denied calls to the AccessDenied diagnosis
+    /// (`DOORMAN_ACCESS_DENIED_RULE_NAME`).
+    pub access_denied_rule_name: Option<String>,
     /// The bucket of the audit reports (`DOORMAN_REPORT_BUCKET`): its
     /// policy, encryption, public access block and lifecycle keep the
     /// reports (a map of the account's weak spots) private and expiring.

@@ -180,6 +180,8 @@ impl Deployment {
             "AuditRule" => format!("{}-reconcile", self.prefix()),
             "AuditTamperRule" => format!("{}-audit-tampering", self.prefix()),
             "StackSetTamperRule" => format!("{}-stackset-tampering", self.prefix()),
+            "AccessDeniedRule" => format!("{}-access-denied", self.prefix()),
+            "OrganizationAccessDeniedRule" => format!("{}-org-access-denied", self.prefix()),
             // A generated bucket name is lower case.
             "ReportBucket" => self
                 .generated("ReportBucket", "q1w2e3r4t5y6", 63)
@@ -1016,6 +1018,9 @@ fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
                 ("TrailName", &trail),
                 ("AuditSchedule", schedule),
                 ("OrganizationId", organization),
+                // On: its rule exists and the change rule names it too
+                // (off only takes names away).
+                ("DiagnoseAccessDenied", "true"),
             ],
         );
         d.stack = "s".repeat(128);
@@ -1029,7 +1034,9 @@ fn the_patterns_fit_eventbridge_limits_for_the_longest_names() {
         }
         if !organization.is_empty() {
             rules.push("StackSetTamperRule");
+            rules.push("OrganizationAccessDeniedRule");
         }
+        rules.push("AccessDeniedRule");
         for logical_id in rules {
             let name = d.reference(logical_id).expect("name");
             assert!(
