@@ -31,7 +31,7 @@
 //! read for good (a refused `GetRole`, a member account doorman cannot
 //! assume into) is an `unprocessable-event`, deduplicated the same way.
 
-use super::{org, time, Evaluation, HandlerError, MemberResolvers, Pipeline, Verdict};
+use super::{time, Evaluation, HandlerError, MemberResolvers, Pipeline, Verdict};
 use crate::alert::{self, AlertInput, EventFinding, Subject};
 use crate::event::{EventInfo, CLOUDTRAIL_DETAIL_TYPE};
 use crate::notify::Notifier;
@@ -252,19 +252,22 @@ impl<D: DedupeStore> AccessDenied<D> {
                 })
             }
         }
-        // The account's alias when known, as on every alert.
-        let name = match info.account.as_str() {
-            "" => None,
-            account => pipeline.members.account_name(account).await,
+        let alert = alert::build(&input, &pipeline.settings.suppressions);
+        let account = info.account.clone();
+        let evaluation = Evaluation {
+            event: info,
+            verdict: Verdict::Evaluated {
+                input,
+                alert,
+                skipped: Vec::new(),
+            },
         };
-        let alert = alert::build_named(&input, &pipeline.settings.suppressions, name.as_deref())
-            .map(|mut a| {
-                if let Some(account) = &member {
-                    a.subject = org::subject_with_account(&a.subject, account, name.as_deref());
-                }
-                a
-            });
-        if let Some(alert) = &alert {
+        // The account's alias and, for a member, its id in the subject, as
+        // on every alert.
+        let evaluation = pipeline
+            .name_account(member.as_deref(), &account, evaluation)
+            .await;
+        if let Some(alert) = evaluation.alert() {
             if let Err(e) = pipeline.notifier.publish(alert).await {
                 // Lambda retries the event: it must find the key free.
                 if let Err(release) = self.store.release(&entry).await {
@@ -273,14 +276,7 @@ impl<D: DedupeStore> AccessDenied<D> {
                 return Err(e.into());
             }
         }
-        Ok(Some(Evaluation {
-            event: info,
-            verdict: Verdict::Evaluated {
-                input,
-                alert,
-                skipped: Vec::new(),
-            },
-        }))
+        Ok(Some(evaluation))
     }
 
     /// Whether `role` trusts Lambda: remembered, or one `GetRole` in the
