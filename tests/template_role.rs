@@ -112,7 +112,9 @@ fn calls_in(file: &str, clients: &[(&str, &str)]) -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
     for pair in lines.windows(2) {
         for (field, service) in clients {
-            if pair[0] == format!(".{field}") {
+            // `.iam` alone on its line, or ending it (`self.iam`), then the
+            // operation on the next line, as rustfmt lays chains out.
+            if pair[0].ends_with(&format!(".{field}")) {
                 let op = pair[1]
                     .strip_prefix('.')
                     .and_then(|s| s.strip_suffix("()"))

@@ -136,17 +136,7 @@ impl Resolver for AwsResolver {
     }
 
     async fn role(&self, name: &str) -> Result<RoleDetails, ResolveError> {
-        let what = format!("GetRole `{name}`");
-        let out = self
-            .iam
-            .get_role()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(|e| classify(&what, e))?;
-        let role = out
-            .role()
-            .ok_or_else(|| ResolveError::Permanent(format!("{what}: no role in the answer")))?;
+        let role = self.get_role(name).await?;
         let trust = role.assume_role_policy_document().unwrap_or("").to_string();
         let arn = role.arn().to_string();
 
@@ -383,20 +373,29 @@ impl Resolver for AwsResolver {
 /// whether the role trusts Lambda. Nothing else of the role is read.
 impl super::denied::RoleTrust for AwsResolver {
     async fn trust_policy(&self, name: &str) -> Result<String, ResolveError> {
+        self.get_role(name)
+            .await?
+            .assume_role_policy_document()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ResolveError::Permanent(format!("GetRole `{name}`: no trust policy in the answer"))
+            })
+    }
+}
+
+impl AwsResolver {
+    /// `GetRole`, shared by the resolver (the role's trust and ARN) and the
+    /// AccessDenied step (its trust only).
+    async fn get_role(&self, name: &str) -> Result<aws_sdk_iam::types::Role, ResolveError> {
         let what = format!("GetRole `{name}`");
-        let out = self
-            .iam
+        self.iam
             .get_role()
             .role_name(name)
             .send()
             .await
-            .map_err(|e| classify(&what, e))?;
-        out.role()
-            .and_then(|r| r.assume_role_policy_document())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                ResolveError::Permanent(format!("{what}: no trust policy in the answer"))
-            })
+            .map_err(|e| classify(&what, e))?
+            .role
+            .ok_or_else(|| ResolveError::Permanent(format!("{what}: no role in the answer")))
     }
 }
 
